@@ -1,0 +1,69 @@
+"""Writing and checking the audit trail."""
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.utils import timezone
+
+from secdesk.audit.models import AuditEvent, AuditHead, AuditRecord
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _digest(prev_hash: str, record: AuditRecord) -> str:
+    body = json.dumps(
+        {
+            "seq": record.seq,
+            "at": record.at.isoformat(),
+            "actor": record.actor_id,
+            "event": int(record.event),
+            "project": record.project_id,
+            "case": record.case_id,
+            "details": record.details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def record(actor, event: AuditEvent, *, project=None, case=None, **details) -> AuditRecord:
+    """Append one record. Must run inside the action's transaction."""
+    assert transaction.get_connection().in_atomic_block, "audit outside a transaction"
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    entry = AuditRecord(
+        seq=head.count + 1,
+        at=timezone.now(),
+        actor=actor,
+        event=event,
+        project_id=project.pk if project is not None else (case.project_id if case else None),
+        case_id=case.pk if case is not None else None,
+        details=json.loads(json.dumps(details, default=_plain)),
+        prev_hash=head.last_hash,
+    )
+    entry.hash = _digest(head.last_hash, entry)
+    entry.save()
+    head.last_hash, head.count = entry.hash, entry.seq
+    head.save(update_fields=["last_hash", "count"])
+    return entry
+
+
+def first_broken(records) -> tuple[AuditRecord | int, str] | None:
+    """The first record whose chain does not hold, with what is wrong; None if intact."""
+    prev_hash, expected_seq = "0" * 64, 1
+    for entry in records:
+        if entry.seq != expected_seq:
+            return expected_seq, f"record {expected_seq} is missing"
+        if entry.prev_hash != prev_hash:
+            return entry, f"record {entry.seq} does not follow record {entry.seq - 1}"
+        if _digest(prev_hash, entry) != entry.hash:
+            return entry, f"record {entry.seq} was changed after it was written"
+        prev_hash, expected_seq = entry.hash, expected_seq + 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head and head.count != expected_seq - 1:
+        return head.count, f"records after {expected_seq - 1} are missing (the chain ends at {head.count})"
+    return None

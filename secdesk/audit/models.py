@@ -1,0 +1,62 @@
+from django.db import models
+
+from secdesk.teams.models import Person
+
+
+class AuditEvent(models.IntegerChoices):
+    PROJECT_CREATED = 100, "project created"
+    POLICY_CHANGED = 101, "policy changed"
+    ADMIN_CREATED = 110, "admin created"
+    MEMBER_ADDED = 111, "member added"
+    MEMBER_CONSENTED = 112, "member consented"
+    MEMBER_DECLINED = 113, "member declined"
+    MEMBER_REMOVED = 114, "member removed"
+    REPORT_RECEIVED = 200, "report received"
+    REPORT_HELD = 201, "report held"
+    REPORT_VALIDATED = 202, "report validated"
+    REPORT_INVALIDATED = 203, "report invalidated"
+    REPORT_ACCEPTED = 204, "report accepted"
+    REPORT_DEFERRED = 205, "report deferred"
+    REPORT_CLOSED = 206, "report closed"
+    REPORT_MARKED_DUPLICATE = 207, "report marked duplicate"
+    TRIAGE_RECORDED = 210, "triage recorded"
+    FACT_SET = 220, "fact set"
+    FIX_FOUND_FAULTY = 221, "fix found faulty"
+    EMBARGO_PROPOSED = 300, "embargo proposed"
+    EMBARGO_ACCEPTED = 301, "embargo accepted"
+    EMBARGO_REJECTED = 302, "embargo rejected"
+    EMBARGO_AGREED = 303, "embargo agreed"
+    EMBARGO_OBJECTED = 304, "embargo objected"
+    EMBARGO_RESTARTED = 305, "embargo restarted"
+    EMBARGO_EXITED = 306, "embargo exited"
+    CVE_ASSIGNED = 400, "CVE assigned"
+    FIX_RECORDED = 500, "fix recorded"
+    CASE_PUBLISHED = 600, "case published"
+
+
+class AuditHead(models.Model):
+    """One row: the hash of the newest record. Locking it orders the chain, so two
+    concurrent actions can never both extend the same record."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.PositiveBigIntegerField(default=0)
+
+
+class AuditRecord(models.Model):
+    """Append-only and hash-chained: each record holds the hash of the one before."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
+    event = models.PositiveSmallIntegerField(choices=AuditEvent.choices)
+    project_id = models.BigIntegerField(null=True, db_index=True)
+    case_id = models.BigIntegerField(null=True, db_index=True)
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"{self.seq} {self.get_event_display()}"

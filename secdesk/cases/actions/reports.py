@@ -1,0 +1,135 @@
+"""Receiving a report and moving it through its lifecycle."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from secdesk.audit.log import record
+from secdesk.audit.models import AuditEvent
+from secdesk.cases.actions.common import atomic, lock_case, now
+from secdesk.cases.models import Case, Embargo, Message
+from secdesk.cases.report_machine import REPORT
+from secdesk.errors import BadInput, Refused
+from secdesk.teams.access import require_role
+from secdesk.teams.models import Person, Project, Role
+
+
+def _person_for(email: str, name: str = "") -> Person:
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BadInput(f"malformed email address {email!r}") from None
+    person = Person.objects.filter(email__iexact=email).first()
+    if person is None:
+        person = Person.objects.create(email=email, name=name.strip())
+    return person
+
+
+def do_receive_report(
+    project: Project,
+    *,
+    reporter_email: str,
+    subject: str,
+    body: str,
+    reporter_name: str = "",
+    public: bool = False,
+    acting: Person | None,
+) -> Case:
+    """A new report: a case in state `received`, its first message from the reporter.
+
+    `acting` is None when the report arrives by mail or the web form; a member
+    may also file one on a reporter's behalf. `public` marks a zero-day: the
+    issue was public when reported, so it gets no embargo (§2.7).
+    """
+    subject = subject.strip()
+    if not subject:
+        raise BadInput("a report needs a subject")
+    if not body.strip():
+        raise BadInput("a report needs a body: what is wrong, ideally with steps to reproduce")
+    with atomic():
+        if acting is not None:
+            require_role(acting, project)
+        reporter = _person_for(reporter_email, reporter_name)
+        at = now()
+        case = Case.objects.create(
+            project=project,
+            title=subject[:300],
+            reporter=reporter,
+            state="received",
+            received_at=at,
+            public_at_intake=public,
+            public_at=at if public else None,
+        )
+        Embargo.objects.create(case=case)
+        Message.objects.create(case=case, author=reporter, subject=subject, body=body, created_at=at)
+        record(acting, AuditEvent.REPORT_RECEIVED, case=case, reporter=reporter.email, zero_day=public)
+    return case
+
+
+# event → (audit event, role needed, whether a reason is required)
+_STEPS = {
+    "hold": (AuditEvent.REPORT_HELD, Role.MODERATOR, False),
+    "validate": (AuditEvent.REPORT_VALIDATED, Role.MODERATOR, False),
+    "invalidate": (AuditEvent.REPORT_INVALIDATED, Role.MODERATOR, True),
+    "accept": (AuditEvent.REPORT_ACCEPTED, Role.MEMBER, False),
+    "defer": (AuditEvent.REPORT_DEFERRED, Role.MEMBER, True),
+    "close": (AuditEvent.REPORT_CLOSED, Role.MEMBER, True),
+}
+
+
+def _move(case, event: str, *, acting: Person | None, reason: str = "") -> Case:
+    audit_event, role, needs_reason = _STEPS[event]
+    if needs_reason and not reason.strip():
+        raise BadInput(f"to {event} a report, give a reason")
+    with atomic():
+        case = lock_case(case)
+        if acting is not None:
+            require_role(acting, case.project, role)
+        before = case.state
+        case.state = REPORT.apply(case.state, event)
+        case.save(update_fields=["state"])
+        record(acting, audit_event, case=case, before=before, after=case.state, reason=reason.strip())
+    return case
+
+
+def do_hold_report(case, *, acting: Person | None) -> Case:
+    return _move(case, "hold", acting=acting)
+
+
+def do_validate_report(case, *, acting: Person | None) -> Case:
+    return _move(case, "validate", acting=acting)
+
+
+def do_invalidate_report(case, *, reason: str, acting: Person | None) -> Case:
+    return _move(case, "invalidate", acting=acting, reason=reason)
+
+
+def do_accept_report(case, *, acting: Person) -> Case:
+    return _move(case, "accept", acting=acting)
+
+
+def do_defer_report(case, *, reason: str, acting: Person) -> Case:
+    return _move(case, "defer", acting=acting, reason=reason)
+
+
+def do_close_report(case, *, reason: str, acting: Person) -> Case:
+    return _move(case, "close", acting=acting, reason=reason)
+
+
+def do_mark_duplicate(case, *, of, acting: Person) -> Case:
+    """Duplicates are deferred with a link to the original, never invalid (SPEC §3)."""
+    with atomic():
+        case = lock_case(case)
+        require_role(acting, case.project)
+        original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
+        if original is None:
+            raise Refused(f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of")
+        if original.pk == case.pk:
+            raise BadInput("a case cannot be a duplicate of itself")
+        before = case.state
+        case.state = REPORT.apply(case.state, "mark_duplicate")
+        case.duplicate_of = original
+        case.save(update_fields=["state", "duplicate_of"])
+        record(acting, AuditEvent.REPORT_MARKED_DUPLICATE, case=case, before=before,
+               after=case.state, duplicate_of=original.pk)
+    return case

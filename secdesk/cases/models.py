@@ -1,0 +1,187 @@
+import secrets
+
+from django.db import models
+
+from secdesk.teams.models import Person, Project
+
+
+def new_token() -> str:
+    # 128 bits, URL- and local-part-safe: the case's reply address and private link.
+    return secrets.token_hex(16)
+
+
+class ReportState(models.TextChoices):
+    RECEIVED = "received"
+    HELD = "held"
+    VALID = "valid"
+    INVALID = "invalid"
+    ACCEPTED = "accepted"
+    DEFERRED = "deferred"
+    CLOSED = "closed"
+
+
+class Case(models.Model):
+    """A report and everything the team learns and decides about it."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=300)
+    reporter = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="reported_cases"
+    )
+    state = models.CharField(max_length=20, choices=ReportState.choices)
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    received_at = models.DateTimeField()
+    public_at_intake = models.BooleanField(
+        default=False, help_text="Already public when reported (a zero-day): no embargo."
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+
+    # Triage (SPEC §2.5)
+    is_security_issue = models.BooleanField(null=True)
+    triage_reasoning = models.TextField(blank=True)
+    cvss3_vector = models.CharField(max_length=200, blank=True)
+    cvss3_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    cvss4_vector = models.CharField(max_length=300, blank=True)
+    cvss4_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+
+    # Case facts (SPEC §3): one-way flags, kept as the time each became true.
+    # Only "fix found faulty" clears fix_ready_at.
+    vendor_aware_at = models.DateTimeField(null=True, blank=True)
+    fix_ready_at = models.DateTimeField(null=True, blank=True)
+    fix_published_at = models.DateTimeField(null=True, blank=True)
+    public_at = models.DateTimeField(null=True, blank=True)
+    exploit_public_at = models.DateTimeField(null=True, blank=True)
+    attacks_observed_at = models.DateTimeField(null=True, blank=True)
+
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["project", "state"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.project.slug}#{self.pk}"
+
+
+class Message(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Members only: never sent to the reporter.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class EmbargoState(models.TextChoices):
+    NONE = "none"
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    REVISE = "revise"
+    EXITED = "exited"
+
+
+class Embargo(models.Model):
+    """One per case. `end_at` is the end in force; a pending proposal lives in
+    EmbargoProposal until accepted, so a revision never weakens the active end."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="embargo")
+    state = models.CharField(max_length=20, choices=EmbargoState.choices, default=EmbargoState.NONE)
+    clock_started_at = models.DateTimeField(null=True, blank=True)
+    end_at = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveIntegerField(default=0)
+    exit_reason = models.CharField(max_length=40, blank=True)
+    exited_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"embargo of case #{self.case_id} ({self.state})"
+
+
+class ProposalState(models.TextChoices):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+class EmbargoProposal(models.Model):
+    embargo = models.ForeignKey(Embargo, on_delete=models.CASCADE, related_name="proposals")
+    proposed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    is_extension = models.BooleanField(
+        default=False, help_text="Longer than the policy's default: needs justification and agreement."
+    )
+    justification = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=ProposalState.choices, default=ProposalState.OPEN)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["proposed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["embargo"],
+                condition=models.Q(state="open"),
+                name="one_open_proposal_per_embargo",
+            )
+        ]
+
+
+class EmbargoVote(models.Model):
+    """A member's agreement to, or objection against, an extension."""
+
+    proposal = models.ForeignKey(EmbargoProposal, on_delete=models.CASCADE, related_name="votes")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    approve = models.BooleanField()
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "person"], name="one_vote_each")
+        ]
+
+
+class EmbargoEvent(models.Model):
+    """The embargo's own history: what changed the end in force, and why."""
+
+    class Kind(models.TextChoices):
+        PROPOSED = "proposed"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        AGREED = "agreed"
+        OBJECTED = "objected"
+        RESTARTED = "restarted"
+        EXITED = "exited"
+
+    embargo = models.ForeignKey(Embargo, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
+    end_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class FaultyFix(models.Model):
+    """A fix found faulty: clears "fix ready" and allows one clock restart."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="faulty_fixes")
+    reported_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    reason = models.TextField()
+    restarted_clock = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "pk"]

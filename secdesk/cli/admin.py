@@ -1,0 +1,35 @@
+"""`secdesk admin …`: site administrators and login links (for the operator)."""
+
+
+def register(commands):
+    admin = commands.add_parser("admin", help="site administration (run by the operator)")
+    sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("create", help="create a site administrator and print a one-time login link")
+    p.add_argument("email")
+    p.add_argument("--name", default="")
+    p.set_defaults(handler=create)
+    p = sub.add_parser("login-link", help="print a one-time login link for a person")
+    p.add_argument("email")
+    p.set_defaults(handler=login_link)
+
+
+def create(args, out):
+    from secdesk.teams.actions import do_create_admin
+    from secdesk.web.login_links import issue_login_link
+
+    person = do_create_admin(args.email, name=args.name)
+    link = issue_login_link(person.user)
+    out.emit({"email": person.email, "login_link": link},
+             f"site administrator {person.email}; log in once with:\n{link}")
+
+
+def login_link(args, out):
+    from secdesk.errors import Refused
+    from secdesk.teams.actions import person_by_email
+    from secdesk.web.login_links import issue_login_link
+
+    person = person_by_email(args.email)
+    if person.user is None or not person.user.is_active:
+        raise Refused(f"{person.email} has no login")
+    link = issue_login_link(person.user)
+    out.emit({"email": person.email, "login_link": link}, link)

@@ -1,0 +1,57 @@
+"""Helpers the command modules share."""
+
+import sys
+
+from secdesk.errors import BadInput, NotFound
+
+
+def acting(args):
+    from secdesk.teams.actions import person_by_email
+
+    return person_by_email(args.acting)
+
+
+def visible_case(args, person):
+    """The case named on the command line, if the acting person may see it.
+
+    A case the person may not see is "not found", as on the web: its existence
+    is not revealed.
+    """
+    from secdesk.cases.models import Case
+    from secdesk.teams.access import can_see_case
+
+    case = Case.objects.select_related("project__policy").filter(pk=args.case).first()
+    if case is None or not can_see_case(person, case):
+        raise NotFound(f"no case #{args.case} that {person.email} may see")
+    return case
+
+
+def read_text(value: str) -> str:
+    """A text argument: as given, or `-` for standard input, or `@FILE` for a file."""
+    if value == "-":
+        return sys.stdin.read()
+    if value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as f:
+                return f.read()
+        except OSError as err:
+            raise BadInput(f"cannot read {value[1:]}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{value[1:]} is not UTF-8 text") from None
+    return value
+
+
+def case_arg(parser):
+    parser.add_argument("case", type=int, metavar="CASE", help="the case number")
+
+
+def positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value

@@ -1,0 +1,71 @@
+"""The `secdesk` command: every team action, for people and for scripts.
+
+Exit status: 0 done, 2 refused or bad input (one line on stderr naming the rule),
+1 an unexpected failure (one line; details only with SECDESK_DEBUG).
+"""
+
+import argparse
+import os
+import sys
+
+from secdesk.errors import Refused
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that says what is wrong."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secdesk.settings")
+    import django
+
+    django.setup()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from secdesk.cli import admin, audit, cases, embargo, git, projects, run
+
+    parser = Parser(prog="secdesk", description="A security response desk for open-source projects.")
+    parser.add_argument("--json", action="store_true", help="answer with JSON, for scripts")
+    parser.add_argument(
+        "--as",
+        dest="acting",
+        metavar="EMAIL",
+        default=os.environ.get("SECDESK_AS"),
+        help="the person acting (default: $SECDESK_AS)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+    for module in (run, admin, projects, cases, embargo, audit, git):
+        module.register(commands)
+    return parser
+
+
+def main(argv=None):
+    from secdesk.cli.output import Output
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(args.json)
+    try:
+        if getattr(args, "needs_django", True):
+            _setup_django()
+        code = args.handler(args, out)
+    except Refused as err:
+        out.err.print(f"secdesk: {err.message}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # the last line of defence: never a stack trace
+        if os.environ.get("SECDESK_DEBUG"):
+            raise
+        out.err.print(
+            f"secdesk: unexpected failure ({type(err).__name__}); "
+            "run again with SECDESK_DEBUG=1 for details",
+            markup=False,
+        )
+        sys.exit(1)
+    sys.exit(code or 0)

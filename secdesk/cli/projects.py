@@ -1,0 +1,141 @@
+"""`secdesk project …`, `secdesk policy …`, `secdesk member …`."""
+
+from secdesk.cli.common import acting
+
+
+def register(commands):
+    project = commands.add_parser("project", help="projects")
+    sub = project.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("create", help="a new project with the default policy (site admins)")
+    p.add_argument("slug")
+    p.add_argument("--name", default="")
+    p.add_argument("--security-address", required=True, metavar="EMAIL")
+    p.add_argument("--dev-list", default="", metavar="EMAIL")
+    p.add_argument("--announce-list", default="", metavar="EMAIL")
+    p.set_defaults(handler=create_project)
+    p = sub.add_parser("list", help="the projects you are on")
+    p.set_defaults(handler=list_projects)
+
+    policy = commands.add_parser("policy", help="a project's embargo policy")
+    sub = policy.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("show")
+    p.add_argument("project")
+    p.set_defaults(handler=show_policy)
+    p = sub.add_parser("set", help="change settings (admins); members must accept it again")
+    p.add_argument("project")
+    p.add_argument("settings", nargs="+", metavar="NAME=VALUE")
+    p.set_defaults(handler=set_policy)
+
+    member = commands.add_parser("member", help="the team")
+    sub = member.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("add", help="invite a person to the team (admins)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--name", default="")
+    p.add_argument("--role", default="member", choices=["member", "moderator", "admin"])
+    p.add_argument("--org", default="", help="the member's organisation")
+    p.set_defaults(handler=add_member)
+    p = sub.add_parser("accept-policy", help="accept the project's embargo policy (joins the team)")
+    p.add_argument("project")
+    p.set_defaults(handler=accept_policy)
+    p = sub.add_parser("decline-policy", help="decline the embargo policy (does not join)")
+    p.add_argument("project")
+    p.set_defaults(handler=decline_policy)
+    p = sub.add_parser("list", help="the team")
+    p.add_argument("project")
+    p.set_defaults(handler=list_members)
+
+
+def _policy_data(policy):
+    from secdesk.teams.actions import POLICY_FIELDS
+
+    return {"project": policy.project.slug, "version": policy.version,
+            **{f: getattr(policy, f) for f in POLICY_FIELDS}}
+
+
+def create_project(args, out):
+    from secdesk.teams.actions import do_create_project
+
+    project = do_create_project(slug=args.slug, name=args.name,
+                                security_address=args.security_address, dev_list=args.dev_list,
+                                announce_list=args.announce_list, acting=acting(args))
+    out.emit({"slug": project.slug, "name": project.name,
+              "security_address": project.security_address},
+             f"project {project.slug} created; you are its admin")
+
+
+def list_projects(args, out):
+    from secdesk.teams.access import projects_of
+
+    rows = [{"slug": p.slug, "name": p.name, "security_address": p.security_address}
+            for p in projects_of(acting(args))]
+    out.emit(rows, "\n".join(f"{r['slug']}\t{r['security_address']}\t{r['name']}" for r in rows)
+             or "no projects")
+
+
+def show_policy(args, out):
+    from secdesk.teams.access import require_role
+    from secdesk.teams.actions import project_by_slug
+
+    project = project_by_slug(args.project)
+    require_role(acting(args), project)
+    data = _policy_data(project.policy)
+    out.emit(data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+def set_policy(args, out):
+    from secdesk.errors import BadInput
+    from secdesk.teams.actions import do_set_policy, project_by_slug
+
+    changes = {}
+    for item in args.settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise BadInput(f"expected NAME=VALUE, got {item!r}")
+        changes[name.strip().replace("-", "_")] = value
+    policy = do_set_policy(project_by_slug(args.project), changes, acting=acting(args))
+    out.emit(_policy_data(policy), f"policy of {args.project} is now version {policy.version}; "
+             "members must accept it again")
+
+
+def add_member(args, out):
+    from secdesk.teams.actions import do_add_member, project_by_slug
+
+    m = do_add_member(project_by_slug(args.project), email=args.email, name=args.name,
+                      role=args.role, organisation=args.org, acting=acting(args))
+    out.emit({"project": args.project, "email": m.person.email, "role": m.role,
+              "consent": m.consent},
+             f"{m.person.email} invited as {m.role}; they join once they accept the policy")
+
+
+def accept_policy(args, out):
+    from secdesk.teams.actions import do_accept_policy, project_by_slug
+
+    m = do_accept_policy(project_by_slug(args.project), acting=acting(args))
+    out.emit({"project": args.project, "email": m.person.email, "consent": m.consent,
+              "policy_version": m.consent_version},
+             f"{m.person.email} accepted policy v{m.consent_version} of {args.project}")
+
+
+def decline_policy(args, out):
+    from secdesk.teams.actions import do_decline_policy, project_by_slug
+
+    m = do_decline_policy(project_by_slug(args.project), acting=acting(args))
+    out.emit({"project": args.project, "email": m.person.email, "consent": m.consent},
+             f"{m.person.email} declined; not on the {args.project} team")
+
+
+def list_members(args, out):
+    from secdesk.teams.access import require_role
+    from secdesk.teams.actions import project_by_slug
+
+    project = project_by_slug(args.project)
+    require_role(acting(args), project)
+    rows = [
+        {"email": m.person.email, "role": m.role, "organisation": m.organisation,
+         "consent": m.consent, "policy_version": m.consent_version,
+         "removed": m.removed_at is not None}
+        for m in project.memberships.select_related("person").order_by("person__email")
+    ]
+    out.emit(rows, "\n".join(f"{r['email']}\t{r['role']}\t{r['consent']}\t{r['organisation']}"
+                             for r in rows))

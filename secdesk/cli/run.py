@@ -1,0 +1,128 @@
+"""`secdesk serve`, `secdesk web`, `secdesk worker`: running secdesk."""
+
+import os
+
+
+def register(commands):
+    p = commands.add_parser("serve", help="everything in one process: web and worker (embedded default)")
+    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.add_argument("--demo", action="store_true", help="fill a sample project with cases")
+    p.add_argument("--admin", default=os.environ.get("SECDESK_ADMIN_EMAIL", "admin@localhost"),
+                   metavar="EMAIL", help="the first administrator's address (first start only)")
+    p.set_defaults(handler=serve)
+
+    p = commands.add_parser("web", help="the web interface alone (production)")
+    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(handler=web)
+
+    p = commands.add_parser("worker", help="the worker alone (production)")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
+    p.add_argument("--once", action="store_true", help="one tick, then exit")
+    p.set_defaults(handler=worker)
+
+    p = commands.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(handler=migrate)
+
+
+def _migrate():
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _first_admin(email: str):
+    """On first start: create the first administrator. Returns them, or None."""
+    from django.contrib.auth import get_user_model
+
+    from secdesk.teams.actions import do_create_admin
+
+    if get_user_model().objects.filter(is_superuser=True).exists():
+        return None
+    return do_create_admin(email)
+
+
+def _wsgi_app():
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+
+    return StaticFilesHandler(get_wsgi_application())
+
+
+def _listen(value: str):
+    from secdesk.errors import BadInput
+    from secdesk.lib.env import ConfigError, host_port
+
+    try:
+        return host_port("--web", value)
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
+
+
+def serve(args, out):
+    import threading
+
+    from waitress import create_server
+
+    from secdesk import worker
+    from secdesk.web.login_links import issue_login_link
+
+    host, port = _listen(args.web)
+    _migrate()
+    admin = _first_admin(args.admin)
+    if args.demo:
+        from secdesk.demo import load_demo
+
+        load_demo()
+    from django.conf import settings
+
+    server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
+    out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
+    out.console.print(f"secdesk: web on http://{host}:{server.effective_port}/", markup=False)
+    if admin is not None:
+        link = issue_login_link(admin.user)
+        out.console.print(f"secdesk: first administrator {admin.email}; log in once with:",
+                          markup=False)
+        out.console.print(link, markup=False, soft_wrap=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
+    thread.start()
+    out.console.print("secdesk: worker running; press Ctrl-C to stop", markup=False)
+    out.console.file.flush()
+    try:
+        server.run()
+    finally:
+        stop.set()
+        server.close()
+
+
+def web(args, out):
+    from waitress import serve as waitress_serve
+
+    host, port = _listen(args.web)
+    out.console.print(f"secdesk: web on http://{host}:{port}/", markup=False)
+    waitress_serve(_wsgi_app(), host=host, port=port, threads=args.threads, ident="secdesk")
+
+
+def worker(args, out):
+    import signal
+    import threading
+
+    from secdesk import worker as background
+
+    if args.once:
+        result = background.tick()
+        out.emit(result, f"worker: {len(result['expired'])} embargo(es) expired")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.console.print("secdesk: worker running; press Ctrl-C to stop", markup=False)
+    try:
+        background.run(stop, interval=args.interval)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def migrate(args, out):
+    _migrate()
+    out.emit({"migrated": True}, "database up to date")

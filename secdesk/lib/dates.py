@@ -1,0 +1,50 @@
+"""Unambiguous times: every time secdesk accepts names its zone, and is stored in UTC."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from secdesk.errors import BadInput
+
+_EXAMPLE = "e.g. 2026-12-10T14:00Z or 2026-12-10 14:00+01:00"
+
+
+def parse_when(text: str) -> datetime:
+    """An ISO 8601 date and time with a zone (Z, UTC or an offset), as UTC.
+
+    A date alone or a time without a zone is refused: an embargo end must mean
+    the same instant to every member, whatever their zone (SPEC §2.6).
+    """
+    value = text.strip()
+    value = re.sub(r"\s*UTC$", "Z", value, flags=re.IGNORECASE)
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"malformed date {text!r}: give a date, a time and a zone, {_EXAMPLE}") from None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise BadInput(f"date {text!r} has no time of day: give a time and a zone, {_EXAMPLE}")
+    if when.tzinfo is None:
+        raise BadInput(f"date {text!r} has no zone: add Z for UTC or an offset, {_EXAMPLE}")
+    return when.astimezone(UTC)
+
+
+def days_from(start: datetime, days: int) -> datetime:
+    return start + timedelta(days=days)
+
+
+def countdown(end: datetime, now: datetime) -> str:
+    """ "9 days 4 hours left", "3 hours 5 minutes left", or "ended 2 days ago"."""
+    delta = end - now
+    past = delta.total_seconds() < 0
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        parts = [f"{days} day" + ("s" if days != 1 else ""), f"{hours} hour" + ("s" if hours != 1 else "")]
+    elif hours:
+        parts = [f"{hours} hour" + ("s" if hours != 1 else ""), f"{minutes} minute" + ("s" if minutes != 1 else "")]
+    else:
+        parts = [f"{minutes} minute" + ("s" if minutes != 1 else "")]
+    return ("ended " + " ".join(parts) + " ago") if past else (" ".join(parts) + " left")

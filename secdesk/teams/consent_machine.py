@@ -1,0 +1,20 @@
+"""A member's consent to the embargo policy (SPEC §3).
+
+invited → signatory | declined. A changed policy lapses every signatory's
+consent until they accept the new version.
+"""
+
+from secdesk.lib.machine import Machine
+
+CONSENT = Machine(
+    name="consent",
+    states=("invited", "signatory", "declined", "lapsed"),
+    events=("accept", "decline", "lapse"),
+    table={
+        ("invited", "accept"): "signatory",
+        ("invited", "decline"): "declined",
+        ("signatory", "lapse"): "lapsed",
+        ("lapsed", "accept"): "signatory",
+        ("lapsed", "decline"): "declined",
+    },
+)

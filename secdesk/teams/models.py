@@ -1,0 +1,144 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+DEFAULT_SECURITY_ISSUE_TEXT = (
+    "A flaw is a security issue when it crosses a privilege boundary: for example when a "
+    "read-only client can deny service to read-write clients, when any action violates the "
+    "access control boundaries of another client, or when it escalates privilege. A crash "
+    "that only a fully privileged client can trigger is usually not a security issue, since "
+    "such a client already has full access to the system."
+)
+
+
+class Project(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    security_address = models.EmailField(unique=True)
+    dev_list = models.EmailField("development list", blank=True)
+    announce_list = models.EmailField("announcement list", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.name
+
+
+class Agreement(models.TextChoices):
+    APPROVALS = "approvals", "approvals from other members"
+    NO_OBJECTION = "no_objection", "no objection within a waiting period"
+
+
+class Policy(models.Model):
+    """The project's embargo policy: the numbers secdesk enforces and publishes.
+
+    `version` goes up whenever the policy changes, so a member's consent can be
+    tied to the text they accepted.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="policy")
+    version = models.PositiveIntegerField(default=1)
+    default_embargo_days = models.PositiveIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    max_embargo_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    max_restarts = models.PositiveIntegerField(
+        default=1, validators=[MaxValueValidator(10)]
+    )
+    agreement = models.CharField(
+        max_length=20, choices=Agreement.choices, default=Agreement.APPROVALS
+    )
+    agreement_approvals = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    agreement_hours = models.PositiveIntegerField(
+        default=48, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    hold_escalation_hours = models.PositiveIntegerField(default=48)
+    security_issue_text = models.TextField(default=DEFAULT_SECURITY_ISSUE_TEXT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(default_embargo_days__lte=models.F("max_embargo_days")),
+                name="policy_default_within_max",
+            )
+        ]
+
+    def __str__(self):
+        return f"policy v{self.version} of {self.project}"
+
+
+class Person(models.Model):
+    """Anyone secdesk knows by address: members, and reporters (who need no account)."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    openpgp_fingerprint = models.CharField(
+        max_length=40,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-F]{40}$", "a 40-digit uppercase hex fingerprint")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Role(models.TextChoices):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+ROLE_RANK = {Role.MEMBER: 1, Role.MODERATOR: 2, Role.ADMIN: 3}
+
+
+class Consent(models.TextChoices):
+    INVITED = "invited"
+    SIGNATORY = "signatory"
+    DECLINED = "declined"
+    LAPSED = "lapsed"
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    organisation = models.CharField(max_length=200, blank=True)
+    consent = models.CharField(max_length=20, choices=Consent.choices, default=Consent.INVITED)
+    consent_version = models.PositiveIntegerField(null=True, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    vouched_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "person"], name="one_membership_each")
+        ]
+
+    def __str__(self):
+        return f"{self.person} in {self.project} ({self.role})"
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None and self.consent == Consent.SIGNATORY
