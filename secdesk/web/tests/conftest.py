@@ -1,0 +1,96 @@
+"""The fixed cast: alice is an admin of libvirt, bob a member, charlie has no
+membership. One accepted libvirt case under an active embargo."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
+from secdesk.teams.models import Consent, Membership, Person, Policy, Project, Role
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"  # noqa: S105 (the test cast's password)
+CSP_MIDDLEWARE = "secdesk.web.middleware.ContentSecurityPolicyMiddleware"
+
+
+@pytest.fixture(autouse=True)
+def csp_middleware(settings):
+    # secdesk/settings.py is the lead's file; until its MIDDLEWARE lists ours,
+    # the tests put it where it belongs: right after SecurityMiddleware.
+    if CSP_MIDDLEWARE not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:1], CSP_MIDDLEWARE, *settings.MIDDLEWARE[1:]]
+
+
+def make_person(email: str, name: str) -> Person:
+    user = User.objects.create_user(username=email, email=email, password=PASSWORD)
+    return Person.objects.create(email=email, name=name, user=user)
+
+
+@pytest.fixture
+def libvirt(db):
+    project = Project.objects.create(
+        slug="libvirt", name="libvirt", security_address="security@libvirt.org"
+    )
+    Policy.objects.create(project=project)
+    return project
+
+
+def join(person: Person, project: Project, role: Role) -> Membership:
+    return Membership.objects.create(
+        project=project, person=person, role=role, consent=Consent.SIGNATORY, consent_version=1
+    )
+
+
+@pytest.fixture
+def alice(libvirt):
+    person = make_person("alice@example.org", "Alice Admin")
+    join(person, libvirt, Role.ADMIN)
+    return person
+
+
+@pytest.fixture
+def bob(libvirt):
+    person = make_person("bob@example.org", "Bob Member")
+    join(person, libvirt, Role.MEMBER)
+    return person
+
+
+@pytest.fixture
+def charlie(db):
+    return make_person("charlie@example.org", "Charlie Outsider")
+
+
+@pytest.fixture
+def case(libvirt, alice):
+    reporter = Person.objects.create(email="reporter@example.net", name="Rita Reporter")
+    case = Case.objects.create(
+        project=libvirt,
+        title="Read-only client can crash libvirtd via virDomainGetXMLDesc",
+        reporter=reporter,
+        state=ReportState.ACCEPTED,
+        received_at=NOW - timedelta(days=1),
+    )
+    Embargo.objects.create(
+        case=case,
+        state=EmbargoState.ACTIVE,
+        clock_started_at=NOW,
+        end_at=NOW + timedelta(days=9, hours=4),
+    )
+    return case
+
+
+@pytest.fixture
+def client():
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def login_as():
+    def login(person: Person) -> Client:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(person.user)
+        return client
+
+    return login

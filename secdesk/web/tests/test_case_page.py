@@ -1,0 +1,106 @@
+import re
+from datetime import timedelta
+
+import time_machine
+from django.db import transaction
+
+from secdesk.audit.log import record
+from secdesk.audit.models import AuditEvent
+from secdesk.cases.models import EmbargoProposal, EmbargoVote, Message
+from secdesk.web.tests.conftest import NOW
+
+
+def test_member_sees_the_case_with_its_embargo_end_in_utc(login_as, bob, case):
+    with time_machine.travel(NOW, tick=False):
+        response = login_as(bob).get(f"/cases/{case.pk}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert case.title in body
+    assert f"libvirt#{case.pk}" in body
+    assert "Rita Reporter" in body
+    assert (
+        '<time class="moment" datetime="2026-03-11T14:00:00Z">Wed 2026-03-11 14:00 UTC</time>'
+        in body
+    )
+    assert "9 days 4 hours left" in body
+    assert "14 days by default, at most 30 days in total" in body
+
+
+def test_outsider_gets_404_and_learns_nothing_about_the_case(login_as, charlie, case):
+    response = login_as(charlie).get(f"/cases/{case.pk}/")
+    assert response.status_code == 404
+    assert case.title not in response.content.decode()
+
+
+def without_csrf_token(content: bytes) -> bytes:
+    # The logout form's token is masked afresh on every page.
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", content)
+
+
+def test_missing_case_and_hidden_case_look_the_same(login_as, charlie, case):
+    client = login_as(charlie)
+    hidden = client.get(f"/cases/{case.pk}/")
+    missing = client.get(f"/cases/{case.pk + 1000}/")
+    assert hidden.status_code == missing.status_code == 404
+    assert without_csrf_token(hidden.content) == without_csrf_token(missing.content)
+
+
+def test_internal_notes_are_marked_in_the_thread(login_as, bob, alice, case):
+    Message.objects.create(
+        case=case, author=case.reporter, body="Steps to reproduce: …", created_at=NOW
+    )
+    Message.objects.create(
+        case=case, author=alice, body="Looks real to me.", internal=True, created_at=NOW
+    )
+    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    assert body.index("Steps to reproduce") < body.index("Looks real to me.")
+    assert body.count("internal note, not sent to the reporter") == 1
+
+
+def test_message_text_is_escaped(login_as, bob, case):
+    Message.objects.create(
+        case=case, author=case.reporter, body="<script>alert(1)</script>", created_at=NOW
+    )
+    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    assert "<script>alert(1)" not in body
+    assert "&lt;script&gt;alert(1)" in body
+
+
+def test_open_embargo_proposal_shows_its_votes(login_as, bob, alice, case):
+    proposal = EmbargoProposal.objects.create(
+        embargo=case.embargo,
+        proposed_by=alice,
+        proposed_at=NOW,
+        end_at=NOW + timedelta(days=25),
+        is_extension=True,
+        justification="Three stable branches need a backport.",
+    )
+    EmbargoVote.objects.create(proposal=proposal, person=bob, approve=True, at=NOW)
+    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    assert "Open proposal (extension)" in body
+    assert "Three stable branches need a backport." in body
+    assert "Bob Member &lt;bob@example.org&gt;: agrees" in body
+
+
+def test_history_lists_the_audit_records_in_order(login_as, bob, alice, case):
+    with transaction.atomic():
+        record(alice, AuditEvent.REPORT_ACCEPTED, case=case)
+        record(
+            alice,
+            AuditEvent.EMBARGO_PROPOSED,
+            case=case,
+            end_at=NOW + timedelta(days=10),
+            extension=False,
+            justification="",
+        )
+    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    accepted = body.index("report accepted")
+    proposed = body.index("embargo proposed")
+    assert accepted < proposed
+    assert "Alice Admin" in body[accepted - 200 : accepted]
+    assert (
+        '<dt>end at</dt><dd><time class="moment" datetime="2026-03-12T10:00:00Z">'
+        "Thu 2026-03-12 10:00 UTC</time></dd>" in body
+    )
+    assert "<dt>extension</dt><dd>no</dd>" in body
+    assert "justification" not in body

@@ -1,0 +1,120 @@
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth import login
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from secdesk.audit.models import AuditRecord
+from secdesk.cases.models import Case, Embargo, ProposalState, ReportState
+from secdesk.teams.access import visible_cases
+from secdesk.web.clock import EmbargoClock, embargo_clock
+from secdesk.web.decorators import member_view
+from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
+
+# The dashboard lists cases in the order a report moves through its life.
+STATE_ORDER = [
+    ReportState.RECEIVED,
+    ReportState.HELD,
+    ReportState.VALID,
+    ReportState.ACCEPTED,
+    ReportState.DEFERRED,
+    ReportState.INVALID,
+    ReportState.CLOSED,
+]
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form; a member's username is their email address."""
+
+    username = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    case: Case
+    embargo: Embargo | None
+    clock: EmbargoClock | None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_once(request, token):
+    """A one-time login link. Opening it only asks for a click: mail scanners and
+    link previews fetch URLs, and must not use the link up."""
+    try:
+        link = usable_login_link(token)
+        if request.method == "POST":
+            user = redeem_login_link(token)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("dashboard")
+    except LinkRefused as refused:
+        status = 404 if refused.reason == "unknown" else 410
+        return render(
+            request, "secdesk/login_once_refused.html", {"refused": refused}, status=status
+        )
+    return render(request, "secdesk/login_once.html", {"link": link})
+
+
+@member_view
+def dashboard(request):
+    now = timezone.now()
+    cases = visible_cases(request.person).select_related("project", "embargo")
+    by_state = {state: [] for state in STATE_ORDER}
+    for case in cases:
+        embargo = getattr(case, "embargo", None)
+        by_state[case.state].append(CaseLine(case, embargo, embargo_clock(embargo, now)))
+    groups = [(ReportState(state).label, lines) for state, lines in by_state.items() if lines]
+    return render(request, "secdesk/dashboard.html", {"groups": groups})
+
+
+@member_view
+def case_page(request, case_id):
+    # Only visible cases are looked up, so a case the person may not see is a
+    # plain 404: its existence is not revealed.
+    case = (
+        visible_cases(request.person)
+        .select_related("project", "project__policy", "reporter", "duplicate_of", "embargo")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404("no such case")
+    embargo = getattr(case, "embargo", None)
+    proposal = None
+    if embargo is not None:
+        proposal = (
+            embargo.proposals.filter(state=ProposalState.OPEN)
+            .select_related("proposed_by")
+            .prefetch_related("votes__person")
+            .first()
+        )
+    context = {
+        "case": case,
+        "policy": getattr(case.project, "policy", None),
+        "embargo": embargo,
+        "clock": embargo_clock(embargo, timezone.now()),
+        "proposal": proposal,
+        "cve_ids": case.cve_ids.select_related("allocated_by"),
+        "fixes": case.fixes.select_related("repository", "recorded_by"),
+        "facts": [
+            ("Vendor aware", case.vendor_aware_at),
+            ("Fix ready", case.fix_ready_at),
+            ("Fix published", case.fix_published_at),
+            ("Public", case.public_at),
+            ("Exploit public", case.exploit_public_at),
+            ("Attacks observed", case.attacks_observed_at),
+        ],
+        # Not "messages": that name belongs to Django's messages framework.
+        "thread": case.messages.select_related("author"),
+        "history": AuditRecord.objects.filter(case_id=case.pk).select_related("actor"),
+    }
+    return render(request, "secdesk/case.html", context)
