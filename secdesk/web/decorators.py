@@ -1,6 +1,7 @@
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.utils.cache import add_never_cache_headers
 
 
 def person_of(user):
@@ -12,7 +13,8 @@ def person_of(user):
 def member_view(view):
     """Login required; the view finds the acting person on `request.person`.
 
-    Access to cases is still decided per case by secdesk.teams.access.
+    Access to cases is still decided per case by secdesk.teams.access. Member
+    pages may hold embargoed text, so no browser or proxy may keep a copy.
     """
 
     @wraps(view)
@@ -20,6 +22,8 @@ def member_view(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         request.person = person_of(request.user)
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     return wrapper

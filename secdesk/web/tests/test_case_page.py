@@ -24,6 +24,7 @@ def test_member_sees_the_case_with_its_embargo_end_in_utc(login_as, bob, case):
     )
     assert "9 days 4 hours left" in body
     assert "14 days by default, at most 30 days in total" in body
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_outsider_gets_404_and_learns_nothing_about_the_case(login_as, charlie, case):
