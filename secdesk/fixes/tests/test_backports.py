@@ -1,0 +1,61 @@
+"""What counts as the same fix on another branch."""
+
+from secdesk.fixes.backports import backports_among, patch_ids
+from secdesk.fixes.git import Git
+from secdesk.fixes.tests.history import History
+
+
+def backports_of(git, fixes, revs):
+    return backports_among(git, fixes, git.run("rev-list", *revs).split())
+
+
+def test_cherry_pick_with_trailer_and_identical_patch_are_both_found(released):
+    found = backports_of(Git(released.path), {released["fix_a"], released["fix_b"]}, ["--all"])
+    assert found == {
+        released["backport_a"]: {released["fix_a"]},
+        released["backport_b"]: {released["fix_b"]},
+    }
+
+
+def test_identical_patch_has_the_same_patch_id(released):
+    ids = patch_ids(Git(released.path), [released["fix_b"], released["backport_b"]])
+    assert ids[released["fix_b"]] == ids[released["backport_b"]]
+
+
+def test_trailer_naming_a_fix_counts_even_when_the_patch_was_adapted(tmp_path):
+    h = History.create(tmp_path / "repo")
+    h.commit("Start", {"a.c": "one\n"})
+    h.checkout("stable", new_at="master")
+    h.checkout("master")
+    fix = h.commit("Fix (CVE-2026-0001)", {"a.c": "one\nchecked\n"})
+    h.checkout("stable")
+    adapted = h.commit(
+        f"Fix (CVE-2026-0001)\n\n(cherry picked from commit {fix[:10]})",
+        {"a.c": "one\nchecked for stable\n"},
+    )
+    assert backports_of(Git(h.path), {fix}, ["stable"]) == {adapted: {fix}}
+
+
+def test_cherry_pick_of_a_cherry_pick_counts(tmp_path):
+    h = History.create(tmp_path / "repo")
+    h.commit("Start", {"a.c": "one\n"})
+    h.checkout("v2", new_at="master")
+    h.checkout("v1", new_at="master")
+    h.checkout("master")
+    fix = h.commit("Fix", {"a.c": "one\nchecked\n", "b.c": "new\n"})
+    h.checkout("v2")
+    on_v2 = h.cherry_pick(fix)
+    h.checkout("v1")
+    # Adapted again on v1, so only the trailers link it to the fix.
+    h.git("cherry-pick", "-x", "--no-commit", on_v2)
+    (h.path / "b.c").write_text("new, for v1\n")
+    h.git("add", "b.c")
+    h.git("commit", "--quiet", "--no-edit")
+    on_v1 = h.head()
+    assert backports_of(Git(h.path), {fix}, ["v1", "v2"]) == {on_v2: {fix}, on_v1: {fix}}
+
+
+def test_a_merge_and_an_unrelated_commit_are_no_backport(released):
+    found = backports_of(Git(released.path), {released["fix_a"]}, ["--all"])
+    assert released["merge"] not in found
+    assert released["readme"] not in found
