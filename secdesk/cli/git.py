@@ -1,0 +1,170 @@
+"""`secdesk git …`: affected and fixed releases from git, and the embargo leak guard."""
+
+import json
+import sys
+from contextlib import contextmanager
+
+from secdesk.errors import BadInput
+from secdesk.fixes.affected import CaseCommits, affected_releases
+from secdesk.fixes.git import Git
+from secdesk.fixes.releases import ReleaseScheme
+
+
+def register(commands):
+    git = commands.add_parser("git", help="fixes in git: affected releases, leak guard")
+    sub = git.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = sub.add_parser(
+        "affected",
+        help="affected and fixed releases for a batch of cases",
+        description="FILE holds one JSON object a line: "
+        '{"id": "...", "introduced": ["sha", ...], "fixed": ["sha", ...]}. '
+        "With --json the answer is one JSON object a line, in the same order.",
+    )
+    p.add_argument("--repo", required=True, metavar="PATH", help="a bare repository or a work tree")
+    p.add_argument(
+        "--tags",
+        required=True,
+        metavar="REGEX",
+        help=r"release tags; the groups give the version, e.g. ^v(\d+)\.(\d+)\.(\d+)$",
+    )
+    p.add_argument("--batch", required=True, metavar="FILE", help="the cases, - for stdin")
+    p.set_defaults(handler=affected, needs_django=False)
+
+    p = sub.add_parser(
+        "leak-check",
+        help="refuse commits that mention an embargoed case",
+        description="Exit 1 when a commit in the range mentions an embargoed CVE id or case "
+        "token, or has the patch of an embargoed fix. For a pre-receive hook or a CI step.",
+    )
+    p.add_argument("--repo", required=True, metavar="PATH")
+    p.add_argument(
+        "--range",
+        required=True,
+        dest="revs",
+        metavar="REVS",
+        help="the commits to check: A..B, or 'NEW --not --all' for a new branch",
+    )
+    p.set_defaults(handler=leak_check)
+
+
+def affected(args, out):
+    scheme = ReleaseScheme(args.tags)
+    lines = _read_batch(args.batch)
+    git = Git.open(args.repo)
+    if not git.has_commit_graph():
+        git.write_commit_graph()
+    cases, broken = _parse_batch(lines)
+    with _progress(out) as progress:
+        outcomes = affected_releases(git, scheme, cases, progress)
+    answers = [outcome.as_json() for outcome in outcomes]
+    for line_index, error in broken.items():
+        answers.insert(line_index, {"id": None, "error": error})
+    if out.as_json:
+        for answer in answers:
+            out.json_line(answer)
+    else:
+        out.emit(answers, lambda console: console.print(_table(answers)))
+
+
+def leak_check(args, out):
+    # The leak guard reads the cases, so it loads Django; `affected` does not.
+    from secdesk.fixes.leakcheck import find_leaks
+
+    leaks = find_leaks(Git.open(args.repo), _rev_args(args.revs))
+    out.emit(
+        [leak.as_json() for leak in leaks],
+        "\n".join(str(leak) for leak in leaks) or "no commit mentions an embargoed case",
+    )
+    return 1 if leaks else 0
+
+
+def _read_batch(path: str) -> list[str]:
+    if path == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        with open(path, encoding="utf-8") as batch:
+            return batch.read().splitlines()
+    except OSError as err:
+        raise BadInput(f"--batch {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"--batch {path}: not UTF-8 text") from None
+
+
+def _parse_batch(lines: list[str]):
+    """The cases, and for each line that is not one, its place among the answers
+    and why. Blank lines are skipped; every other line gets exactly one answer."""
+    cases, broken = [], {}
+    for number, line in enumerate((line for line in lines if line.strip()), start=1):
+        try:
+            cases.append(_case(json.loads(line)))
+        except (ValueError, TypeError) as err:
+            broken[number - 1] = f"line {number}: {err}"
+    return cases, broken
+
+
+def _case(record) -> CaseCommits:
+    if not isinstance(record, dict):
+        raise TypeError('expected an object {"id", "introduced", "fixed"}')
+    lists = [record.get(key, []) for key in ("introduced", "fixed")]
+    if not all(isinstance(revs, list) and all(isinstance(r, str) for r in revs) for revs in lists):
+        raise TypeError('"introduced" and "fixed" must be lists of commit ids')
+    if "id" not in record:
+        raise TypeError('missing "id"')
+    return CaseCommits(str(record["id"]), *lists)
+
+
+def _rev_args(revs: str) -> list[str]:
+    """The range as git rev-list arguments. Only `--not` and `--all` may look
+    like options: anything else starting with a dash could steer git elsewhere."""
+    words = revs.split()
+    if not words:
+        raise BadInput("--range: give the commits to check, e.g. A..B")
+    for word in words:
+        if word.startswith("-") and word not in ("--not", "--all"):
+            raise BadInput(
+                f"--range: {word!r} is not a revision (only --not and --all may "
+                "appear besides revisions)"
+            )
+    return words
+
+
+@contextmanager
+def _progress(out):
+    if out.as_json or not out.err.is_terminal:
+        yield None
+        return
+    # rich's progress and table modules take a fifth of a second to import:
+    # scripts that ask for --json do not wait for them.
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), console=out.err, transient=True
+    ) as bar:
+        task = bar.add_task("reading release tags", total=1)
+
+        def report(step, done, total):
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield report
+
+
+def _table(answers):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("case", "affected", "first", "last", "fixed in", box=None)
+    for answer in answers:
+        if "error" in answer:
+            cells = [answer["id"] or "-", f"error: {answer['error']}", "", "", ""]
+        else:
+            cells = [
+                answer["id"],
+                " ".join(answer["affected"]) or "none",
+                answer["first_affected"] or "-",
+                answer["last_affected"] or "-",
+                " ".join(answer["fixed_in"]) or "none",
+            ]
+        # Text, not markup: a case id or an error may contain [brackets].
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
