@@ -1,0 +1,93 @@
+"""The embargo leak guard: no commit bound for a public branch may give away a
+case that is still under embargo.
+
+A commit leaks when its message mentions a CVE id assigned to an embargoed case
+or the case's private token, or when it carries the same patch as a fix
+recorded for an embargoed case. What it says is written for the person pushing,
+who may be no member: it names the commit and what it mentions, never the case.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from secdesk.advisories.models import CveId, CveState
+from secdesk.cases.models import Case, EmbargoState
+from secdesk.fixes import mirror
+from secdesk.fixes.backports import changed_paths, patch_ids, same_patches
+from secdesk.fixes.git import Git
+from secdesk.fixes.models import Fix
+
+# A proposed embargo already binds the team: the issue is not public yet.
+EMBARGOED = (EmbargoState.PROPOSED, EmbargoState.ACTIVE, EmbargoState.REVISE)
+
+CVE_MENTION = re.compile(r"\bCVE-\d{4}-\d{4,19}\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Leak:
+    commit: str
+    subject: str
+    mentions: str
+
+    def __str__(self):
+        return f"{self.commit[:12]} {self.subject!r}: {self.mentions}"
+
+    def as_json(self) -> dict:
+        return {"commit": self.commit, "subject": self.subject, "mentions": self.mentions}
+
+
+def find_leaks(git: Git, revs: list[str]) -> list[Leak]:
+    """The leaks among the commits `revs` (git rev-list arguments) selects."""
+    cve_ids = set(
+        CveId.objects.filter(case__embargo__state__in=EMBARGOED)
+        .exclude(state=CveState.REJECTED)
+        .values_list("cve_id", flat=True)
+    )
+    tokens = set(Case.objects.filter(embargo__state__in=EMBARGOED).values_list("token", flat=True))
+    leaks = []
+    messages = git.run("rev-list", "--no-commit-header", "--format=%x00%H%n%B", *revs)
+    subjects = {}
+    for record in messages.split("\0")[1:]:
+        commit, _, body = record.partition("\n")
+        subjects[commit] = body.partition("\n")[0]
+        for cve_id in sorted({m.upper() for m in CVE_MENTION.findall(body)} & cve_ids):
+            leaks.append(Leak(commit, subjects[commit], f"{cve_id}, which is under embargo"))
+        if any(token in body.lower() for token in tokens):
+            leaks.append(Leak(commit, subjects[commit], "the private token of an embargoed case"))
+    for commit in sorted(_carrying_embargoed_fixes(git, set(subjects))):
+        leaks.append(Leak(commit, subjects.get(commit, ""), "the patch of an embargoed fix"))
+    return leaks
+
+
+def _carrying_embargoed_fixes(git: Git, commits: set[str]) -> set[str]:
+    """The `commits` whose patch-id is that of an embargoed fix. A fix is
+    looked for in the repository checked, then in secdesk's mirror of the
+    repository it was recorded in: a pre-receive hook on a public repository
+    does not hold the embargoed fix, the private mirror does."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    paths: set[str] = set()
+    for place, fixes in _fix_commits_by_place(git).items():
+        for fix, patch_id in patch_ids(place, fixes).items():
+            wanted[patch_id].add(fix)
+        paths |= changed_paths(place, fixes)
+    return set(same_patches(git, wanted, paths, commits))
+
+
+def _fix_commits_by_place(git: Git) -> dict[Git, set[str]]:
+    fixes = Fix.objects.filter(case__embargo__state__in=EMBARGOED).select_related(
+        "repository__project"
+    )
+    found = git.resolve(sorted({fix.commit for fix in fixes}))
+    places: dict[Git, set[str]] = defaultdict(set)
+    mirrors = {}
+    for fix in fixes:
+        if found[fix.commit]:
+            places[git].add(found[fix.commit])
+        elif fix.repository and mirror.path_of(fix.repository).is_dir():
+            if fix.repository.pk not in mirrors:
+                mirrors[fix.repository.pk] = Git(mirror.path_of(fix.repository))
+            place = mirrors[fix.repository.pk]
+            if full := place.resolve([fix.commit])[fix.commit]:
+                places[place].add(full)
+    return places

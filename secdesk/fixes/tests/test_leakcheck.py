@@ -1,0 +1,140 @@
+"""The leak guard a public repository runs on every push (SPEC §2.6, §7)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from secdesk.advisories.models import CveId, CveState
+from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
+from secdesk.cli.main import main
+from secdesk.fixes.git import Git
+from secdesk.fixes.leakcheck import find_leaks
+from secdesk.fixes.models import Fix, Repository
+from secdesk.fixes.tests.history import History
+from secdesk.teams.models import Person, Project
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+FIX = "int parse(const char *s)\n{\n    return s[0] ? s[0] + s[1] : 0;\n}\n"
+
+
+@pytest.fixture
+def public(tmp_path) -> History:
+    history = History.create(tmp_path / "public")
+    history.commit("Start", {"parser.c": "int parse(const char *s)\n{\n    return 0;\n}\n"})
+    history.tag("base")
+    return history
+
+
+@pytest.fixture
+def embargoed(db):
+    project = Project.objects.create(slug="libfoo", name="libfoo", security_address="s@foo.example")
+    case = Case.objects.create(
+        project=project, title="Parser overflow", state=ReportState.ACCEPTED, received_at=NOW
+    )
+    Embargo.objects.create(case=case, state=EmbargoState.ACTIVE, end_at=NOW)
+    CveId.objects.create(
+        project=project, cve_id="CVE-2026-1001", state=CveState.ASSIGNED, case=case
+    )
+    return case
+
+
+def end_embargo(case):
+    Embargo.objects.filter(case=case).update(state=EmbargoState.EXITED, exited_at=NOW)
+
+
+def test_commit_that_mentions_an_embargoed_cve_is_a_leak(public, embargoed):
+    leaky = public.commit("parser: check length (cve-2026-1001)", {"parser.c": FIX})
+    [leak] = find_leaks(Git(public.path), ["base..master"])
+    assert leak.commit == leaky
+    assert leak.mentions == "CVE-2026-1001, which is under embargo"
+
+
+def test_the_same_range_passes_once_the_embargo_has_ended(public, embargoed):
+    public.commit("parser: check length (CVE-2026-1001)", {"parser.c": FIX})
+    end_embargo(embargoed)
+    assert find_leaks(Git(public.path), ["base..master"]) == []
+
+
+@pytest.mark.parametrize("state", [EmbargoState.PROPOSED, EmbargoState.REVISE])
+def test_a_proposed_or_revised_embargo_binds_too(public, embargoed, state):
+    Embargo.objects.filter(case=embargoed).update(state=state)
+    public.commit("Fix CVE-2026-1001", {"parser.c": FIX})
+    assert len(find_leaks(Git(public.path), ["base..master"])) == 1
+
+
+def test_a_longer_cve_id_with_the_same_prefix_is_no_leak(public, embargoed):
+    public.commit("Fix CVE-2026-10012", {"parser.c": FIX})
+    assert find_leaks(Git(public.path), ["base..master"]) == []
+
+
+def test_commit_that_mentions_the_case_token_is_a_leak(public, embargoed):
+    public.commit(f"Fix the parser\n\nReported-via: security+{embargoed.token}@foo.example")
+    [leak] = find_leaks(Git(public.path), ["base..master"])
+    assert leak.mentions == "the private token of an embargoed case"
+
+
+def test_commit_with_the_patch_of_an_embargoed_fix_is_a_leak(public, embargoed, tmp_path, settings):
+    # The fix lives in the private repository's mirror; the public push holds
+    # the same patch under an innocent message.
+    settings.DATA_DIR = tmp_path / "data"
+    mirror_path = settings.DATA_DIR / "git" / "libfoo" / "private.git"
+    private = public.copy(tmp_path / "private")
+    fix = private.commit("parser: check the length (CVE-2026-1001)", {"parser.c": FIX})
+    private.git("clone", "--quiet", "--mirror", str(private.path), str(mirror_path))
+    repository = Repository.objects.create(
+        project=embargoed.project, name="private", url=str(private.path)
+    )
+    Fix.objects.create(
+        case=embargoed,
+        repository=repository,
+        branch="master",
+        commit=fix,
+        recorded_by=Person.objects.create(email="alice@example.org"),
+        recorded_at=NOW,
+    )
+    innocent = public.commit("parser: tidy up", {"parser.c": FIX})
+    [leak] = find_leaks(Git(public.path), ["base..master"])
+    assert leak.commit == innocent
+    assert leak.mentions == "the patch of an embargoed fix"
+
+
+def test_a_range_without_mentions_passes(public, embargoed):
+    public.commit("Add a logo", {"logo.txt": "*\n"})
+    assert find_leaks(Git(public.path), ["base..master"]) == []
+
+
+def leak_check(capsys, *arguments):
+    with pytest.raises(SystemExit) as exit:
+        main(["git", "leak-check", *arguments])
+    return exit.value.code, capsys.readouterr()
+
+
+def test_cli_exits_1_naming_the_commit_and_0_once_the_embargo_ended(public, embargoed, capsys):
+    leaky = public.commit("parser: check length (CVE-2026-1001)", {"parser.c": FIX})
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", "base..master")
+    assert code == 1
+    assert leaky[:12] in out.out
+    assert "CVE-2026-1001" in out.out
+    end_embargo(embargoed)
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", "base..master")
+    assert code == 0
+
+
+def test_cli_checks_a_new_branch_against_all_existing_refs(public, embargoed, capsys):
+    public.checkout("topic", new_at="master")
+    leaky = public.commit("Fix CVE-2026-1001", {"parser.c": FIX})
+    public.checkout("master")
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", f"{leaky} --not master")
+    assert code == 1
+    assert leaky[:12] in out.out
+
+
+@pytest.mark.parametrize(
+    ("revs", "message"),
+    [("master --output=/tmp/x", "is not a revision"), ("nosuch..master", "git rev-list failed")],
+)
+def test_cli_refuses_a_bad_range_in_one_line(public, embargoed, capsys, revs, message):
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", revs)
+    assert code == 2
+    assert message in out.err
+    assert len(out.err.strip().splitlines()) == 1
