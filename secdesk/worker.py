@@ -23,8 +23,14 @@ def tick() -> dict:
     for case_id in expired:
         logger.info("embargo of case #%s expired", case_id)
     TaskWorker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="secdesk-worker", excluded_queue_names=[],
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="secdesk-worker",
+        excluded_queue_names=[],
     ).run()
     return {"expired": expired}
 

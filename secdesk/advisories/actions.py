@@ -27,7 +27,9 @@ def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
         if case.is_security_issue is not True:
             raise Refused(f"CVE: case #{case.pk} has not been triaged as a security issue")
         cve = CveId.objects.select_for_update().filter(cve_id=cve_id).first()
-        if cve is not None and (cve.project_id != case.project_id or cve.state != CveState.RESERVED):
+        if cve is not None and (
+            cve.project_id != case.project_id or cve.state != CveState.RESERVED
+        ):
             owner = f"case #{cve.case_id}" if cve.case_id else f"project {cve.project.slug}"
             raise Refused(f"CVE: {cve_id} is already {cve.state} ({owner})")
         at = now()
@@ -38,8 +40,13 @@ def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
             cve.save()
         except IntegrityError:
             raise Refused(f"CVE: {cve_id} was just assigned elsewhere") from None
-        record(acting, AuditEvent.CVE_ASSIGNED, case=case, cve=cve_id,
-               allocated_by=cve.allocated_by.email if cve.allocated_by else None)
+        record(
+            acting,
+            AuditEvent.CVE_ASSIGNED,
+            case=case,
+            cve=cve_id,
+            allocated_by=cve.allocated_by.email if cve.allocated_by else None,
+        )
     return cve
 
 
@@ -56,8 +63,7 @@ def publication_problems(case) -> tuple[list[str], list[str]]:
     return blocking, fixes
 
 
-def do_publish_case(case, *, acting: Person, end_embargo: bool = False,
-                    override_reason: str = ""):
+def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override_reason: str = ""):
     """Make the case public: the embargo ends, the facts and CVE ids say so.
 
     Publishing while the embargo is in force is a team decision and must be
@@ -68,16 +74,24 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False,
         case = lock_case(case)
         require_role(acting, case.project)
         if case.published_at is not None:
-            raise Refused(f"case #{case.pk} was already published on {case.published_at:%Y-%m-%d %H:%M} UTC")
+            raise Refused(
+                f"case #{case.pk} was already published on {case.published_at:%Y-%m-%d %H:%M} UTC"
+            )
         if case.state != "accepted":
-            raise Refused(f"publish: case #{case.pk} is {case.state}; only an accepted case is published")
+            raise Refused(
+                f"publish: case #{case.pk} is {case.state}; only an accepted case is published"
+            )
         blocking, overridden = publication_problems(case)
         if blocking:
-            raise PolicyRefused(f"publish: case #{case.pk} cannot be published: {'; '.join(blocking)}")
+            raise PolicyRefused(
+                f"publish: case #{case.pk} cannot be published: {'; '.join(blocking)}"
+            )
         if overridden:
             if not override_reason.strip():
-                raise PolicyRefused(f"publish: case #{case.pk} cannot be published: "
-                                    f"{'; '.join(overridden)} (an admin may override with a reason)")
+                raise PolicyRefused(
+                    f"publish: case #{case.pk} cannot be published: "
+                    f"{'; '.join(overridden)} (an admin may override with a reason)"
+                )
             if not has_role(acting, case.project, Role.ADMIN):
                 raise NotAllowed("publish: only an admin may override a missing fix")
         embargo = lock_embargo(case)
@@ -88,8 +102,8 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False,
                     f"publish: the embargo of case #{case.pk} is in force until "
                     f"{embargo.end_at:%Y-%m-%d %H:%M} UTC; publication happens at its end, "
                     "or ask to end it now by team decision"
-                    if embargo.end_at else
-                    f"publish: case #{case.pk} has an embargo proposal open; decide it first"
+                    if embargo.end_at
+                    else f"publish: case #{case.pk} has an embargo proposal open; decide it first"
                 )
             exit_embargo(embargo, reason="decision: published", acting=acting, at=at)
         case.published_at = at
@@ -97,7 +111,12 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False,
         case.fix_published_at = case.fix_published_at or at
         case.save(update_fields=["published_at", "public_at", "fix_published_at"])
         case.cve_ids.update(state=CveState.PUBLISHED)
-        record(acting, AuditEvent.CASE_PUBLISHED, case=case,
-               cves=list(case.cve_ids.values_list("cve_id", flat=True)),
-               override=override_reason.strip(), overridden=overridden)
+        record(
+            acting,
+            AuditEvent.CASE_PUBLISHED,
+            case=case,
+            cves=list(case.cve_ids.values_list("cve_id", flat=True)),
+            override=override_reason.strip(),
+            overridden=overridden,
+        )
     return case

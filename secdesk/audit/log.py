@@ -65,5 +65,8 @@ def first_broken(records) -> tuple[AuditRecord | int, str] | None:
         prev_hash, expected_seq = entry.hash, expected_seq + 1
     head = AuditHead.objects.filter(pk=1).first()
     if head and head.count != expected_seq - 1:
-        return head.count, f"records after {expected_seq - 1} are missing (the chain ends at {head.count})"
+        return (
+            head.count,
+            f"records after {expected_seq - 1} are missing (the chain ends at {head.count})",
+        )
     return None

@@ -75,7 +75,9 @@ class Message(models.Model):
     author = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(max_length=500, blank=True)
     body = models.TextField()
-    internal = models.BooleanField(default=False, help_text="Members only: never sent to the reporter.")
+    internal = models.BooleanField(
+        default=False, help_text="Members only: never sent to the reporter."
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -119,10 +121,13 @@ class EmbargoProposal(models.Model):
     proposed_at = models.DateTimeField()
     end_at = models.DateTimeField()
     is_extension = models.BooleanField(
-        default=False, help_text="Longer than the policy's default: needs justification and agreement."
+        default=False,
+        help_text="Longer than the policy's default: needs justification and agreement.",
     )
     justification = models.TextField(blank=True)
-    state = models.CharField(max_length=20, choices=ProposalState.choices, default=ProposalState.OPEN)
+    state = models.CharField(
+        max_length=20, choices=ProposalState.choices, default=ProposalState.OPEN
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -146,9 +151,7 @@ class EmbargoVote(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["proposal", "person"], name="one_vote_each")
-        ]
+        constraints = [models.UniqueConstraint(fields=["proposal", "person"], name="one_vote_each")]
 
 
 class EmbargoEvent(models.Model):

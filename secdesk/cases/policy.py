@@ -22,8 +22,9 @@ def _days(value: float) -> str:
     return f"{whole:g} day" + ("" if whole == 1 else "s")
 
 
-def check_end(policy: Policy, *, clock_start: datetime, end: datetime, now: datetime,
-              justification: str) -> bool:
+def check_end(
+    policy: Policy, *, clock_start: datetime, end: datetime, now: datetime, justification: str
+) -> bool:
     """Refuse an end the policy does not allow; return whether it is an extension."""
     if end <= now:
         raise BadInput(f"the embargo end {end:%Y-%m-%d %H:%M} UTC is not in the future")

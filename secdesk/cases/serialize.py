@@ -85,15 +85,21 @@ def case_detail(case: Case) -> dict:
                 "security_issue": case.is_security_issue,
                 "reasoning": case.triage_reasoning,
                 "cvss3": {"vector": case.cvss3_vector, "score": case.cvss3_score}
-                if case.cvss3_vector else None,
+                if case.cvss3_vector
+                else None,
                 "cvss4": {"vector": case.cvss4_vector, "score": case.cvss4_score}
-                if case.cvss4_vector else None,
+                if case.cvss4_vector
+                else None,
                 "at": case.triaged_at,
             },
             "facts": facts_of(case),
             "faulty_fixes": [
-                {"at": f.at, "by": _person(f.reported_by), "reason": f.reason,
-                 "restarted_clock": f.restarted_clock}
+                {
+                    "at": f.at,
+                    "by": _person(f.reported_by),
+                    "reason": f.reason,
+                    "restarted_clock": f.restarted_clock,
+                }
                 for f in case.faulty_fixes.all()
             ],
             "embargo": embargo_data(case.embargo),
@@ -102,13 +108,22 @@ def case_detail(case: Case) -> dict:
                 for c in case.cve_ids.all()
             ],
             "fixes": [
-                {"branch": f.branch, "commit": f.commit, "by": _person(f.recorded_by),
-                 "at": f.recorded_at}
+                {
+                    "branch": f.branch,
+                    "commit": f.commit,
+                    "by": _person(f.recorded_by),
+                    "at": f.recorded_at,
+                }
                 for f in case.fixes.all()
             ],
             "messages": [
-                {"at": m.created_at, "from": _person(m.author), "subject": m.subject,
-                 "internal": m.internal, "body": m.body}
+                {
+                    "at": m.created_at,
+                    "from": _person(m.author),
+                    "subject": m.subject,
+                    "internal": m.internal,
+                    "body": m.body,
+                }
                 for m in case.messages.all()
             ],
             "history": history(case),

@@ -19,8 +19,10 @@ def create(args, out):
 
     person = do_create_admin(args.email, name=args.name)
     link = issue_login_link(person.user)
-    out.emit({"email": person.email, "login_link": link},
-             f"site administrator {person.email}; log in once with:\n{link}")
+    out.emit(
+        {"email": person.email, "login_link": link},
+        f"site administrator {person.email}; log in once with:\n{link}",
+    )
 
 
 def login_link(args, out):

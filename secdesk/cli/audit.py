@@ -15,9 +15,15 @@ def register(commands):
 
 
 def _row(r):
-    return {"seq": r.seq, "at": r.at, "actor": r.actor.email if r.actor else "secdesk",
-            "event": r.get_event_display(), "project": r.project_id, "case": r.case_id,
-            "details": r.details}
+    return {
+        "seq": r.seq,
+        "at": r.at,
+        "actor": r.actor.email if r.actor else "secdesk",
+        "event": r.get_event_display(),
+        "project": r.project_id,
+        "case": r.case_id,
+        "details": r.details,
+    }
 
 
 def log(args, out):
@@ -49,9 +55,12 @@ def log(args, out):
 
     def text(console):
         for r in rows:
-            console.print(f"{r['seq']:>6} {r['at']:%Y-%m-%d %H:%M:%S} "
-                          f"{'#' + str(r['case']) if r['case'] else '':>6} {r['actor']}: "
-                          f"{r['event']}", markup=False)
+            console.print(
+                f"{r['seq']:>6} {r['at']:%Y-%m-%d %H:%M:%S} "
+                f"{'#' + str(r['case']) if r['case'] else '':>6} {r['actor']}: "
+                f"{r['event']}",
+                markup=False,
+            )
 
     out.emit(rows, text)
 

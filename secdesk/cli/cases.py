@@ -55,8 +55,10 @@ def register(commands):
 
     p = sub.add_parser("fact", help="set a one-way case fact")
     case_arg(p)
-    p.add_argument("fact", help="vendor-aware, fix-ready, fix-published, public, "
-                               "exploit-public or attacks-observed")
+    p.add_argument(
+        "fact",
+        help="vendor-aware, fix-ready, fix-published, public, exploit-public or attacks-observed",
+    )
     p.set_defaults(handler=fact)
 
     p = sub.add_parser("fix-faulty", help="a proposed fix turned out faulty")
@@ -66,10 +68,15 @@ def register(commands):
 
     p = sub.add_parser("publish", help="make the case public")
     case_arg(p)
-    p.add_argument("--end-embargo", action="store_true",
-                   help="end an embargo in force now, by team decision")
-    p.add_argument("--override", default="", metavar="REASON",
-                   help="(admins) publish despite missing fixes, for this reason")
+    p.add_argument(
+        "--end-embargo", action="store_true", help="end an embargo in force now, by team decision"
+    )
+    p.add_argument(
+        "--override",
+        default="",
+        metavar="REASON",
+        help="(admins) publish despite missing fixes, for this reason",
+    )
     p.set_defaults(handler=publish)
 
     cve = commands.add_parser("cve", help="CVE ids")
@@ -101,8 +108,13 @@ def receive(args, out):
 
     person = acting(args)
     case = do_receive_report(
-        project_by_slug(args.project), reporter_email=args.reporter, reporter_name=args.name,
-        subject=args.subject, body=read_text(args.body), public=args.public, acting=person,
+        project_by_slug(args.project),
+        reporter_email=args.reporter,
+        reporter_name=args.name,
+        subject=args.subject,
+        body=read_text(args.body),
+        public=args.public,
+        acting=person,
     )
     _done(out, case, f"received ({case.reference})")
 
@@ -139,7 +151,9 @@ def show(args, out):
 
     def text(console):
         console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)
-        console.print(f"  state {data['state']} (next: {', '.join(data['allowed_events']) or 'none'})")
+        console.print(
+            f"  state {data['state']} (next: {', '.join(data['allowed_events']) or 'none'})"
+        )
         e = data["embargo"]
         if e["state"] == "exited":
             status = f"exited ({e['exit_reason']})"
@@ -154,8 +168,10 @@ def show(args, out):
             console.print(f"  fix {f['commit'][:12]} on {f['branch']}", markup=False)
         console.print("  history:")
         for h in data["history"]:
-            console.print(f"    {h['seq']:>5} {h['at']:%Y-%m-%d %H:%M:%S} {h['actor']}: {h['event']}",
-                          markup=False)
+            console.print(
+                f"    {h['seq']:>5} {h['at']:%Y-%m-%d %H:%M:%S} {h['actor']}: {h['event']}",
+                markup=False,
+            )
 
     out.emit(data, text)
 
@@ -184,8 +200,12 @@ def triage(args, out):
 
     person = acting(args)
     case = do_record_triage(
-        visible_case(args, person), security_issue=args.security,
-        reasoning=read_text(args.reasoning), cvss3=args.cvss3, cvss4=args.cvss4, acting=person,
+        visible_case(args, person),
+        security_issue=args.security,
+        reasoning=read_text(args.reasoning),
+        cvss3=args.cvss3,
+        cvss4=args.cvss4,
+        acting=person,
     )
     score = case.cvss3_score or case.cvss4_score
     verdict = "a security issue" if case.is_security_issue else "not a security issue"
@@ -212,8 +232,12 @@ def publish(args, out):
     from secdesk.advisories.actions import do_publish_case
 
     person = acting(args)
-    case = do_publish_case(visible_case(args, person), acting=person,
-                           end_embargo=args.end_embargo, override_reason=args.override)
+    case = do_publish_case(
+        visible_case(args, person),
+        acting=person,
+        end_embargo=args.end_embargo,
+        override_reason=args.override,
+    )
     _done(out, case, f"published at {case.published_at:%Y-%m-%d %H:%M} UTC")
 
 
@@ -222,15 +246,24 @@ def assign_cve(args, out):
 
     person = acting(args)
     cve = do_assign_cve(visible_case(args, person), cve_id=args.cve_id, acting=person)
-    out.emit({"case": cve.case_id, "cve": cve.cve_id, "state": cve.state},
-             f"case #{cve.case_id}: {cve.cve_id} assigned")
+    out.emit(
+        {"case": cve.case_id, "cve": cve.cve_id, "state": cve.state},
+        f"case #{cve.case_id}: {cve.cve_id} assigned",
+    )
 
 
 def record_fix(args, out):
     from secdesk.fixes.actions import do_record_fix
 
     person = acting(args)
-    fix = do_record_fix(visible_case(args, person), branch=args.branch, commit=args.commit,
-                        repository=args.repo, acting=person)
-    out.emit({"case": fix.case_id, "branch": fix.branch, "commit": fix.commit},
-             f"case #{fix.case_id}: fix {fix.commit[:12]} on {fix.branch} recorded")
+    fix = do_record_fix(
+        visible_case(args, person),
+        branch=args.branch,
+        commit=args.commit,
+        repository=args.repo,
+        acting=person,
+    )
+    out.emit(
+        {"case": fix.case_id, "branch": fix.branch, "commit": fix.commit},
+        f"case #{fix.case_id}: fix {fix.commit[:12]} on {fix.branch} recorded",
+    )

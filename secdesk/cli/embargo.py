@@ -10,11 +10,17 @@ def register(commands):
     p = sub.add_parser("propose", help="propose an embargo end, or a revision of the one in force")
     case_arg(p)
     when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--days", type=positive_int,
-                      help="the embargo's length in days, counted from its clock start")
+    when.add_argument(
+        "--days",
+        type=positive_int,
+        help="the embargo's length in days, counted from its clock start",
+    )
     when.add_argument("--end", help="the end, with a time and zone, e.g. 2026-12-10T14:00Z")
-    p.add_argument("--justification", default="",
-                   help="required beyond the policy's default length; - or @FILE")
+    p.add_argument(
+        "--justification",
+        default="",
+        help="required beyond the policy's default length; - or @FILE",
+    )
     p.set_defaults(handler=propose)
 
     p = sub.add_parser("accept", help="accept the open proposal")
@@ -38,7 +44,9 @@ def register(commands):
 
     p = sub.add_parser("restart", help="restart the clock after a fix was found faulty")
     case_arg(p)
-    p.add_argument("--days", type=positive_int, help="length of the new clock (default: the policy's)")
+    p.add_argument(
+        "--days", type=positive_int, help="length of the new clock (default: the policy's)"
+    )
     p.set_defaults(handler=restart)
 
     p = sub.add_parser("end", help="end the embargo now, by team decision")
@@ -65,8 +73,9 @@ def propose(args, out):
     person = acting(args)
     case = visible_case(args, person)
     end = parse_when(args.end) if args.end else None
-    proposal = do_propose_embargo(case, end=end, days=args.days,
-                                  justification=read_text(args.justification), acting=person)
+    proposal = do_propose_embargo(
+        case, end=end, days=args.days, justification=read_text(args.justification), acting=person
+    )
     kind = "extension" if proposal.is_extension else "embargo"
     _emit(out, case, f"{kind} until {proposal.end_at:%Y-%m-%d %H:%M} UTC proposed")
 

@@ -28,7 +28,9 @@ def _setup_django():
 def build_parser() -> argparse.ArgumentParser:
     from secdesk.cli import admin, audit, cases, embargo, git, projects, run
 
-    parser = Parser(prog="secdesk", description="A security response desk for open-source projects.")
+    parser = Parser(
+        prog="secdesk", description="A security response desk for open-source projects."
+    )
     parser.add_argument("--json", action="store_true", help="answer with JSON, for scripts")
     parser.add_argument(
         "--as",

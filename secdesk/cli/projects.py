@@ -49,28 +49,42 @@ def register(commands):
 def _policy_data(policy):
     from secdesk.teams.actions import POLICY_FIELDS
 
-    return {"project": policy.project.slug, "version": policy.version,
-            **{f: getattr(policy, f) for f in POLICY_FIELDS}}
+    return {
+        "project": policy.project.slug,
+        "version": policy.version,
+        **{f: getattr(policy, f) for f in POLICY_FIELDS},
+    }
 
 
 def create_project(args, out):
     from secdesk.teams.actions import do_create_project
 
-    project = do_create_project(slug=args.slug, name=args.name,
-                                security_address=args.security_address, dev_list=args.dev_list,
-                                announce_list=args.announce_list, acting=acting(args))
-    out.emit({"slug": project.slug, "name": project.name,
-              "security_address": project.security_address},
-             f"project {project.slug} created; you are its admin")
+    project = do_create_project(
+        slug=args.slug,
+        name=args.name,
+        security_address=args.security_address,
+        dev_list=args.dev_list,
+        announce_list=args.announce_list,
+        acting=acting(args),
+    )
+    out.emit(
+        {"slug": project.slug, "name": project.name, "security_address": project.security_address},
+        f"project {project.slug} created; you are its admin",
+    )
 
 
 def list_projects(args, out):
     from secdesk.teams.access import projects_of
 
-    rows = [{"slug": p.slug, "name": p.name, "security_address": p.security_address}
-            for p in projects_of(acting(args))]
-    out.emit(rows, "\n".join(f"{r['slug']}\t{r['security_address']}\t{r['name']}" for r in rows)
-             or "no projects")
+    rows = [
+        {"slug": p.slug, "name": p.name, "security_address": p.security_address}
+        for p in projects_of(acting(args))
+    ]
+    out.emit(
+        rows,
+        "\n".join(f"{r['slug']}\t{r['security_address']}\t{r['name']}" for r in rows)
+        or "no projects",
+    )
 
 
 def show_policy(args, out):
@@ -94,35 +108,52 @@ def set_policy(args, out):
             raise BadInput(f"expected NAME=VALUE, got {item!r}")
         changes[name.strip().replace("-", "_")] = value
     policy = do_set_policy(project_by_slug(args.project), changes, acting=acting(args))
-    out.emit(_policy_data(policy), f"policy of {args.project} is now version {policy.version}; "
-             "members must accept it again")
+    out.emit(
+        _policy_data(policy),
+        f"policy of {args.project} is now version {policy.version}; members must accept it again",
+    )
 
 
 def add_member(args, out):
     from secdesk.teams.actions import do_add_member, project_by_slug
 
-    m = do_add_member(project_by_slug(args.project), email=args.email, name=args.name,
-                      role=args.role, organisation=args.org, acting=acting(args))
-    out.emit({"project": args.project, "email": m.person.email, "role": m.role,
-              "consent": m.consent},
-             f"{m.person.email} invited as {m.role}; they join once they accept the policy")
+    m = do_add_member(
+        project_by_slug(args.project),
+        email=args.email,
+        name=args.name,
+        role=args.role,
+        organisation=args.org,
+        acting=acting(args),
+    )
+    out.emit(
+        {"project": args.project, "email": m.person.email, "role": m.role, "consent": m.consent},
+        f"{m.person.email} invited as {m.role}; they join once they accept the policy",
+    )
 
 
 def accept_policy(args, out):
     from secdesk.teams.actions import do_accept_policy, project_by_slug
 
     m = do_accept_policy(project_by_slug(args.project), acting=acting(args))
-    out.emit({"project": args.project, "email": m.person.email, "consent": m.consent,
-              "policy_version": m.consent_version},
-             f"{m.person.email} accepted policy v{m.consent_version} of {args.project}")
+    out.emit(
+        {
+            "project": args.project,
+            "email": m.person.email,
+            "consent": m.consent,
+            "policy_version": m.consent_version,
+        },
+        f"{m.person.email} accepted policy v{m.consent_version} of {args.project}",
+    )
 
 
 def decline_policy(args, out):
     from secdesk.teams.actions import do_decline_policy, project_by_slug
 
     m = do_decline_policy(project_by_slug(args.project), acting=acting(args))
-    out.emit({"project": args.project, "email": m.person.email, "consent": m.consent},
-             f"{m.person.email} declined; not on the {args.project} team")
+    out.emit(
+        {"project": args.project, "email": m.person.email, "consent": m.consent},
+        f"{m.person.email} declined; not on the {args.project} team",
+    )
 
 
 def list_members(args, out):
@@ -132,10 +163,17 @@ def list_members(args, out):
     project = project_by_slug(args.project)
     require_role(acting(args), project)
     rows = [
-        {"email": m.person.email, "role": m.role, "organisation": m.organisation,
-         "consent": m.consent, "policy_version": m.consent_version,
-         "removed": m.removed_at is not None}
+        {
+            "email": m.person.email,
+            "role": m.role,
+            "organisation": m.organisation,
+            "consent": m.consent,
+            "policy_version": m.consent_version,
+            "removed": m.removed_at is not None,
+        }
         for m in project.memberships.select_related("person").order_by("person__email")
     ]
-    out.emit(rows, "\n".join(f"{r['email']}\t{r['role']}\t{r['consent']}\t{r['organisation']}"
-                             for r in rows))
+    out.emit(
+        rows,
+        "\n".join(f"{r['email']}\t{r['role']}\t{r['consent']}\t{r['organisation']}" for r in rows),
+    )

@@ -4,11 +4,17 @@ import os
 
 
 def register(commands):
-    p = commands.add_parser("serve", help="everything in one process: web and worker (embedded default)")
+    p = commands.add_parser(
+        "serve", help="everything in one process: web and worker (embedded default)"
+    )
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
     p.add_argument("--demo", action="store_true", help="fill a sample project with cases")
-    p.add_argument("--admin", default=os.environ.get("SECDESK_ADMIN_EMAIL", "admin@localhost"),
-                   metavar="EMAIL", help="the first administrator's address (first start only)")
+    p.add_argument(
+        "--admin",
+        default=os.environ.get("SECDESK_ADMIN_EMAIL", "admin@localhost"),
+        metavar="EMAIL",
+        help="the first administrator's address (first start only)",
+    )
     p.set_defaults(handler=serve)
 
     p = commands.add_parser("web", help="the web interface alone (production)")
@@ -68,21 +74,25 @@ def serve(args, out):
     from secdesk.web.login_links import issue_login_link
 
     host, port = _listen(args.web)
+    from django.conf import settings
+
+    if not os.environ.get("SECDESK_SITE_URL"):
+        # Links printed and mailed point at where this process listens.
+        settings.SITE_URL = f"http://{host}:{port}"
     _migrate()
     admin = _first_admin(args.admin)
     if args.demo:
         from secdesk.demo import load_demo
 
         load_demo()
-    from django.conf import settings
-
     server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
     out.console.print(f"secdesk: web on http://{host}:{server.effective_port}/", markup=False)
     if admin is not None:
         link = issue_login_link(admin.user)
-        out.console.print(f"secdesk: first administrator {admin.email}; log in once with:",
-                          markup=False)
+        out.console.print(
+            f"secdesk: first administrator {admin.email}; log in once with:", markup=False
+        )
         out.console.print(link, markup=False, soft_wrap=True)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)

@@ -11,8 +11,7 @@ from secdesk.teams.access import require_role
 from secdesk.teams.models import Person
 
 
-def do_record_fix(case, *, branch: str, commit: str, repository: str = "",
-                  acting: Person) -> Fix:
+def do_record_fix(case, *, branch: str, commit: str, repository: str = "", acting: Person) -> Fix:
     """A fix commit on a branch. The first fix marks the case fix-ready."""
     commit = commit.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
@@ -32,12 +31,25 @@ def do_record_fix(case, *, branch: str, commit: str, repository: str = "",
         if case.fixes.filter(branch=branch.strip(), commit=commit).exists():
             raise Refused(f"fix {commit[:12]} on {branch} is already recorded on case #{case.pk}")
         at = now()
-        fix = Fix.objects.create(case=case, repository=repo, branch=branch.strip(), commit=commit,
-                                 recorded_by=acting, recorded_at=at)
+        fix = Fix.objects.create(
+            case=case,
+            repository=repo,
+            branch=branch.strip(),
+            commit=commit,
+            recorded_by=acting,
+            recorded_at=at,
+        )
         marked_ready = case.fix_ready_at is None
         if marked_ready:
             case.fix_ready_at = at
             case.save(update_fields=["fix_ready_at"])
-        record(acting, AuditEvent.FIX_RECORDED, case=case, branch=fix.branch, commit=commit,
-               repository=repository, fix_ready=marked_ready)
+        record(
+            acting,
+            AuditEvent.FIX_RECORDED,
+            case=case,
+            branch=fix.branch,
+            commit=commit,
+            repository=repository,
+            fix_ready=marked_ready,
+        )
     return fix

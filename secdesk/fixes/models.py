@@ -44,7 +44,9 @@ class Branch(models.Model):
 
 class Fix(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="fixes")
-    repository = models.ForeignKey(Repository, null=True, on_delete=models.PROTECT, related_name="+")
+    repository = models.ForeignKey(
+        Repository, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     branch = models.CharField(max_length=200)
     commit = models.CharField(max_length=64, validators=[commit_id])
     recorded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
@@ -62,7 +64,9 @@ class Fix(models.Model):
 
 class IntroducingCommit(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="introduced_by")
-    repository = models.ForeignKey(Repository, null=True, on_delete=models.PROTECT, related_name="+")
+    repository = models.ForeignKey(
+        Repository, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     commit = models.CharField(max_length=64, validators=[commit_id])
 
 

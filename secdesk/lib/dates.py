@@ -21,7 +21,9 @@ def parse_when(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"malformed date {text!r}: give a date, a time and a zone, {_EXAMPLE}") from None
+        raise BadInput(
+            f"malformed date {text!r}: give a date, a time and a zone, {_EXAMPLE}"
+        ) from None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise BadInput(f"date {text!r} has no time of day: give a time and a zone, {_EXAMPLE}")
     if when.tzinfo is None:
@@ -42,9 +44,15 @@ def countdown(end: datetime, now: datetime) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        parts = [f"{days} day" + ("s" if days != 1 else ""), f"{hours} hour" + ("s" if hours != 1 else "")]
+        parts = [
+            f"{days} day" + ("s" if days != 1 else ""),
+            f"{hours} hour" + ("s" if hours != 1 else ""),
+        ]
     elif hours:
-        parts = [f"{hours} hour" + ("s" if hours != 1 else ""), f"{minutes} minute" + ("s" if minutes != 1 else "")]
+        parts = [
+            f"{hours} hour" + ("s" if hours != 1 else ""),
+            f"{minutes} minute" + ("s" if minutes != 1 else ""),
+        ]
     else:
         parts = [f"{minutes} minute" + ("s" if minutes != 1 else "")]
     return ("ended " + " ".join(parts) + " ago") if past else (" ".join(parts) + " left")

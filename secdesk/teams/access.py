@@ -33,7 +33,9 @@ def require_role(person: Person | None, project: Project, role: Role = Role.MEMB
     if membership is None:
         raise NotAllowed(f"{person or 'nobody'} is not an active member of {project.slug}")
     if ROLE_RANK[membership.role] < ROLE_RANK[role]:
-        raise NotAllowed(f"this needs the {role} role in {project.slug}; {person} is {membership.role}")
+        raise NotAllowed(
+            f"this needs the {role} role in {project.slug}; {person} is {membership.role}"
+        )
     return membership
 
 

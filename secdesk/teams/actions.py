@@ -39,7 +39,9 @@ def do_create_admin(email: str, *, name: str = "") -> Person:
     """The site's first administrator (or another one): a login that may create projects."""
     User = get_user_model()
     with transaction.atomic(durable=True):
-        person = Person.objects.filter(email__iexact=email).first() or Person(email=email, name=name)
+        person = Person.objects.filter(email__iexact=email).first() or Person(
+            email=email, name=name
+        )
         _full_clean(person, "admin")
         if person.user is None:
             user = User.objects.filter(username=email).first() or User(username=email, email=email)
@@ -71,26 +73,50 @@ def project_by_slug(slug: str) -> Project:
     return project
 
 
-def do_create_project(*, slug: str, name: str, security_address: str, dev_list: str = "",
-                      announce_list: str = "", acting: Person) -> Project:
+def do_create_project(
+    *,
+    slug: str,
+    name: str,
+    security_address: str,
+    dev_list: str = "",
+    announce_list: str = "",
+    acting: Person,
+) -> Project:
     """A new project with the default policy; its creator becomes its first admin,
     bound by that policy."""
     if acting.user is None or not acting.user.is_superuser:
         raise NotAllowed(f"creating a project needs a site administrator; {acting} is not one")
-    project = Project(slug=slug, name=name or slug, security_address=security_address,
-                      dev_list=dev_list, announce_list=announce_list)
+    project = Project(
+        slug=slug,
+        name=name or slug,
+        security_address=security_address,
+        dev_list=dev_list,
+        announce_list=announce_list,
+    )
     _full_clean(project, "project")
     with transaction.atomic(durable=True):
         try:
             project.save()
         except IntegrityError:
-            raise Refused(f"a project {slug!r} or the address {security_address} exists already") from None
+            raise Refused(
+                f"a project {slug!r} or the address {security_address} exists already"
+            ) from None
         Policy.objects.create(project=project)
-        Membership.objects.create(project=project, person=acting, role=Role.ADMIN,
-                                  consent=Consent.SIGNATORY, consent_version=1,
-                                  consented_at=timezone.now())
-        record(acting, AuditEvent.PROJECT_CREATED, project=project, slug=slug,
-               security_address=security_address)
+        Membership.objects.create(
+            project=project,
+            person=acting,
+            role=Role.ADMIN,
+            consent=Consent.SIGNATORY,
+            consent_version=1,
+            consented_at=timezone.now(),
+        )
+        record(
+            acting,
+            AuditEvent.PROJECT_CREATED,
+            project=project,
+            slug=slug,
+            security_address=security_address,
+        )
     return project
 
 
@@ -99,8 +125,10 @@ def do_set_policy(project: Project, changes: dict[str, str], *, acting: Person) 
     until they accept the new text; the admin who changed it accepts it by doing so."""
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
-        raise BadInput(f"unknown policy setting(s): {', '.join(sorted(unknown))}; "
-                       f"known: {', '.join(POLICY_FIELDS)}")
+        raise BadInput(
+            f"unknown policy setting(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(POLICY_FIELDS)}"
+        )
     with transaction.atomic(durable=True):
         require_role(acting, project, Role.ADMIN)
         policy = Policy.objects.select_for_update().get(project=project)
@@ -124,20 +152,36 @@ def do_set_policy(project: Project, changes: dict[str, str], *, acting: Person) 
         Membership.objects.filter(project=project, person=acting).update(
             consent_version=policy.version, consented_at=at
         )
-        record(acting, AuditEvent.POLICY_CHANGED, project=project, version=policy.version,
-               before=before, after={f: getattr(policy, f) for f in changes}, lapsed=lapsed)
+        record(
+            acting,
+            AuditEvent.POLICY_CHANGED,
+            project=project,
+            version=policy.version,
+            before=before,
+            after={f: getattr(policy, f) for f in changes},
+            lapsed=lapsed,
+        )
     return policy
 
 
-def do_add_member(project: Project, *, email: str, name: str = "", role: str = Role.MEMBER,
-                  organisation: str = "", acting: Person) -> Membership:
+def do_add_member(
+    project: Project,
+    *,
+    email: str,
+    name: str = "",
+    role: str = Role.MEMBER,
+    organisation: str = "",
+    acting: Person,
+) -> Membership:
     """An admin invites a person to the team; they join once they accept the policy."""
     if role not in Role.values:
         raise BadInput(f"unknown role {role!r}; roles: {', '.join(Role.values)}")
     User = get_user_model()
     with transaction.atomic(durable=True):
         require_role(acting, project, Role.ADMIN)
-        person = Person.objects.filter(email__iexact=email).first() or Person(email=email, name=name)
+        person = Person.objects.filter(email__iexact=email).first() or Person(
+            email=email, name=name
+        )
         _full_clean(person, "member")
         if person.user is None:
             user = User.objects.filter(username=email).first() or User(username=email, email=email)
@@ -147,7 +191,8 @@ def do_add_member(project: Project, *, email: str, name: str = "", role: str = R
             person.user = user
         person.save()
         membership, created = Membership.objects.get_or_create(
-            project=project, person=person,
+            project=project,
+            person=person,
             defaults={"role": role, "organisation": organisation, "vouched_by": acting},
         )
         if not created and membership.removed_at is None:
@@ -157,8 +202,14 @@ def do_add_member(project: Project, *, email: str, name: str = "", role: str = R
             membership.consent, membership.removed_at = Consent.INVITED, None
             membership.vouched_by = acting
             membership.save()
-        record(acting, AuditEvent.MEMBER_ADDED, project=project, person=person.email, role=role,
-               organisation=organisation)
+        record(
+            acting,
+            AuditEvent.MEMBER_ADDED,
+            project=project,
+            person=person.email,
+            role=role,
+            organisation=organisation,
+        )
     return membership
 
 
@@ -176,8 +227,12 @@ def _consent(project: Project, event: str, *, acting: Person) -> Membership:
             membership.consent_version = project.policy.version
             membership.consented_at = timezone.now()
         membership.save()
-        record(acting, AuditEvent.MEMBER_CONSENTED if event == "accept" else AuditEvent.MEMBER_DECLINED,
-               project=project, policy_version=project.policy.version)
+        record(
+            acting,
+            AuditEvent.MEMBER_CONSENTED if event == "accept" else AuditEvent.MEMBER_DECLINED,
+            project=project,
+            policy_version=project.policy.version,
+        )
     return membership
 
 

@@ -46,9 +46,7 @@ class Policy(models.Model):
     max_embargo_days = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
-    max_restarts = models.PositiveIntegerField(
-        default=1, validators=[MaxValueValidator(10)]
-    )
+    max_restarts = models.PositiveIntegerField(default=1, validators=[MaxValueValidator(10)])
     agreement = models.CharField(
         max_length=20, choices=Agreement.choices, default=Agreement.APPROVALS
     )

@@ -40,8 +40,14 @@ def exit_embargo(embargo: Embargo, *, reason: str, acting: Person | None, at: da
     EmbargoEvent.objects.create(embargo=embargo, kind="exited", at=at, by=acting, reason=reason)
 
 
-def do_propose_embargo(case, *, end: datetime | None = None, days: int | None = None,
-                       justification: str = "", acting: Person) -> EmbargoProposal:
+def do_propose_embargo(
+    case,
+    *,
+    end: datetime | None = None,
+    days: int | None = None,
+    justification: str = "",
+    acting: Person,
+) -> EmbargoProposal:
     """Propose an embargo end, or a revision of the one in force.
 
     `days` counts from the embargo clock's start (now, for a first proposal);
@@ -60,7 +66,9 @@ def do_propose_embargo(case, *, end: datetime | None = None, days: int | None = 
                 "no embargo, only a fast fix and an immediate announcement (§2.7)"
             )
         if case.public_at is not None:
-            raise PolicyRefused(f"embargo policy: case #{case.pk} is public; nothing left to embargo (§2.6)")
+            raise PolicyRefused(
+                f"embargo policy: case #{case.pk} is public; nothing left to embargo (§2.6)"
+            )
         if case.state not in OPEN_STATES:
             raise Refused(
                 f"embargo: case #{case.pk} is {case.state}; an embargo is proposed while the "
@@ -72,21 +80,43 @@ def do_propose_embargo(case, *, end: datetime | None = None, days: int | None = 
         clock_start = embargo.clock_started_at or at
         if days is not None:
             end = clock_start + timedelta(days=days)
-        extension = policy.check_end(case.project.policy, clock_start=clock_start, end=end,
-                                     now=at, justification=justification)
+        extension = policy.check_end(
+            case.project.policy,
+            clock_start=clock_start,
+            end=end,
+            now=at,
+            justification=justification,
+        )
         _close_open_proposal(embargo, ProposalState.SUPERSEDED, at)
         embargo.state = next_state
         embargo.clock_started_at = clock_start
         embargo.save(update_fields=["state", "clock_started_at"])
         proposal = EmbargoProposal.objects.create(
-            embargo=embargo, proposed_by=acting, proposed_at=at, end_at=end,
-            is_extension=extension, justification=justification.strip(),
+            embargo=embargo,
+            proposed_by=acting,
+            proposed_at=at,
+            end_at=end,
+            is_extension=extension,
+            justification=justification.strip(),
         )
-        EmbargoEvent.objects.create(embargo=embargo, kind="proposed", at=at, by=acting, end_at=end,
-                                    reason=justification.strip())
-        record(acting, AuditEvent.EMBARGO_PROPOSED, case=case, end=end, extension=extension,
-               clock_start=clock_start, justification=justification.strip(),
-               length_days=round(policy.length_days(clock_start, end), 2))
+        EmbargoEvent.objects.create(
+            embargo=embargo,
+            kind="proposed",
+            at=at,
+            by=acting,
+            end_at=end,
+            reason=justification.strip(),
+        )
+        record(
+            acting,
+            AuditEvent.EMBARGO_PROPOSED,
+            case=case,
+            end=end,
+            extension=extension,
+            clock_start=clock_start,
+            justification=justification.strip(),
+            length_days=round(policy.length_days(clock_start, end), 2),
+        )
     return proposal
 
 
@@ -104,10 +134,17 @@ def do_accept_embargo(case, *, acting: Person) -> Embargo:
         next_state = EMBARGO.apply(embargo.state, "accept")
         proposal = _open_proposal(embargo)
         if proposal.proposed_by_id == acting.pk:
-            raise NotAllowed("embargo: the proposal must be accepted by another member than its proposer")
+            raise NotAllowed(
+                "embargo: the proposal must be accepted by another member than its proposer"
+            )
         at = now()
-        policy.check_end(case.project.policy, clock_start=embargo.clock_started_at,
-                         end=proposal.end_at, now=at, justification=proposal.justification)
+        policy.check_end(
+            case.project.policy,
+            clock_start=embargo.clock_started_at,
+            end=proposal.end_at,
+            now=at,
+            justification=proposal.justification,
+        )
         if proposal.is_extension:
             policy.check_agreement(case.project.policy, proposal, now=at, accepting_person=acting)
         before = embargo.end_at
@@ -116,10 +153,18 @@ def do_accept_embargo(case, *, acting: Person) -> Embargo:
         embargo.save(update_fields=["state", "end_at"])
         proposal.state, proposal.decided_at = ProposalState.ACCEPTED, at
         proposal.save(update_fields=["state", "decided_at"])
-        EmbargoEvent.objects.create(embargo=embargo, kind="accepted", at=at, by=acting,
-                                    end_at=proposal.end_at)
-        record(acting, AuditEvent.EMBARGO_ACCEPTED, case=case, end=proposal.end_at,
-               previous_end=before, extension=proposal.is_extension, proposal=proposal.pk)
+        EmbargoEvent.objects.create(
+            embargo=embargo, kind="accepted", at=at, by=acting, end_at=proposal.end_at
+        )
+        record(
+            acting,
+            AuditEvent.EMBARGO_ACCEPTED,
+            case=case,
+            end=proposal.end_at,
+            previous_end=before,
+            extension=proposal.is_extension,
+            proposal=proposal.pk,
+        )
     return embargo
 
 
@@ -139,7 +184,9 @@ def do_reject_embargo(case, *, reason: str, acting: Person) -> Embargo:
         if next_state == "none":
             embargo.clock_started_at = None
         embargo.save(update_fields=["state", "clock_started_at"])
-        EmbargoEvent.objects.create(embargo=embargo, kind="rejected", at=at, by=acting, reason=reason.strip())
+        EmbargoEvent.objects.create(
+            embargo=embargo, kind="rejected", at=at, by=acting, reason=reason.strip()
+        )
         record(acting, AuditEvent.EMBARGO_REJECTED, case=case, reason=reason.strip())
     return embargo
 
@@ -153,16 +200,30 @@ def _vote(case, *, approve: bool, reason: str, acting: Person) -> EmbargoVote:
         EMBARGO.apply(embargo.state, event)
         proposal = _open_proposal(embargo)
         if proposal.proposed_by_id == acting.pk:
-            raise NotAllowed("embargo: the proposer's agreement is implied; another member must vote")
+            raise NotAllowed(
+                "embargo: the proposer's agreement is implied; another member must vote"
+            )
         if proposal.votes.filter(person=acting).exists():
             raise Refused(f"embargo: {acting} has already voted on this proposal")
         at = now()
-        vote = EmbargoVote.objects.create(proposal=proposal, person=acting, approve=approve,
-                                          reason=reason.strip(), at=at)
-        EmbargoEvent.objects.create(embargo=embargo, kind="agreed" if approve else "objected",
-                                    at=at, by=acting, end_at=proposal.end_at, reason=reason.strip())
-        record(acting, AuditEvent.EMBARGO_AGREED if approve else AuditEvent.EMBARGO_OBJECTED,
-               case=case, proposal=proposal.pk, reason=reason.strip())
+        vote = EmbargoVote.objects.create(
+            proposal=proposal, person=acting, approve=approve, reason=reason.strip(), at=at
+        )
+        EmbargoEvent.objects.create(
+            embargo=embargo,
+            kind="agreed" if approve else "objected",
+            at=at,
+            by=acting,
+            end_at=proposal.end_at,
+            reason=reason.strip(),
+        )
+        record(
+            acting,
+            AuditEvent.EMBARGO_AGREED if approve else AuditEvent.EMBARGO_OBJECTED,
+            case=case,
+            proposal=proposal.pk,
+            reason=reason.strip(),
+        )
     return vote
 
 
@@ -185,7 +246,9 @@ def do_restart_embargo(case, *, days: int | None = None, acting: Person) -> Emba
         project_policy = case.project.policy
         embargo = lock_embargo(case)
         next_state = EMBARGO.apply(embargo.state, "restart")
-        faulty = case.faulty_fixes.filter(restarted_clock=False, at__gte=embargo.clock_started_at).last()
+        faulty = case.faulty_fixes.filter(
+            restarted_clock=False, at__gte=embargo.clock_started_at
+        ).last()
         policy.check_restart(project_policy, embargo, faulty_fix=faulty)
         days = project_policy.default_embargo_days if days is None else days
         policy.check_restart_length(project_policy, days)
@@ -199,10 +262,23 @@ def do_restart_embargo(case, *, days: int | None = None, acting: Person) -> Emba
         embargo.save(update_fields=["state", "clock_started_at", "end_at", "restarts"])
         faulty.restarted_clock = True
         faulty.save(update_fields=["restarted_clock"])
-        EmbargoEvent.objects.create(embargo=embargo, kind="restarted", at=at, by=acting,
-                                    end_at=embargo.end_at, reason=faulty.reason)
-        record(acting, AuditEvent.EMBARGO_RESTARTED, case=case, end=embargo.end_at,
-               previous_end=before, restarts=embargo.restarts, faulty_fix=faulty.reason)
+        EmbargoEvent.objects.create(
+            embargo=embargo,
+            kind="restarted",
+            at=at,
+            by=acting,
+            end_at=embargo.end_at,
+            reason=faulty.reason,
+        )
+        record(
+            acting,
+            AuditEvent.EMBARGO_RESTARTED,
+            case=case,
+            end=embargo.end_at,
+            previous_end=before,
+            restarts=embargo.restarts,
+            faulty_fix=faulty.reason,
+        )
     return embargo
 
 
@@ -227,9 +303,9 @@ def expire_embargoes(at: datetime | None = None) -> list[int]:
     never lapses silently. Returns the cases whose embargo expired.
     """
     at = at or now()
-    due = Embargo.objects.filter(state__in=IN_FORCE).values_list("case_id", "state")
+    due = Embargo.objects.filter(state__in=IN_FORCE).values_list("case_id", flat=True)
     expired = []
-    for case_id, state in due:
+    for case_id in due:
         with atomic():
             embargo = Embargo.objects.select_for_update().get(case_id=case_id)
             if embargo.state not in IN_FORCE:

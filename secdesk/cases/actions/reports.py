@@ -61,8 +61,12 @@ def do_receive_report(
             public_at=at if public else None,
         )
         Embargo.objects.create(case=case)
-        Message.objects.create(case=case, author=reporter, subject=subject, body=body, created_at=at)
-        record(acting, AuditEvent.REPORT_RECEIVED, case=case, reporter=reporter.email, zero_day=public)
+        Message.objects.create(
+            case=case, author=reporter, subject=subject, body=body, created_at=at
+        )
+        record(
+            acting, AuditEvent.REPORT_RECEIVED, case=case, reporter=reporter.email, zero_day=public
+        )
     return case
 
 
@@ -88,7 +92,9 @@ def _move(case, event: str, *, acting: Person | None, reason: str = "") -> Case:
         before = case.state
         case.state = REPORT.apply(case.state, event)
         case.save(update_fields=["state"])
-        record(acting, audit_event, case=case, before=before, after=case.state, reason=reason.strip())
+        record(
+            acting, audit_event, case=case, before=before, after=case.state, reason=reason.strip()
+        )
     return case
 
 
@@ -123,13 +129,21 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
         require_role(acting, case.project)
         original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
         if original is None:
-            raise Refused(f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of")
+            raise Refused(
+                f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of"
+            )
         if original.pk == case.pk:
             raise BadInput("a case cannot be a duplicate of itself")
         before = case.state
         case.state = REPORT.apply(case.state, "mark_duplicate")
         case.duplicate_of = original
         case.save(update_fields=["state", "duplicate_of"])
-        record(acting, AuditEvent.REPORT_MARKED_DUPLICATE, case=case, before=before,
-               after=case.state, duplicate_of=original.pk)
+        record(
+            acting,
+            AuditEvent.REPORT_MARKED_DUPLICATE,
+            case=case,
+            before=before,
+            after=case.state,
+            duplicate_of=original.pk,
+        )
     return case

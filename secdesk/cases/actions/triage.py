@@ -44,9 +44,16 @@ def do_record_triage(
         case.cvss4_vector, case.cvss4_score = (cvss4.strip(), score4) if cvss4 else ("", None)
         case.triaged_at = now()
         case.save()
-        record(acting, AuditEvent.TRIAGE_RECORDED, case=case, security_issue=security_issue,
-               cvss3=case.cvss3_vector, cvss3_score=score3, cvss4=case.cvss4_vector,
-               cvss4_score=score4)
+        record(
+            acting,
+            AuditEvent.TRIAGE_RECORDED,
+            case=case,
+            security_issue=security_issue,
+            cvss3=case.cvss3_vector,
+            cvss3_score=score3,
+            cvss4=case.cvss4_vector,
+            cvss4_score=score4,
+        )
     return case
 
 
@@ -80,11 +87,18 @@ def do_fix_found_faulty(case, *, reason: str, acting: Person):
         case = lock_case(case)
         require_role(acting, case.project)
         if case.published_at is not None:
-            raise Refused(f"case #{case.pk} is already published; record a new case for the follow-up")
+            raise Refused(
+                f"case #{case.pk} is already published; record a new case for the follow-up"
+            )
         was_ready = case.fix_ready_at is not None
         case.fix_ready_at = None
         case.save(update_fields=["fix_ready_at"])
         FaultyFix.objects.create(case=case, reported_by=acting, at=now(), reason=reason.strip())
-        record(acting, AuditEvent.FIX_FOUND_FAULTY, case=case, reason=reason.strip(),
-               fix_ready_cleared=was_ready)
+        record(
+            acting,
+            AuditEvent.FIX_FOUND_FAULTY,
+            case=case,
+            reason=reason.strip(),
+            fix_ready_cleared=was_ready,
+        )
     return case

@@ -12,15 +12,6 @@ from secdesk.teams.models import Consent, Membership, Person, Policy, Project, R
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the test cast's password)
-CSP_MIDDLEWARE = "secdesk.web.middleware.ContentSecurityPolicyMiddleware"
-
-
-@pytest.fixture(autouse=True)
-def csp_middleware(settings):
-    # secdesk/settings.py is the lead's file; until its MIDDLEWARE lists ours,
-    # the tests put it where it belongs: right after SecurityMiddleware.
-    if CSP_MIDDLEWARE not in settings.MIDDLEWARE:
-        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:1], CSP_MIDDLEWARE, *settings.MIDDLEWARE[1:]]
 
 
 def make_person(email: str, name: str) -> Person:

@@ -1,0 +1,29 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+
+def test_audit_verify_names_a_changed_record_and_exits_non_zero(team):
+    assert team.json("audit", "verify")["ok"] is True
+    env = team.env
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("UPDATE audit_auditrecord SET details = '{}' WHERE seq = 5")
+    else:
+        db = Path(env["SECDESK_DATA_DIR"]) / "secdesk.sqlite3"
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE audit_auditrecord SET details = '{}' WHERE seq = 5")
+    result = team("audit", "verify")
+    assert result.code == 1
+    assert result.out.strip() == "audit trail broken: record 5 was changed after it was written"
+
+
+@pytest.mark.parametrize("who", ["alice@redhat.example"])
+def test_audit_log_lists_the_project_records_for_an_admin(team, who):
+    log = team.json("audit", "log", "--project", "libvirt", who=who)
+    assert [r["event"] for r in log][:2] == ["project created", "member added"]
+    refused = team("audit", "log", "--project", "libvirt", who="bob@suse.example")
+    assert refused.code == 2 and "needs the admin role" in refused.err

@@ -1,0 +1,104 @@
+"""`secdesk serve --demo` starts, prints a one-time login link that logs in, and the
+dashboard lists the demo cases (acceptance A of the foundation issue)."""
+
+import http.cookiejar
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(cli):
+    port = _free_port()
+    process = subprocess.Popen(
+        [cli.exe, "serve", "--demo", "--web", f"127.0.0.1:{port}"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "worker running" in line:
+                break
+        assert any("worker running" in line for line in lines), (lines, process.poll())
+        yield process, "".join(lines), port
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(served):
+    _, printed, port = served
+    assert f"web on http://127.0.0.1:{port}/" in printed
+    link = re.search(r"http://127\.0\.0\.1:\d+/login/once/\S+/", printed).group(0)
+
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = browser.open(link).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(link, data=form, headers={"Referer": link})
+    dashboard = browser.open(request)
+    html = dashboard.read().decode()
+    assert dashboard.geturl() == f"http://127.0.0.1:{port}/"
+    for title in (
+        "Heap overflow parsing crafted disk image header",
+        "ACL check skipped for domain migration API",
+        "Path traversal in storage pool upload",
+        "Public: use-after-free in event loop teardown",
+    ):
+        assert title in html
+    assert dashboard.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+    # The link is used up.
+    again = urllib.request.Request(link, data=form, headers={"Referer": link})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.build_opener().open(again)
+    assert refused.value.code in (403, 410)
+
+
+def test_a_second_start_keeps_the_data_and_prints_no_new_admin_link(cli, served):
+    process, _, _ = served
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=20)
+    port = _free_port()
+    again = subprocess.Popen(
+        [cli.exe, "serve", "--demo", "--web", f"127.0.0.1:{port}"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out = ""
+        while "worker running" not in out:
+            line = again.stdout.readline()
+            assert line, out
+            out += line
+        assert "/login/once/" not in out
+        cases = cli.json("case", "list", who="admin@localhost")
+        assert len(cases) == 7
+    finally:
+        again.send_signal(signal.SIGINT)
+        again.wait(timeout=20)
