@@ -11,6 +11,8 @@ from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
 from secdesk.cases.actions.embargo import exit_embargo
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.errors import BadInput, NotAllowed, PolicyRefused, Refused
+from secdesk.fixes import mirror
+from secdesk.fixes.verify import verify_case
 from secdesk.teams.access import has_role, require_role
 from secdesk.teams.models import Person, Role
 
@@ -50,16 +52,24 @@ def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
     return cve
 
 
-def publication_problems(case) -> tuple[list[str], list[str]]:
+def publication_problems(case, *, fetch: bool = False) -> tuple[list[str], list[str]]:
     """What stands between the case and its publication, as one-line reasons:
-    those nothing overrides, and the fix problems an admin may override."""
-    blocking, fixes = [], []
+    those nothing overrides, and the fix problems an admin may override (§2.9).
+
+    With repositories configured the fixes are verified from git (`fetch` brings
+    the mirrors up to date first); without, a recorded fix is all we can check.
+    """
+    blocking = []
     if case.is_security_issue is not True:
         blocking.append("it has not been triaged as a security issue")
     if not case.cve_ids.exists():
         blocking.append("it has no CVE id (§2.8)")
-    if not case.fixes.exists() and not case.not_affected.exists():
-        fixes.append("no fix is recorded (§2.9)")
+    if case.project.repositories.exists():
+        fixes = [str(problem) for problem in verify_case(case, fetch=fetch)]
+    elif not case.fixes.exists() and not case.not_affected.exists():
+        fixes = ["no fix is recorded (§2.9)"]
+    else:
+        fixes = []
     return blocking, fixes
 
 
@@ -70,6 +80,9 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override
     asked for (`end_embargo`). Missing fixes block publication unless an admin
     overrides with a reason, which the audit record keeps.
     """
+    for repository in case.project.repositories.all():
+        # Fetch before the transaction: the network must not hold the case's lock.
+        mirror.update(repository)
     with atomic():
         case = lock_case(case)
         require_role(acting, case.project)

@@ -48,7 +48,9 @@ class AuditRecord(models.Model):
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
-    event = models.PositiveSmallIntegerField(choices=AuditEvent.choices)
+    # Not a `choices` field: new kinds of event are added in code, with no
+    # migration, and old records keep their number.
+    event = models.PositiveSmallIntegerField()
     project_id = models.BigIntegerField(null=True, db_index=True)
     case_id = models.BigIntegerField(null=True, db_index=True)
     details = models.JSONField(default=dict)
@@ -60,3 +62,9 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.seq} {self.get_event_display()}"
+
+    def get_event_display(self) -> str:
+        try:
+            return AuditEvent(self.event).label
+        except ValueError:
+            return f"event {self.event}"

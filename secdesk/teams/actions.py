@@ -21,6 +21,9 @@ POLICY_FIELDS = {
     "agreement_approvals": int,
     "agreement_hours": int,
     "hold_escalation_hours": int,
+    "acknowledgements_per_day": int,
+    "reminder_hours": str,
+    "vouches_needed": int,
     "security_issue_text": str,
 }
 

@@ -17,6 +17,10 @@ class Project(models.Model):
     security_address = models.EmailField(unique=True)
     dev_list = models.EmailField("development list", blank=True)
     announce_list = models.EmailField("announcement list", blank=True)
+    # Mail authenticated by the site's MTA (DKIM/DMARC, in an Authentication-Results
+    # header added by the server named here) counts like a valid OpenPGP signature.
+    trust_mta_authentication = models.BooleanField(default=False)
+    mta_authserv_id = models.CharField("authserv-id of the site's MTA", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,6 +61,20 @@ class Policy(models.Model):
         default=48, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
     )
     hold_escalation_hours = models.PositiveIntegerField(default=48)
+    acknowledgements_per_day = models.PositiveIntegerField(
+        default=3,
+        validators=[MaxValueValidator(20)],
+        help_text="Automatic replies to one sender in a day, at most (RFC 3834).",
+    )
+    reminder_hours = models.CharField(
+        max_length=100,
+        default="72,24",
+        validators=[RegexValidator(r"^\d+(,\d+)*$", "hours before the end, e.g. 72,24")],
+        help_text="When members are reminded before an embargo ends.",
+    )
+    vouches_needed = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
     security_issue_text = models.TextField(default=DEFAULT_SECURITY_ISSUE_TEXT)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,6 +102,9 @@ class Person(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="person",
+    )
+    openpgp_key = models.TextField(
+        blank=True, help_text="The person's public OpenPGP key, ASCII-armoured."
     )
     openpgp_fingerprint = models.CharField(
         max_length=40,
