@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "secdesk.cases",
     "secdesk.fixes",
     "secdesk.advisories",
+    "secdesk.mail",
     "secdesk.web",
 ]
 

@@ -18,6 +18,7 @@ def tick() -> dict:
     from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
     from secdesk.cases.actions.embargo import expire_embargoes
+    from secdesk.mail import work as mail_work
 
     expired = expire_embargoes()
     for case_id in expired:
@@ -32,7 +33,9 @@ def tick() -> dict:
         worker_id="secdesk-worker",
         excluded_queue_names=[],
     ).run()
-    return {"expired": expired}
+    # Mail last, so that what this tick queued goes out in this tick.
+    mail = mail_work.tick()
+    return {"expired": expired, **mail}
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

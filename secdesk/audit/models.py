@@ -32,6 +32,15 @@ class AuditEvent(models.IntegerChoices):
     CVE_ASSIGNED = 400, "CVE assigned"
     FIX_RECORDED = 500, "fix recorded"
     CASE_PUBLISHED = 600, "case published"
+    MAIL_QUARANTINED = 700, "mail quarantined"
+    MAIL_DISCARDED = 701, "mail discarded"
+    MAIL_HELD = 702, "mail held for moderation"
+    MAIL_APPENDED = 703, "mail appended to a case"
+    REPLY_POSTED = 704, "reply posted"
+    HELD_REPORT_ESCALATED = 705, "held report escalated to the admins"
+    MAIL_RELEASED = 706, "mail released from quarantine"
+    HELD_MAIL_REJECTED = 707, "held mail rejected"
+    OUTGOING_RETRIED = 708, "outgoing mail retried"
 
 
 class AuditHead(models.Model):

@@ -8,6 +8,9 @@ def register(commands):
         "serve", help="everything in one process: web and worker (embedded default)"
     )
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.add_argument(
+        "--smtp", default="127.0.0.1:8025", metavar="HOST:PORT", help="the mail intake (SMTP)"
+    )
     p.add_argument("--demo", action="store_true", help="fill a sample project with cases")
     p.add_argument(
         "--admin",
@@ -88,6 +91,10 @@ def serve(args, out):
     server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
     out.console.print(f"secdesk: web on http://{host}:{server.effective_port}/", markup=False)
+    from secdesk.cli.mail import start_intake
+
+    mail_server, mail_where = start_intake(args.smtp)
+    out.console.print(f"secdesk: mail (smtp) on {mail_where}", markup=False)
     if admin is not None:
         link = issue_login_link(admin.user)
         out.console.print(
@@ -104,6 +111,7 @@ def serve(args, out):
     finally:
         stop.set()
         server.close()
+        mail_server.stop()
 
 
 def web(args, out):

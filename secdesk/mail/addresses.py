@@ -1,0 +1,66 @@
+"""The addresses secdesk answers to: each project's security address, and each
+case's reply address `<local>+<token>@<domain>` with its unguessable token."""
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from secdesk.teams.models import Project
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    project_id: int
+    # The case token in the address, if it carries one (not yet checked).
+    token: str = ""
+
+
+def split(address: str) -> tuple[str, str, str]:
+    """(local, detail, domain) of `local+detail@domain`, lowercased."""
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    local, _, detail = local.partition("+")
+    return local.lower(), detail.lower(), domain.lower()
+
+
+def security_addresses() -> dict[tuple[str, str], int]:
+    """(local, domain) of every project's security address → the project's id."""
+    table = {}
+    for pk, address in Project.objects.values_list("pk", "security_address"):
+        local, _, domain = split(address)
+        table[(local, domain)] = pk
+    return table
+
+
+def resolve(address: str, table: dict[tuple[str, str], int]) -> Recipient | None:
+    """The project (and case token) an envelope recipient stands for; None if unknown.
+
+    A detail that is not a well-formed token still reaches the project: a report
+    sent to a mistyped case address is held like any other, never bounced.
+    """
+    local, detail, domain = split(address)
+    project_id = table.get((local, domain))
+    if project_id is None:
+        return None
+    return Recipient(project_id, detail if _TOKEN.match(detail) else "")
+
+
+def case_address(case) -> str:
+    local, _, domain = split(case.project.security_address)
+    return f"{local}+{case.token}@{domain}"
+
+
+def new_message_id(project: Project) -> str:
+    # Ours are recognisable by shape, and each is also stored with its outbox
+    # row, so loop detection can look them up.
+    _, _, domain = split(project.security_address)
+    return f"<secdesk.{secrets.token_hex(12)}@{domain}>"
+
+
+ROBOT_LOCALS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
+
+
+def is_robot(address: str) -> bool:
+    local, _, _ = split(address)
+    return not address or local in ROBOT_LOCALS or local.endswith(("-request", "-bounces"))

@@ -1,0 +1,242 @@
+"""The mail intake daemon: SMTP or LMTP on aiosmtpd.
+
+aiosmtpd runs its own event loop in a thread. The database is never touched on
+that loop: recipient lookups run in a small thread pool, and storing runs in
+one writer thread that commits the messages of concurrent sessions together
+(a group commit) before any of them gets its 250. A third thread runs the
+rules on what was stored. If the database is unavailable the answer is 451 and
+the sender tries again later; nothing is acknowledged that is not committed.
+"""
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP
+from django.db import DatabaseError, close_old_connections, connection
+
+from secdesk.lib.env import ConfigError
+from secdesk.mail import addresses, intake
+
+logger = logging.getLogger("secdesk.mail")
+
+
+def max_bytes() -> int:
+    value = os.environ.get("SECDESK_MAIL_MAX_BYTES", str(25 * 1024 * 1024))
+    if not value.isdigit() or int(value) < 1024:
+        raise ConfigError(f"SECDESK_MAIL_MAX_BYTES: expected a size in bytes, got {value!r}")
+    return int(value)
+
+
+TOO_BIG = (
+    "552 5.3.4 Message too big: secdesk accepts at most {mb} MB. "
+    "Send large files as a link in a smaller message."
+)
+STORE_FAILED = "451 4.3.0 The message could not be stored just now; please try again later"
+
+
+class _Clearer:
+    """aiosmtpd's own size refusals, in words a sender can act on."""
+
+    async def push(self, status):
+        if isinstance(status, str) and status.startswith("552 Error:"):
+            status = TOO_BIG.format(mb=self.data_size_limit // (1024 * 1024))
+        await super().push(status)
+
+
+class IntakeSMTP(_Clearer, SMTP):
+    pass
+
+
+class IntakeLMTP(_Clearer, LMTP):
+    pass
+
+
+class Directory:
+    """The addresses we answer to, cached; read again on a miss (a new project)."""
+
+    REFRESH = 30.0
+
+    def __init__(self):
+        self.table, self.read_at = {}, 0.0
+        self.lock = threading.Lock()
+
+    def resolve(self, address: str):
+        with self.lock:
+            found = addresses.resolve(address, self.table)
+            if found is None or time.monotonic() - self.read_at > self.REFRESH:
+                close_old_connections()
+                try:
+                    self.table = addresses.security_addresses()
+                except DatabaseError:
+                    connection.close()
+                    raise
+                self.read_at = time.monotonic()
+                found = addresses.resolve(address, self.table)
+            return found
+
+
+class Writer(threading.Thread):
+    """Stores messages, committing those that arrive together in one transaction."""
+
+    BATCH = 64
+
+    def __init__(self, stored: threading.Event):
+        super().__init__(name="mail-writer", daemon=True)
+        self.queue: queue.Queue = queue.Queue()
+        self.stored = stored
+        self.stopping = threading.Event()
+
+    def submit(self, envelope: intake.Envelope) -> Future:
+        future: Future = Future()
+        self.queue.put((envelope, future))
+        return future
+
+    def run(self):
+        # On stop, what is queued is still written: its senders are waiting.
+        while not self.stopping.is_set() or not self.queue.empty():
+            try:
+                batch = [self.queue.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+
+    def _write(self, batch):
+        close_old_connections()
+        try:
+            ids = intake.store([envelope for envelope, _ in batch])
+        except Exception as err:
+            connection.close()
+            logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)
+            for _, future in batch:
+                future.set_exception(err)
+            return
+        self.stored.set()
+        # One envelope may make several rows (one per project): the first id names it.
+        position = 0
+        for envelope, future in batch:
+            future.set_result(ids[position] if position < len(ids) else None)
+            position += len({r.project_id for _, r in envelope.recipients})
+
+
+class Processor(threading.Thread):
+    """Runs the rules on stored mail, as soon as it is stored."""
+
+    def __init__(self, stored: threading.Event):
+        super().__init__(name="mail-rules", daemon=True)
+        self.stored = stored
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.stored.wait(timeout=2.0)
+            self.stored.clear()
+            try:
+                close_old_connections()
+                intake.recover_interrupted()
+                while not self.stopping.is_set() and intake.process_pending(limit=50):
+                    pass
+            except Exception as err:
+                connection.close()
+                logger.error("mail rules: %s", type(err).__name__)
+                logger.debug("mail rules failed", exc_info=True)
+                self.stopping.wait(2.0)
+            finally:
+                close_old_connections()
+
+
+class Handler:
+    def __init__(self, writer: Writer, lmtp: bool):
+        self.writer = writer
+        self.lmtp = lmtp
+        self.directory = Directory()
+        self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail-lookup")
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(self.lookups, self.directory.resolve, address)
+        except DatabaseError:
+            return "451 4.3.0 Addresses cannot be checked just now; please try again later"
+        if found is None:
+            return f"550 5.1.1 <{address}>: no such address here"
+        envelope.rcpt_tos.append(address)
+        if not hasattr(envelope, "resolved"):
+            envelope.resolved = []
+        envelope.resolved.append((address, found))
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        future = self.writer.submit(
+            intake.Envelope(
+                raw=bytes(envelope.original_content),
+                mail_from=envelope.mail_from or "",
+                recipients=list(envelope.resolved),
+                peer=str(session.peer[0]) if session.peer else "",
+            )
+        )
+        try:
+            number = await asyncio.wrap_future(future)
+            status = f"250 2.0.0 Stored as #{number}"
+        except Exception:
+            status = STORE_FAILED
+        if self.lmtp:
+            # LMTP answers once per recipient (RFC 2033 §4.2).
+            return "\r\n".join([status] * len(envelope.rcpt_tos))
+        return status
+
+
+class _Controller(Controller):
+    def __init__(self, handler, *, lmtp: bool, **kwargs):
+        self.lmtp = lmtp
+        super().__init__(handler, **kwargs)
+
+    def factory(self):
+        server_class = IntakeLMTP if self.lmtp else IntakeSMTP
+        return server_class(self.handler, **self.SMTP_kwargs)
+
+
+class MailServer:
+    def __init__(self, host: str, port: int, *, lmtp: bool = False):
+        stored = threading.Event()
+        self.writer = Writer(stored)
+        self.processor = Processor(stored)
+        self.handler = Handler(self.writer, lmtp)
+        self.controller = _Controller(
+            self.handler,
+            lmtp=lmtp,
+            hostname=host,
+            port=port,
+            data_size_limit=max_bytes(),
+            decode_data=False,
+            enable_SMTPUTF8=True,
+            ident="secdesk",
+        )
+
+    def start(self) -> "MailServer":
+        self.writer.start()
+        self.processor.start()
+        self.controller.start()
+        # Whatever was stored before a restart and not yet read is read now.
+        self.processor.stored.set()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+        self.writer.stopping.set()
+        self.processor.stopping.set()
+        self.processor.stored.set()
+        self.writer.join(timeout=10)
+        self.processor.join(timeout=30)
+        self.handler.lookups.shutdown(wait=False)

@@ -1,0 +1,146 @@
+"""Sending what the outbox holds: through the SMTP relay, or as .eml files.
+
+SECDESK_SMTP_RELAY=host:port (with SECDESK_SMTP_USER / SECDESK_SMTP_PASSWORD and
+SECDESK_SMTP_STARTTLS=yes if the relay wants them) sends through a relay;
+without it, each message is written to DATA_DIR/outbox/ as an .eml file.
+"""
+
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from django.conf import settings
+
+from secdesk.lib import env
+from secdesk.mail import outbox
+from secdesk.mail.models import OutgoingMessage
+
+logger = logging.getLogger("secdesk.mail")
+
+
+def render(row: OutgoingMessage) -> EmailMessage:
+    """The mail for a row. From is the project's security address, so that a
+    reply comes back to secdesk; Reply-To (if set) leads it into the case."""
+    project = row.project
+    message = EmailMessage()
+    local, _, domain = project.security_address.rpartition("@")
+    message["From"] = Address(f"{project.name} security", local, domain)
+    message["To"] = ", ".join(row.to)
+    if row.cc:
+        message["Cc"] = ", ".join(row.cc)
+    if row.reply_to:
+        message["Reply-To"] = row.reply_to
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = row.message_id
+    for name, value in row.headers.items():
+        message[name] = value
+    message.set_content(row.body)
+    return message
+
+
+class Relay:
+    """One SMTP connection to the relay, kept open for a batch."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.smtp = None
+
+    def _connect(self):
+        smtp = smtplib.SMTP(self.host, self.port, timeout=60)
+        if env.flag("SECDESK_SMTP_STARTTLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        user = os.environ.get("SECDESK_SMTP_USER")
+        if user:
+            smtp.login(user, os.environ.get("SECDESK_SMTP_PASSWORD", ""))
+        return smtp
+
+    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+        if self.smtp is None:
+            self.smtp = self._connect()
+        refused = self.smtp.send_message(
+            message, from_addr=row.project.security_address, to_addrs=row.recipients
+        )
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except smtplib.SMTPException:
+                self.smtp.close()
+            self.smtp = None
+
+
+class Files:
+    """The embedded default: each mail an .eml file, written whole or not at all."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+        data = message.as_bytes()
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, self.directory / f"{row.pk:08d}-{row.kind}.eml")
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def close(self):
+        pass
+
+
+def transport():
+    relay = os.environ.get("SECDESK_SMTP_RELAY")
+    if relay:
+        host, port = env.host_port("SECDESK_SMTP_RELAY", relay)
+        return Relay(host, port)
+    return Files(Path(settings.DATA_DIR) / "outbox")
+
+
+def _permanent(err: Exception) -> bool:
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in err.recipients.values())
+    code = getattr(err, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def deliver_due(limit: int = 200) -> dict:
+    """Send the rows that are due; each failure is retried later or marked failed."""
+    rows = outbox.claim_due(limit)
+    sent = failed = 0
+    if not rows:
+        return {"sent": 0, "failed": 0}
+    sender = transport()
+    try:
+        for row in rows:
+            try:
+                sender.send(row, render(row))
+            except (smtplib.SMTPException, OSError) as err:
+                failed += 1
+                outbox.mark_failed(row, f"{type(err).__name__}: {err}", permanent=_permanent(err))
+                logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
+                if not isinstance(
+                    err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+                ):
+                    # The connection itself is gone: open a new one for the next row.
+                    sender.close()
+            else:
+                sent += 1
+                outbox.mark_sent(row)
+    finally:
+        sender.close()
+    return {"sent": sent, "failed": failed}

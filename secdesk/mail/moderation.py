@@ -1,0 +1,195 @@
+"""The moderation queue: held mail, and what a moderator does with it (SPEC §2.2).
+
+A held report is a case in state `held`: approving validates it (the report
+machine decides; the case lock makes a second, concurrent approval "already
+approved") and sends it to every member; rejecting invalidates it with a reason
+the reporter is told; spam is invalidated with no reply. A held post (mail into
+an existing case that the rules would not let through) is appended on approval.
+Approval re-enters delivery, never the rules.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from secdesk.audit.log import record
+from secdesk.audit.models import AuditEvent
+from secdesk.cases.actions import reports
+from secdesk.cases.actions.common import atomic
+from secdesk.cases.actions.messages import do_append_mail
+from secdesk.cases.models import Case
+from secdesk.errors import NotFound, Refused, TransitionRefused
+from secdesk.mail import notices
+from secdesk.mail.distribution import distribute_pending
+from secdesk.mail.models import Inbound, InboundMessage
+from secdesk.mail.parsing import parse
+from secdesk.teams.access import projects_of, require_role
+from secdesk.teams.actions import person_for_address
+from secdesk.teams.models import Person, Role
+
+SPAM = "spam"
+
+
+def queue(person: Person, state: str = Inbound.HELD):
+    """Held (or quarantined) mail in the projects where `person` moderates."""
+    return (
+        InboundMessage.objects.filter(state=state, project__in=projects_of(person, Role.MODERATOR))
+        .select_related("project", "case")
+        .defer("raw")
+        .order_by("pk")
+    )
+
+
+def held_item(person: Person, pk: int, state: str = Inbound.HELD) -> InboundMessage:
+    row = queue(person, state).filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"no {state} mail #{pk} that {person.email} moderates")
+    return row
+
+
+def _already(err: TransitionRefused) -> Refused:
+    if err.state == "invalid":
+        return Refused("already rejected")
+    return Refused("already approved")
+
+
+def do_approve(row: InboundMessage, *, acting: Person) -> InboundMessage:
+    require_role(acting, row.project, Role.MODERATOR)
+    if row.opened_case:
+        try:
+            reports.do_validate_report(row.case, acting=acting)
+        except TransitionRefused as err:
+            raise _already(err) from None
+        settle(row.pk)
+    else:
+        if row.state != Inbound.HELD:
+            raise Refused("already approved")
+        parsed = parse(bytes(row.raw))
+        author = person_for_address(row.sender or row.mail_from)
+        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=False)
+    row.refresh_from_db()
+    return row
+
+
+def do_reject(row: InboundMessage, *, reason: str, acting: Person) -> InboundMessage:
+    """Reject with a reason the sender is told; `spam` rejects with no reply."""
+    require_role(acting, row.project, Role.MODERATOR)
+    reason = reason.strip()
+    if row.opened_case:
+        try:
+            reports.do_invalidate_report(row.case, reason=reason, acting=acting)
+        except TransitionRefused as err:
+            raise _already(err) from None
+        settle(row.pk)
+    else:
+        if not reason:
+            from secdesk.errors import BadInput
+
+            raise BadInput("to reject a held mail, give a reason")
+        with atomic():
+            locked = InboundMessage.objects.select_for_update().get(pk=row.pk)
+            if locked.state != Inbound.HELD:
+                raise Refused("already decided")
+            locked.state, locked.decided_at, locked.decided_by = (
+                Inbound.REJECTED,
+                timezone.now(),
+                acting,
+            )
+            locked.save(update_fields=["state", "decided_at", "decided_by"])
+            record(
+                acting,
+                AuditEvent.HELD_MAIL_REJECTED,
+                case=locked.case,
+                inbound=locked.pk,
+                reason=reason,
+            )
+    row.refresh_from_db()
+    return row
+
+
+def do_discard_spam(row: InboundMessage, *, acting: Person) -> InboundMessage:
+    return do_reject(row, reason=SPAM, acting=acting)
+
+
+def settle(pk: int) -> None:
+    """Carry a moderated report's outcome into the mail: the approved report goes
+    to every member, the rejected reporter is told why. Idempotent: the worker
+    runs it again for any report a crash left half-settled."""
+    with atomic():
+        row = InboundMessage.objects.select_for_update().select_related("case").get(pk=pk)
+        case = Case.objects.select_related("project", "reporter").get(pk=row.case_id)
+        if row.state != Inbound.HELD or case.state == "held":
+            return
+        if case.state == "invalid":
+            reason = _last_reason(case)
+            if reason.lower() != SPAM:
+                notices.rejected(case, reason=reason)
+            row.state = Inbound.REJECTED
+        else:
+            distribute_pending(case)
+            row.state = Inbound.ACCEPTED
+        row.decided_at = timezone.now()
+        row.save(update_fields=["state", "decided_at"])
+
+
+def _last_reason(case) -> str:
+    from secdesk.audit.models import AuditRecord
+
+    entry = (
+        AuditRecord.objects.filter(case_id=case.pk, event=AuditEvent.REPORT_INVALIDATED)
+        .order_by("-seq")
+        .first()
+    )
+    return (entry.details.get("reason", "") if entry else "") or SPAM
+
+
+def settle_moderated() -> int:
+    """The worker's sweep: held report rows whose case a moderator has decided."""
+    pks = list(
+        InboundMessage.objects.filter(state=Inbound.HELD, opened_case=True)
+        .exclude(case__state="held")
+        .values_list("pk", flat=True)[:200]
+    )
+    for pk in pks:
+        settle(pk)
+    return len(pks)
+
+
+def do_release(row: InboundMessage, *, acting: Person) -> InboundMessage:
+    """A moderator releases quarantined mail: the rules run on it again. Mail that
+    cannot be read at all stays quarantined; its raw text (`quarantine show
+    --raw`) can be filed by hand with `secdesk case receive`."""
+    from secdesk.mail import intake
+
+    require_role(acting, row.project, Role.MODERATOR)
+    with atomic():
+        locked = InboundMessage.objects.select_for_update().get(pk=row.pk)
+        if locked.state != Inbound.QUARANTINED:
+            raise Refused(f"mail #{row.pk} is {locked.state}, not quarantined")
+        locked.state, locked.decided_by = Inbound.RECEIVED, acting
+        locked.save(update_fields=["state", "decided_by"])
+        record(acting, AuditEvent.MAIL_RELEASED, project=row.project, inbound=row.pk)
+    intake.process_one(row.pk)
+    locked.refresh_from_db()
+    return locked
+
+
+def escalate_held_reports() -> int:
+    """Reports held longer than the project's limit: the admins hear of each once."""
+    count = 0
+    now = timezone.now()
+    held = (
+        Case.objects.filter(state="held")
+        .exclude(outgoing__kind="escalation")
+        .select_related("project__policy")
+    )
+    for case in held:
+        hours = case.project.policy.hold_escalation_hours
+        if case.received_at > now - timedelta(hours=hours):
+            continue
+        with atomic():
+            row, created = notices.escalate(case, hours=hours)
+            if created:
+                record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=row.to)
+                count += 1
+    return count

@@ -1,0 +1,81 @@
+"""The mail secdesk writes on its own: the acknowledgement of a held report,
+the notice of a rejection, the escalation of a report held too long."""
+
+from secdesk.mail import outbox
+from secdesk.mail.addresses import case_address
+from secdesk.mail.distribution import subject_for
+from secdesk.teams.models import Membership, Role
+
+
+def acknowledge(case, *, to: str, in_reply_to: str = ""):
+    """RFC 3834 §3: an automatic reply, marked so, to the report's sender."""
+    headers = {"Auto-Submitted": outbox.AUTO_REPLIED, "X-Secdesk-Case": case.reference}
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
+    body = (
+        f"Thank you for your report to the {case.project.name} security team.\n\n"
+        f"It has been received and is held for moderation. Its reference is {case.reference};\n"
+        "a moderator will look at it soon, and the team will answer you.\n\n"
+        "To add to your report, reply to this mail: the reply address leads into the case.\n"
+        "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
+        "This is an automatic reply.\n"
+    )
+    return outbox.enqueue(
+        project=case.project,
+        to=[to],
+        subject=f"Auto: {subject_for(case, case.title)}",
+        body=body,
+        kind="acknowledgement",
+        case=case,
+        reply_to=case_address(case),
+        headers=headers,
+    )
+
+
+def rejected(case, *, reason: str):
+    """The reporter is told why their report was rejected (not for spam)."""
+    if case.reporter is None:
+        return None
+    body = (
+        f"The {case.project.name} security team has looked at your report "
+        f"{case.reference} and does not treat it as a security issue to handle here:\n\n"
+        f"{reason.strip()}\n\n"
+        "If you think this is wrong, reply to this mail and say why.\n"
+    )
+    return outbox.enqueue(
+        project=case.project,
+        to=[case.reporter.email],
+        subject=subject_for(case, case.title),
+        body=body,
+        kind="rejection",
+        case=case,
+        reply_to=case_address(case),
+        headers={"X-Secdesk-Case": case.reference},
+        dedupe_key=f"rejected:{case.pk}",
+    )
+
+
+def escalate(case, *, hours: int):
+    """Tell the admins that a report has waited too long. Once per case."""
+    admins = list(
+        Membership.objects.filter(
+            project=case.project, role=Role.ADMIN, removed_at__isnull=True
+        ).values_list("person__email", flat=True)
+    )
+    if not admins:
+        return None, False
+    body = (
+        f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
+        f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
+    )
+    return outbox.enqueue_once(
+        project=case.project,
+        to=admins,
+        subject=f"[{case.reference}] held report waiting for moderation",
+        body=body,
+        kind="escalation",
+        case=case,
+        headers={"X-Secdesk-Case": case.reference},
+        dedupe_key=f"escalation:{case.pk}",
+    )

@@ -1,0 +1,127 @@
+"""The rules and the chain on stored mail: who is held, who is let in, who is answered."""
+
+import pysequoia
+import time_machine
+
+from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.tests.conftest import deliver, mail
+
+
+def test_non_member_report_is_held_and_auto_acknowledged(project, alice):
+    row = deliver(mail())
+    assert row.state == Inbound.HELD and row.opened_case
+    assert row.case.state == "held"
+    [ack] = OutgoingMessage.objects.filter(kind="acknowledgement")
+    assert ack.to == ["finder@research.example"]
+    assert ack.headers["Auto-Submitted"] == "auto-replied"
+    assert row.case.reference in ack.body and row.case.reference in ack.subject
+    assert ack.reply_to == f"security+{row.case.token}@libvirt.example"
+
+
+def test_four_reports_from_one_sender_in_a_day_get_three_acknowledgements(project, alice):
+    with time_machine.travel("2026-03-02 09:00Z", tick=True):
+        rows = [deliver(mail(subject=f"report {n}")) for n in range(4)]
+    assert [r.state for r in rows] == [Inbound.HELD] * 4
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 3
+    assert rows[3].reasons[-1]["rule"] == "acknowledged_enough_today"
+    with time_machine.travel("2026-03-03 09:00Z", tick=True):
+        deliver(mail(subject="the next day"))
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 4
+
+
+def test_auto_submitted_list_and_robot_mail_is_held_but_never_answered(project, alice):
+    deliver(mail(headers={"Auto-Submitted": "auto-replied"}))
+    deliver(mail(headers={"Precedence": "bulk"}))
+    deliver(mail(headers={"List-Id": "<devel.lists.example>"}))
+    deliver(mail(sender="MAILER-DAEMON@mx.example"), mail_from="")
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 0
+
+
+def test_a_members_address_in_from_reply_to_or_sender_without_proof_is_held(
+    project, alice, bob, carol
+):
+    for raw in (
+        mail(sender="bob@suse.example"),
+        mail(headers={"Reply-To": "bob@suse.example"}),
+        mail(headers={"Sender": "bob@suse.example"}),
+    ):
+        row = deliver(raw)
+        assert row.state == Inbound.HELD and row.case.state == "held"
+        assert any(r["rule"] == "claims_membership" for r in row.reasons)
+    assert not OutgoingMessage.objects.filter(kind="case-message").exists()
+
+
+def test_a_report_signed_with_a_members_key_reaches_the_team(project, alice, bob, bob_key):
+    signed = pysequoia.sign(
+        bob_key.signer(), b"Found while fuzzing.\n", mode=pysequoia.SignatureMode.CLEAR
+    ).decode()
+    row = deliver(mail(sender="bob@suse.example", body=signed))
+    assert row.state == Inbound.ACCEPTED
+    assert row.reasons[0]["reason"].endswith("OpenPGP signature")
+    sent_to = {a for r in OutgoingMessage.objects.filter(kind="case-message") for a in r.to}
+    assert sent_to == {"root@example.org", "alice@redhat.example", "bob@suse.example"}
+
+
+def test_a_signature_by_another_key_does_not_make_a_member(project, alice, bob, bob_key):
+    mallory = pysequoia.Tsk.generate("Bob <bob@suse.example>")
+    signed = pysequoia.sign(
+        mallory.signer(), b"trust me\n", mode=pysequoia.SignatureMode.CLEAR
+    ).decode()
+    row = deliver(mail(sender="bob@suse.example", body=signed))
+    assert row.state == Inbound.HELD
+
+
+def _trusting(project):
+    project.trust_mta_authentication = True
+    project.mta_authserv_id = "mx.libvirt.example"
+    project.save()
+
+
+def _with_results(results: str, *, above_received: bool, sender="bob@suse.example") -> bytes:
+    raw = mail(sender=sender)
+    header = f"Authentication-Results: {results}\r\n".encode()
+    received = b"Received: from mail.suse.example by mx.libvirt.example; Mon, 2 Mar 2026\r\n"
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return header + received + raw if above_received else received + header + raw
+
+
+def test_an_aligned_dkim_pass_from_the_sites_mta_makes_a_member(project, alice, bob):
+    _trusting(project)
+    raw = _with_results(
+        "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
+    )
+    assert deliver(raw).state == Inbound.ACCEPTED
+
+
+def test_authentication_results_that_do_not_count(project, alice, bob):
+    _trusting(project)
+    for raw in (
+        # forged further down, below our MTA's Received line
+        _with_results("mx.libvirt.example; dkim=pass header.d=suse.example", above_received=False),
+        # another server's verdict
+        _with_results("mx.evil.example; dkim=pass header.d=suse.example", above_received=True),
+        # a pass for a domain not aligned with From
+        _with_results("mx.libvirt.example; dkim=pass header.d=evil.example", above_received=True),
+        _with_results("mx.libvirt.example; dkim=fail header.d=suse.example", above_received=True),
+    ):
+        assert deliver(raw).state == Inbound.HELD
+
+
+def test_without_the_project_trusting_its_mta_a_dkim_pass_is_not_enough(project, alice, bob):
+    raw = _with_results("mx.libvirt.example; dkim=pass header.d=suse.example", above_received=True)
+    assert deliver(raw).state == Inbound.HELD
+
+
+def test_our_own_mail_coming_back_is_dropped_by_loop_detection(project, alice):
+    deliver(mail())
+    ack = OutgoingMessage.objects.get(kind="acknowledgement")
+    echo = mail(headers={}).replace(b"Message-ID: <", b"X-Old-ID: <")
+    echo = echo.replace(b"Subject:", f"Message-ID: {ack.message_id}\r\nSubject:".encode())
+    row = deliver(echo)
+    assert row.state == Inbound.DISCARDED and row.reasons[0]["rule"] == "loop"
+
+
+def test_suspected_spam_is_held_never_dropped_and_not_answered(project, alice):
+    row = deliver(mail(headers={"X-Spam-Flag": "YES"}))
+    assert row.state == Inbound.HELD
+    assert not OutgoingMessage.objects.filter(kind="acknowledgement").exists()
