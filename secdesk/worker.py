@@ -17,12 +17,15 @@ logger = logging.getLogger("secdesk.worker")
 def tick() -> dict:
     from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
+    from secdesk.advisories import embargo_end as advisories_embargo_end
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.mail import work as mail_work
 
     expired = expire_embargoes()
     for case_id in expired:
         logger.info("embargo of case #%s expired", case_id)
+    # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
+    embargo_end = advisories_embargo_end.tick()
     TaskWorker(
         queue_names=["*"],
         interval=0,
@@ -35,7 +38,7 @@ def tick() -> dict:
     ).run()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **mail}
+    return {"expired": expired, **embargo_end, **mail}
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

@@ -1,28 +1,62 @@
-"""CVE ids and publication."""
+"""CVE ids and the advisory: the team's actions on them (SPEC §2.8, §2.10)."""
 
 import re
 
 from django.db import IntegrityError
+from django.utils import timezone
 
-from secdesk.advisories.models import CVE_ID_PATTERN, CveId, CveState
+from secdesk.advisories.cwe import cwe_name
+from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
-from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
-from secdesk.cases.actions.embargo import exit_embargo
-from secdesk.cases.embargo_machine import IN_FORCE
-from secdesk.errors import BadInput, NotAllowed, PolicyRefused, Refused
-from secdesk.fixes import mirror
-from secdesk.fixes.verify import verify_case
-from secdesk.teams.access import has_role, require_role
-from secdesk.teams.models import Person, Role
+from secdesk.cases.actions.common import atomic, lock_case, now
+from secdesk.errors import BadInput, NotFound, Refused
+from secdesk.teams.access import require_role
+from secdesk.teams.models import Person, Project
+
+__all__ = [
+    "do_assign_cve",
+    "do_assign_next_cve",
+    "do_edit_advisory",
+    "do_import_cve_ids",
+    "do_publish_case",
+    "do_release_cve",
+    "publication_problems",
+]
+
+ADVISORY_FIELDS = ("title", "description", "impact", "cwe", "credits", "references")
+
+
+def clean_cve_id(text: str) -> str:
+    cve_id = text.strip().upper()
+    if not re.fullmatch(CVE_ID_PATTERN, cve_id):
+        raise BadInput(f"malformed CVE id {cve_id!r}: e.g. CVE-2026-12345")
+    return cve_id
+
+
+def _give(case, cve: CveId, acting: Person) -> CveId:
+    """Assign `cve` to the locked case, inside the caller's transaction."""
+    if case.is_security_issue is not True:
+        raise Refused(f"CVE: case #{case.pk} has not been triaged as a security issue")
+    cve.state, cve.case, cve.assigned_at = CveState.ASSIGNED, case, now()
+    try:
+        cve.save()
+    except IntegrityError:
+        raise Refused(f"CVE: {cve.cve_id} was just assigned elsewhere") from None
+    record(
+        acting,
+        AuditEvent.CVE_ASSIGNED,
+        case=case,
+        cve=cve.cve_id,
+        allocated_by=cve.allocated_by.email if cve.allocated_by else None,
+    )
+    return cve
 
 
 def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
     """Give the case a CVE id: one from the project's pool, or one the acting member
     (usually a vendor security engineer who is a CNA) allocated (§2.8)."""
-    cve_id = cve_id.strip().upper()
-    if not re.fullmatch(CVE_ID_PATTERN, cve_id):
-        raise BadInput(f"malformed CVE id {cve_id!r}: e.g. CVE-2026-12345")
+    cve_id = clean_cve_id(cve_id)
     with atomic():
         case = lock_case(case)
         require_role(acting, case.project)
@@ -34,102 +68,138 @@ def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
         ):
             owner = f"case #{cve.case_id}" if cve.case_id else f"project {cve.project.slug}"
             raise Refused(f"CVE: {cve_id} is already {cve.state} ({owner})")
-        at = now()
         if cve is None:
             cve = CveId(project=case.project, cve_id=cve_id, allocated_by=acting)
-        cve.state, cve.case, cve.assigned_at = CveState.ASSIGNED, case, at
-        try:
-            cve.save()
-        except IntegrityError:
-            raise Refused(f"CVE: {cve_id} was just assigned elsewhere") from None
-        record(
-            acting,
-            AuditEvent.CVE_ASSIGNED,
-            case=case,
-            cve=cve_id,
-            allocated_by=cve.allocated_by.email if cve.allocated_by else None,
-        )
-    return cve
+        return _give(case, cve, acting)
 
 
-def publication_problems(case, *, fetch: bool = False) -> tuple[list[str], list[str]]:
-    """What stands between the case and its publication, as one-line reasons:
-    those nothing overrides, and the fix problems an admin may override (§2.9).
-
-    With repositories configured the fixes are verified from git (`fetch` brings
-    the mirrors up to date first); without, a recorded fix is all we can check.
-    """
-    blocking = []
-    if case.is_security_issue is not True:
-        blocking.append("it has not been triaged as a security issue")
-    if not case.cve_ids.exists():
-        blocking.append("it has no CVE id (§2.8)")
-    if case.project.repositories.exists():
-        fixes = [str(problem) for problem in verify_case(case, fetch=fetch)]
-    elif not case.fixes.exists() and not case.not_affected.exists():
-        fixes = ["no fix is recorded (§2.9)"]
-    else:
-        fixes = []
-    return blocking, fixes
-
-
-def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override_reason: str = ""):
-    """Make the case public: the embargo ends, the facts and CVE ids say so.
-
-    Publishing while the embargo is in force is a team decision and must be
-    asked for (`end_embargo`). Missing fixes block publication unless an admin
-    overrides with a reason, which the audit record keeps.
-    """
-    for repository in case.project.repositories.all():
-        # Fetch before the transaction: the network must not hold the case's lock.
-        mirror.update(repository)
+def do_assign_next_cve(case, *, acting: Person) -> CveId:
+    """Give the case the oldest id of the project's pool."""
     with atomic():
         case = lock_case(case)
         require_role(acting, case.project)
-        if case.published_at is not None:
+        cve = (
+            CveId.objects.select_for_update()
+            .filter(project=case.project, state=CveState.RESERVED)
+            .order_by("reserved_at", "cve_id")
+            .first()
+        )
+        if cve is None:
             raise Refused(
-                f"case #{case.pk} was already published on {case.published_at:%Y-%m-%d %H:%M} UTC"
+                f"CVE: the pool of {case.project.slug} is empty; import ids "
+                "(secdesk cve pool import) or reserve some (secdesk cve reserve)"
             )
-        if case.state != "accepted":
-            raise Refused(
-                f"publish: case #{case.pk} is {case.state}; only an accepted case is published"
-            )
-        blocking, overridden = publication_problems(case)
-        if blocking:
-            raise PolicyRefused(
-                f"publish: case #{case.pk} cannot be published: {'; '.join(blocking)}"
-            )
-        if overridden:
-            if not override_reason.strip():
-                raise PolicyRefused(
-                    f"publish: case #{case.pk} cannot be published: "
-                    f"{'; '.join(overridden)} (an admin may override with a reason)"
-                )
-            if not has_role(acting, case.project, Role.ADMIN):
-                raise NotAllowed("publish: only an admin may override a missing fix")
-        embargo = lock_embargo(case)
+        return _give(case, cve, acting)
+
+
+def do_import_cve_ids(
+    project: Project, cve_ids: list[str], *, acting: Person, from_cve_services: bool = False
+) -> list[CveId]:
+    """Add ids the acting member (a CNA) reserved to the project's pool. An id the
+    pool already holds is left as it is; one another project holds is refused."""
+    wanted = sorted({clean_cve_id(c) for c in cve_ids if c.strip()})
+    if not wanted:
+        raise BadInput("no CVE ids given")
+    with atomic():
+        require_role(acting, project)
+        held = {c.cve_id: c for c in CveId.objects.select_for_update().filter(cve_id__in=wanted)}
+        elsewhere = sorted(c for c, cve in held.items() if cve.project_id != project.pk)
+        if elsewhere:
+            raise Refused(f"CVE: {', '.join(elsewhere)} belong to another project")
         at = now()
-        if embargo.state in IN_FORCE:
-            if not end_embargo:
-                raise PolicyRefused(
-                    f"publish: the embargo of case #{case.pk} is in force until "
-                    f"{embargo.end_at:%Y-%m-%d %H:%M} UTC; publication happens at its end, "
-                    "or ask to end it now by team decision"
-                    if embargo.end_at
-                    else f"publish: case #{case.pk} has an embargo proposal open; decide it first"
-                )
-            exit_embargo(embargo, reason="decision: published", acting=acting, at=at)
-        case.published_at = at
-        case.public_at = case.public_at or at
-        case.fix_published_at = case.fix_published_at or at
-        case.save(update_fields=["published_at", "public_at", "fix_published_at"])
-        case.cve_ids.update(state=CveState.PUBLISHED)
+        added = [
+            CveId.objects.create(
+                project=project,
+                cve_id=cve_id,
+                allocated_by=acting,
+                reserved_at=at,
+                from_cve_services=from_cve_services,
+            )
+            for cve_id in wanted
+            if cve_id not in held
+        ]
         record(
             acting,
-            AuditEvent.CASE_PUBLISHED,
-            case=case,
-            cves=list(case.cve_ids.values_list("cve_id", flat=True)),
-            override=override_reason.strip(),
-            overridden=overridden,
+            AuditEvent.CVE_IDS_IMPORTED,
+            project=project,
+            cves=[c.cve_id for c in added],
+            already_held=sorted(held),
+            from_cve_services=from_cve_services,
         )
-    return case
+    return added
+
+
+def _pool_id(cve_id: str, acting: Person) -> CveId:
+    cve = CveId.objects.select_for_update().filter(cve_id=clean_cve_id(cve_id)).first()
+    if cve is None:
+        raise NotFound(f"CVE: no pool holds {cve_id}")
+    require_role(acting, cve.project)
+    return cve
+
+
+def do_release_cve(cve_id: str, *, acting: Person) -> CveId:
+    """Take an id off a case that has not been published: it goes back to the pool."""
+    with atomic():
+        cve = _pool_id(cve_id, acting)
+        if cve.state != CveState.ASSIGNED:
+            raise Refused(f"CVE: {cve.cve_id} is {cve.state}; only an assigned id is released")
+        case = lock_case(cve.case_id)
+        if case.published_at is not None or hasattr(case, "publication"):
+            raise Refused(f"CVE: case #{case.pk} is published; its {cve.cve_id} stays")
+        cve.state, cve.case, cve.assigned_at = CveState.RESERVED, None, None
+        cve.save(update_fields=["state", "case", "assigned_at"])
+        record(acting, AuditEvent.CVE_RELEASED, case=case, cve=cve.cve_id)
+    return cve
+
+
+def mark_cve_rejected(cve_id: str, *, reason: str, acting: Person) -> CveId:
+    """Record that an unused id is rejected (after CVE Services agreed, if it holds it)."""
+    with atomic():
+        cve = _pool_id(cve_id, acting)
+        if cve.state != CveState.RESERVED:
+            raise Refused(
+                f"CVE: {cve.cve_id} is {cve.state}; only an unused id in the pool is rejected"
+            )
+        cve.state = CveState.REJECTED
+        cve.save(update_fields=["state"])
+        record(acting, AuditEvent.CVE_REJECTED, project=cve.project, cve=cve.cve_id, reason=reason)
+    return cve
+
+
+def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Advisory:
+    """Write the advisory's text. Until publication it is embargoed like the case."""
+    unknown = set(changes) - set(ADVISORY_FIELDS)
+    if unknown:
+        raise BadInput(
+            f"advisory: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(ADVISORY_FIELDS)}"
+        )
+    changes = {field: value.strip() for field, value in changes.items()}
+    if changes.get("cwe"):
+        changes["cwe"] = changes["cwe"].upper()
+        if cwe_name(changes["cwe"]) is None:
+            raise BadInput(f"advisory: {changes['cwe']} is not in the CWE catalog (e.g. CWE-787)")
+    for url in (changes.get("references") or "").split():
+        if not re.fullmatch(r"https?://\S+", url):
+            raise BadInput(f"advisory: reference {url!r} is not an http(s) URL")
+    if "title" in changes and not changes["title"]:
+        raise BadInput("advisory: the title cannot be empty")
+    with atomic():
+        case = lock_case(case)
+        require_role(acting, case.project)
+        if case.published_at is not None or hasattr(case, "publication"):
+            raise Refused(f"advisory: case #{case.pk} is published; its advisory is final")
+        advisory = Advisory.objects.filter(case=case).first() or Advisory(
+            case=case, title=case.title
+        )
+        for field, value in changes.items():
+            setattr(advisory, field, value)
+        advisory.updated_at = timezone.now()
+        advisory.save()
+        # The fields' names only: the text stays embargoed, even from the audit trail.
+        record(acting, AuditEvent.ADVISORY_EDITED, case=case, fields=sorted(changes))
+    return advisory
+
+
+# Publishing is the team's action too; its steps live in publication.py.
+from secdesk.advisories.publication import do_publish_case, publication_problems  # noqa: E402

@@ -28,6 +28,10 @@ class CveId(models.Model):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    reserved_at = models.DateTimeField(null=True, blank=True)
+    from_cve_services = models.BooleanField(
+        default=False, help_text="Reserved through the project's CVE Services account."
+    )
 
     class Meta:
         ordering = ["cve_id"]
@@ -46,9 +50,124 @@ class Advisory(models.Model):
     cwe = models.CharField(
         max_length=20, blank=True, validators=[RegexValidator(r"^CWE-\d+$", "e.g. CWE-787")]
     )
-    credits = models.TextField(blank=True)
+    credits = models.TextField(blank=True, help_text="One person or organisation per line.")
     references = models.TextField(blank=True, help_text="One URL per line.")
+    # Given at publication: the name the advisory is known by (e.g. LIBVIRT-SA-2026-0001).
+    public_id = models.CharField(max_length=60, unique=True, null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "advisories"
+
+    def __str__(self):
+        return self.public_id or f"advisory of case #{self.case_id}"
+
+
+class CveServicesAccount(models.Model):
+    """The project's account with CVE Services, when it is a CNA (or a member's CNA
+    lends it one). The API key is a secret: it is never shown, logged or audited."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="cve_services")
+    url = models.URLField(default="https://cveawg.mitre.org/api/")
+    org = models.CharField("CNA short name", max_length=100)
+    user = models.CharField(max_length=200)
+    api_key = models.CharField(max_length=200)
+    org_uuid = models.CharField(max_length=36, blank=True)
+
+    def __str__(self):
+        return f"CVE Services {self.org}/{self.user} for {self.project.slug}"
+
+    def __repr__(self):
+        return f"<CveServicesAccount {self.org}/{self.user}>"
+
+
+class SecurityContact(models.Model):
+    """What the public security pages and security.txt say beyond the policy."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="security_contact"
+    )
+    openpgp_key = models.TextField(
+        blank=True, help_text="The security address's public OpenPGP key, ASCII-armoured."
+    )
+    preferred_languages = models.CharField(max_length=100, default="en")
+    expires_days = models.PositiveIntegerField(
+        default=180, help_text="security.txt's Expires: this many days after it is served."
+    )
+    site_default = models.BooleanField(
+        default=False, help_text="Served at /.well-known/security.txt when there are several."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site_default"],
+                condition=models.Q(site_default=True),
+                name="one_site_default_project",
+            )
+        ]
+
+
+class Trigger(models.TextChoices):
+    DECISION = "decision", "team decision"
+    EXPIRED = "expired", "embargo expired"
+    ZERO_DAY = "zero-day", "zero-day"
+
+
+class Publication(models.Model):
+    """The one publication of a case, step by step (SPEC §2.10).
+
+    Each step records when it was done, in the same transaction as its effect,
+    so a publication interrupted anywhere resumes at the first step not done,
+    and nothing done is done again.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="publication")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    started_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    override_reason = models.TextField(blank=True)
+    overridden = models.JSONField(default=list)
+    # The rendered documents, fixed once: a resumed publication sends and
+    # serves exactly what the first attempt rendered.
+    documents = models.JSONField(default=dict)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    files_written_at = models.DateTimeField(null=True, blank=True)
+    cve_published_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"publication of case #{self.case_id}"
+
+
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", "embargo end reminder"
+    EXPIRED_INCOMPLETE = "expired-incomplete", "embargo expired with something missing"
+
+
+class EmbargoNotice(models.Model):
+    """A reminder or alert sent about an embargo's end: at most one of each kind,
+    per lead time and per end in force (a new end gets new reminders)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="embargo_notices")
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    hours_before = models.PositiveIntegerField(default=0)
+    embargo_end = models.DateTimeField()
+    missing = models.JSONField(default=list)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "hours_before", "embargo_end"], name="one_notice_each"
+            )
+        ]

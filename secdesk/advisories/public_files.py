@@ -1,0 +1,47 @@
+"""The published advisories as files under DATA_DIR/public, for a static web
+server or a mirror. The app serves the same documents from the database, so
+several hosts need not share this directory."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+def public_dir() -> Path:
+    return Path(settings.DATA_DIR) / "public" / "advisories"
+
+
+def _write(path: Path, content: str) -> Path:
+    # Write beside and rename: a reader never sees half a file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(content)
+    os.replace(partial, path)
+    return path
+
+
+def _json(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(project, documents: dict) -> list[Path]:
+    """Write one advisory's files; writing them again writes the same bytes."""
+    advisory_id = documents["facts"]["id"]
+    base = public_dir()
+    written = [
+        _write(base / f"{advisory_id}.txt", documents["text"]),
+        _write(
+            base / f"{advisory_id}.html",
+            render_to_string("advisories/advisory.html", {"facts": documents["facts"]}),
+        ),
+        _write(base / f"{advisory_id}.osv.json", _json(documents["osv"])),
+        _write(base / f"{advisory_id}.csaf.json", _json(documents["csaf"])),
+    ]
+    for cve_id, container in documents["cve"].items():
+        written.append(_write(base / advisory_id / f"{cve_id}.json", _json(container)))
+    return written

@@ -1,0 +1,71 @@
+"""A triaged libvirt case with a CVE, fixes on two branches of a real git history,
+and an advisory written."""
+
+import pytest
+
+from secdesk.advisories.actions import do_assign_cve, do_edit_advisory
+from secdesk.cases.actions import triage
+from secdesk.fixes import mirror
+from secdesk.fixes.actions import do_record_fix
+from secdesk.fixes.models import Branch, Repository
+from secdesk.fixes.tests.history import History
+
+CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
+
+
+@pytest.fixture(autouse=True)
+def site(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SITE_URL = "https://security.example.org"
+
+
+@pytest.fixture
+def upstream(tmp_path):
+    """master and v1.0-maint; 1.0.0 and 1.1.0 are affected, 1.0.1 and 1.2.0 fixed."""
+    h = History.create(tmp_path / "upstream")
+    h.commit("Start", {"parser.c": "int x;\n"})
+    h.tag("v1.0.0")
+    h.checkout("v1.0-maint", new_at="v1.0.0")
+    h.checkout("master")
+    h.commit("More", {"rpc.c": "int y;\n"})
+    h.tag("v1.1.0")
+    fix = h.commit("parser: check the length (CVE-2026-1001)", {"parser.c": "int x = 0;\n"})
+    h.tag("v1.2.0")
+    h.checkout("v1.0-maint")
+    backport = h.cherry_pick(fix)
+    h.tag("v1.0.1")
+    h.checkout("master")
+    return h, fix, backport
+
+
+@pytest.fixture
+def repository(project, upstream):
+    history, *_ = upstream
+    repository = Repository.objects.create(project=project, name="libvirt", url=str(history.path))
+    for pattern in ("master", "v1.*-maint"):
+        Branch.objects.create(repository=repository, pattern=pattern)
+    mirror.update(repository)
+    return repository
+
+
+@pytest.fixture
+def ready_case(new_case, bob, repository, upstream):
+    _, fix, backport = upstream
+    case = new_case(subject="Heap overflow in the RPC parser")
+    triage.do_record_triage(case, security_issue=True, reasoning="overflow", cvss3=CVSS, acting=bob)
+    do_assign_cve(case, cve_id="CVE-2026-1001", acting=bob)
+    do_record_fix(case, branch="master", commit=fix, repository="libvirt", acting=bob)
+    do_record_fix(case, branch="v1.0-maint", commit=backport, repository="libvirt", acting=bob)
+    do_edit_advisory(
+        case,
+        {
+            "title": "Heap overflow in the RPC parser",
+            "description": "A crafted RPC packet overflows a heap buffer in the parser.",
+            "impact": "A read-only client can crash the daemon or run code as root.",
+            "cwe": "CWE-787",
+            "credits": "Finn Finder (Research Lab)",
+            "references": "https://bugs.example.org/1234",
+        },
+        acting=bob,
+    )
+    return case

@@ -1,0 +1,109 @@
+"""One advisory, five formats, all telling the same story (SPEC §2.10, §6)."""
+
+import time_machine
+
+from secdesk.advisories.facts import gather
+from secdesk.advisories.render import render_documents
+from secdesk.advisories.validation import csaf_problems, cve_problems, osv_problems
+
+CVSS_LOW = "CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:L/I:N/A:N"
+
+
+def _documents(case):
+    return render_documents(case, gather(case, public_id="LIBVIRT-SA-2026-0001"))
+
+
+@time_machine.travel("2026-03-02 10:00Z", tick=False)
+def test_facts_give_affected_and_fixed_versions_per_branch(ready_case, upstream):
+    _, fix, backport = upstream
+    branches = {b["branch"]: b for b in gather(ready_case)["branches"]}
+    assert branches["master"]["affected"] == ["1.0.0", "1.1.0"]
+    assert branches["master"]["fixed_in"] == ["1.2.0"]
+    assert branches["master"]["commits"] == [fix]
+    assert branches["v1.0-maint"]["affected"] == ["1.0.0"]
+    assert branches["v1.0-maint"]["fixed_in"] == ["1.0.1"]
+    assert branches["v1.0-maint"]["commits"] == [backport]
+
+
+def test_announcement_follows_the_layout_of_good_projects(ready_case, upstream):
+    _, fix, _ = upstream
+    text = _documents(ready_case)["text"]
+    headings = [
+        "Summary",
+        "Impact",
+        "Affected and fixed versions",
+        "CVE",
+        "Severity",
+        "Credits",
+        "Timeline (UTC)",
+        "Fix commits",
+        "References",
+    ]
+    positions = [text.index(f"\n{h}\n{'-' * len(h)}\n") for h in headings]
+    assert positions == sorted(positions)
+    assert "  libvirt:v1.0-maint\n    affected: 1.0.0\n    fixed in: 1.0.1" in text
+    assert f"  master: {fix}" in text
+    assert "high (8.8)" in text
+    assert "Finn Finder (Research Lab)" in text
+
+
+def test_cve_container_validates_against_the_cna_published_schema(ready_case):
+    container = _documents(ready_case)["cve"]["CVE-2026-1001"]
+    assert cve_problems(container) == []
+    assert container["problemTypes"][0]["descriptions"][0]["cweId"] == "CWE-787"
+    assert container["metrics"][0]["cvssV3_1"]["baseScore"] == 8.8
+    versions = container["affected"][0]["versions"]
+    assert {
+        "version": "1.0.0",
+        "status": "affected",
+        "lessThan": "1.0.1",
+        "versionType": "custom",
+    } in versions
+
+
+def test_osv_has_git_ranges_per_branch_and_version_ranges(ready_case, upstream):
+    _, fix, backport = upstream
+    osv = _documents(ready_case)["osv"]
+    assert osv_problems(osv) == []
+    assert osv["aliases"] == ["CVE-2026-1001"]
+    by_branch = {a["database_specific"]["branch"]: a for a in osv["affected"]}
+    git = {b: next(r for r in a["ranges"] if r["type"] == "GIT") for b, a in by_branch.items()}
+    assert git["master"]["events"] == [{"introduced": "0"}, {"fixed": fix}]
+    assert git["v1.0-maint"]["events"] == [{"introduced": "0"}, {"fixed": backport}]
+    semver = next(r for r in by_branch["v1.0-maint"]["ranges"] if r["type"] == "SEMVER")
+    assert semver["events"] == [{"introduced": "1.0.0"}, {"fixed": "1.0.1"}]
+
+
+def test_an_invalid_osv_document_is_caught(ready_case):
+    osv = _documents(ready_case)["osv"]
+    osv["affected"][0]["ranges"][0]["events"] = [{"fixed": "abc"}]
+    assert osv_problems(osv)
+
+
+def test_csaf_passes_the_mandatory_tests(ready_case):
+    csaf = _documents(ready_case)["csaf"]
+    assert csaf_problems(csaf) == []
+    vulnerability = csaf["vulnerabilities"][0]
+    assert vulnerability["cve"] == "CVE-2026-1001"
+    assert vulnerability["cwe"] == {"id": "CWE-787", "name": "Out-of-bounds Write"}
+
+
+def test_a_csaf_with_a_wrong_score_fails_the_mandatory_tests(ready_case):
+    csaf = _documents(ready_case)["csaf"]
+    csaf["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"] = 2.0
+    assert any("6.1.9" in problem for problem in csaf_problems(csaf))
+
+
+def test_a_case_without_repositories_still_renders_valid_documents(new_case, bob):
+    from secdesk.advisories.actions import do_assign_cve
+    from secdesk.cases.actions import triage
+    from secdesk.fixes.actions import do_record_fix
+
+    case = new_case()
+    triage.do_record_triage(case, security_issue=True, reasoning="x", cvss3=CVSS_LOW, acting=bob)
+    do_assign_cve(case, cve_id="CVE-2026-1003", acting=bob)
+    do_record_fix(case, branch="master", commit="abcdef0", acting=bob)
+    documents = _documents(case)
+    assert cve_problems(documents["cve"]["CVE-2026-1003"]) == []
+    assert osv_problems(documents["osv"]) == []
+    assert csaf_problems(documents["csaf"]) == []

@@ -1,0 +1,37 @@
+from django.urls import path, register_converter
+
+from secdesk.advisories import views
+
+
+class AdvisoryId:
+    regex = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class CveIdConverter(AdvisoryId):
+    regex = r"CVE-\d{4}-\d{4,19}"
+
+
+register_converter(AdvisoryId, "advisory")
+register_converter(CveIdConverter, "cve")
+
+urlpatterns = [
+    path("advisories/", views.index, name="advisories"),
+    path("advisories/feed.atom", views.feed, name="advisories_feed"),
+    path("advisories/<advisory:advisory_id>/", views.advisory, name="advisory"),
+    path("advisories/<advisory:advisory_id>.txt", views.announcement),
+    path("advisories/<advisory:advisory_id>.osv.json", views.osv),
+    path("advisories/<advisory:advisory_id>.csaf.json", views.csaf),
+    path("advisories/<advisory:advisory_id>/<cve:cve_id>.json", views.cve_record),
+    path("security/", views.security_index, name="security"),
+    path("security/<slug:slug>/", views.security_page, name="security_page"),
+    path("security/<slug:slug>/security.txt", views.security_txt),
+    path("security/<slug:slug>/security-issues.md", views.security_issues),
+    path("security/<slug:slug>/openpgp.asc", views.openpgp_key),
+    path(".well-known/security.txt", views.well_known_security_txt),
+]

@@ -1,0 +1,52 @@
+"""Every document is checked against its official schema (vendored in schemas/,
+with their provenance) before anything is published."""
+
+import json
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+
+SCHEMAS = Path(__file__).parent / "schemas"
+CVE_CNA_SCHEMA = SCHEMAS / "cve" / "CVE_JSON_cnaPublishedContainer_5.1.1.json"
+OSV_SCHEMA = SCHEMAS / "osv" / "schema.json"
+
+
+@cache
+def _validator(path: Path, cls):
+    return cls(json.loads(path.read_text()), format_checker=FormatChecker())
+
+
+def _problems(validator, document: dict, what: str) -> list[str]:
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{what} /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
+def cve_problems(container: dict) -> list[str]:
+    return _problems(_validator(CVE_CNA_SCHEMA, Draft7Validator), container, "CVE JSON")
+
+
+def osv_problems(document: dict) -> list[str]:
+    return _problems(_validator(OSV_SCHEMA, Draft202012Validator), document, "OSV")
+
+
+def csaf_problems(document: dict) -> list[str]:
+    """The failures of the CSAF 2.0 JSON schema and mandatory tests (6.1.x)."""
+    from csaf.csaf.v20 import validate
+
+    report = validate(document, preset="mandatory")
+    return [
+        f"CSAF {result.id} {result.title}: {error.instance_path} {error.message}"
+        for result in report.results
+        if not result.passed and not result.skipped
+        for error in result.errors or ()
+    ] or ([] if report.overall_valid else ["CSAF: not valid"])
+
+
+def document_problems(documents: dict) -> list[str]:
+    problems = []
+    for container in documents["cve"].values():
+        problems += cve_problems(container)
+    problems += osv_problems(documents["osv"])
+    problems += csaf_problems(documents["csaf"])
+    return problems

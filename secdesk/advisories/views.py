@@ -1,0 +1,135 @@
+"""The public pages: published advisories, their files and feed, the security
+process pages and security.txt. No login: they show only published cases and
+the policy."""
+
+import json
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from secdesk.advisories import policy_docs
+from secdesk.advisories.published import documents_of, published
+from secdesk.errors import NotFound
+from secdesk.teams.models import Project
+
+
+def _documents(advisory_id: str) -> dict:
+    try:
+        return documents_of(advisory_id)
+    except NotFound as err:
+        raise Http404(err.message) from None
+
+
+def _project(slug: str) -> Project:
+    project = Project.objects.select_related("policy").filter(slug=slug).first()
+    if project is None:
+        raise Http404(f"no project {slug}")
+    return project
+
+
+def _json(document: dict) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+        content_type="application/json; charset=utf-8",
+    )
+
+
+@require_GET
+def index(request):
+    publications = published()
+    project = None
+    if slug := request.GET.get("project"):
+        project = _project(slug)
+        publications = publications.filter(case__project=project)
+    advisories = [p.documents["facts"] for p in publications]
+    return render(request, "advisories/index.html", {"advisories": advisories, "project": project})
+
+
+@require_GET
+def feed(request):
+    advisories = [p.documents["facts"] for p in published()[:50]]
+    updated = advisories[0]["published"] if advisories else timezone.now().isoformat()
+    return render(
+        request,
+        "advisories/feed.atom",
+        {"advisories": advisories, "site": settings.SITE_URL, "updated": updated},
+        content_type="application/atom+xml; charset=utf-8",
+    )
+
+
+@require_GET
+def advisory(request, advisory_id):
+    return render(request, "advisories/advisory.html", {"facts": _documents(advisory_id)["facts"]})
+
+
+@require_GET
+def announcement(request, advisory_id):
+    return HttpResponse(_documents(advisory_id)["text"], content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def osv(request, advisory_id):
+    return _json(_documents(advisory_id)["osv"])
+
+
+@require_GET
+def csaf(request, advisory_id):
+    return _json(_documents(advisory_id)["csaf"])
+
+
+@require_GET
+def cve_record(request, advisory_id, cve_id):
+    container = _documents(advisory_id)["cve"].get(cve_id)
+    if container is None:
+        raise Http404(f"{advisory_id} has no {cve_id}")
+    return _json(container)
+
+
+@require_GET
+def security_index(request):
+    return render(request, "advisories/security_index.html", {"projects": Project.objects.all()})
+
+
+@require_GET
+def security_page(request, slug):
+    return render(request, "advisories/security_process.html", policy_docs.context(_project(slug)))
+
+
+@require_GET
+def security_issues(request, slug):
+    return HttpResponse(
+        policy_docs.issues_section(_project(slug)), content_type="text/markdown; charset=utf-8"
+    )
+
+
+def _text(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def security_txt(request, slug):
+    return _text(policy_docs.security_txt(_project(slug)))
+
+
+@require_GET
+def well_known_security_txt(request):
+    try:
+        project = policy_docs.site_default_project()
+    except NotFound as err:
+        raise Http404(err.message) from None
+    canonical = [
+        f"{settings.SITE_URL}/.well-known/security.txt",
+        policy_docs.urls(project)["security_txt"],
+    ]
+    return _text(policy_docs.security_txt(project, canonical=canonical))
+
+
+@require_GET
+def openpgp_key(request, slug):
+    key = policy_docs.contact_of(_project(slug)).openpgp_key
+    if not key:
+        raise Http404("this project publishes no OpenPGP key")
+    return HttpResponse(key, content_type="application/pgp-keys")
