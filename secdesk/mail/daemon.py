@@ -67,6 +67,12 @@ class Directory:
         self.table, self.read_at = {}, 0.0
         self.lock = threading.Lock()
 
+    def cached(self, address: str):
+        """A known address, from memory, without touching the database."""
+        if time.monotonic() - self.read_at > self.REFRESH:
+            return None
+        return addresses.resolve(address, self.table)
+
     def resolve(self, address: str):
         with self.lock:
             found = addresses.resolve(address, self.table)
@@ -92,11 +98,16 @@ class Writer(threading.Thread):
         self.queue: queue.Queue = queue.Queue()
         self.stored = stored
         self.stopping = threading.Event()
+        self.last_submit = 0.0
 
     def submit(self, envelope: intake.Envelope) -> Future:
         future: Future = Future()
+        self.last_submit = time.monotonic()
         self.queue.put((envelope, future))
         return future
+
+    def quiet_for(self, seconds: float) -> bool:
+        return self.queue.empty() and time.monotonic() - self.last_submit >= seconds
 
     def run(self):
         # On stop, what is queued is still written: its senders are waiting.
@@ -133,10 +144,19 @@ class Writer(threading.Thread):
 class Processor(threading.Thread):
     """Runs the rules on stored mail, as soon as it is stored."""
 
-    def __init__(self, stored: threading.Event):
+    # Storing comes first: while mail is arriving, the rules wait for a pause,
+    # so that a sender never waits for the rules to free the database.
+    PAUSE = 0.05
+
+    def __init__(self, stored: threading.Event, writer: Writer):
         super().__init__(name="mail-rules", daemon=True)
         self.stored = stored
+        self.writer = writer
         self.stopping = threading.Event()
+
+    def _wait_for_a_pause(self):
+        while not self.stopping.is_set() and not self.writer.quiet_for(self.PAUSE):
+            time.sleep(self.PAUSE / 2)
 
     def run(self):
         while not self.stopping.is_set():
@@ -145,8 +165,10 @@ class Processor(threading.Thread):
             try:
                 close_old_connections()
                 intake.recover_interrupted()
-                while not self.stopping.is_set() and intake.process_pending(limit=50):
-                    pass
+                while not self.stopping.is_set():
+                    self._wait_for_a_pause()
+                    if not intake.process_pending(limit=1):
+                        break
             except Exception as err:
                 connection.close()
                 logger.error("mail rules: %s", type(err).__name__)
@@ -166,7 +188,9 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         loop = asyncio.get_running_loop()
         try:
-            found = await loop.run_in_executor(self.lookups, self.directory.resolve, address)
+            found = self.directory.cached(address)
+            if found is None:
+                found = await loop.run_in_executor(self.lookups, self.directory.resolve, address)
         except DatabaseError:
             return "451 4.3.0 Addresses cannot be checked just now; please try again later"
         if found is None:
@@ -211,7 +235,7 @@ class MailServer:
     def __init__(self, host: str, port: int, *, lmtp: bool = False):
         stored = threading.Event()
         self.writer = Writer(stored)
-        self.processor = Processor(stored)
+        self.processor = Processor(stored, self.writer)
         self.handler = Handler(self.writer, lmtp)
         self.controller = _Controller(
             self.handler,
