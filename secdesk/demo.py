@@ -6,7 +6,7 @@ embargo history are what real use would leave.
 
 from django.contrib.auth import get_user_model
 
-from secdesk.advisories.actions import do_assign_cve, do_publish_case
+from secdesk.advisories.actions import do_assign_cve, do_edit_advisory, do_publish_case
 from secdesk.cases.actions import embargo, reports, triage
 from secdesk.fixes.actions import do_record_fix
 from secdesk.teams.actions import (
@@ -145,6 +145,19 @@ def load_demo() -> Project | None:
     do_assign_cve(case, cve_id="CVE-2026-41002", acting=bob)
     do_record_fix(
         case, branch="master", commit="9a8b7c6d5e4f30211f2e3d4c5b6a79881a2b3c4d", acting=carol
+    )
+    do_edit_advisory(
+        case,
+        {
+            "title": "Host paths disclosed in error messages",
+            "description": "Error messages sent to unprivileged clients include absolute "
+            "paths of files on the host.",
+            "impact": "A read-only client learns the host's directory layout.",
+            "cwe": "CWE-209",
+            "credits": "Lee Auditor (Audit Example)",
+            "references": "https://bugs.example.org/show_bug.cgi?id=4102",
+        },
+        acting=bob,
     )
     do_publish_case(case, acting=bob, end_embargo=True)
 

@@ -26,7 +26,7 @@ def _setup_django():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from secdesk.cli import admin, audit, cases, embargo, git, mail, projects, run
+    from secdesk.cli import admin, advisories, audit, cases, embargo, git, mail, projects, run
 
     parser = Parser(
         prog="secdesk", description="A security response desk for open-source projects."
@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    for module in (run, admin, projects, cases, embargo, audit, git, mail):
+    # advisories after cases: it adds to the `cve` command that cases defines.
+    for module in (run, admin, projects, cases, advisories, embargo, audit, git, mail):
         module.register(commands)
     return parser
 
