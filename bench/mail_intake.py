@@ -130,8 +130,12 @@ def main():
     from secdesk.cases.models import Case
     from secdesk.mail.daemon import MailServer
     from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
-    from secdesk.teams.actions import do_accept_policy, do_add_member, do_create_admin
-    from secdesk.teams.actions import do_create_project
+    from secdesk.teams.actions import (
+        do_accept_policy,
+        do_add_member,
+        do_create_admin,
+        do_create_project,
+    )
 
     root = do_create_admin("root@bench.example")
     project = do_create_project(

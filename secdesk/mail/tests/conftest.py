@@ -7,7 +7,7 @@ import pysequoia
 import pytest
 
 from secdesk.mail import intake
-from secdesk.mail.addresses import security_addresses, resolve
+from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
 
 
