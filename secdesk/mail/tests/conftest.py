@@ -1,11 +1,19 @@
 """Mail tests: messages as they arrive on the wire, and real OpenPGP keys."""
 
+import os
+import signal
+import socket
+import subprocess
+import uuid
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pysequoia
 import pytest
+from aiosmtpd.controller import Controller
 
+from secdesk.cli.tests.conftest import Cli, Databases
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
@@ -47,3 +55,107 @@ def bob_key(bob):
     bob.openpgp_fingerprint = public.fingerprint.upper()
     bob.save()
     return key
+
+
+ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    """An SMTP server that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address):
+        return [m for rcpts, m in self.messages if address in rcpts]
+
+
+@pytest.fixture
+def sink():
+    handler = Sink()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+class Daemon:
+    def __init__(self, cli: Cli):
+        self.cli = cli
+        self.port = _free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.cli.exe, "mail", "--smtp", f"127.0.0.1:{self.port}"],
+            env=self.cli.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        line = ""
+        while "mail (smtp) on" not in line:
+            line = self.process.stdout.readline()
+            assert line, "the daemon stopped before listening"
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def mail_databases(tmp_path_factory):
+    databases = Databases(tmp_path_factory.mktemp("mail-cli"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def desk(mail_databases):
+    """A fresh database: root's project libvirt, alice (admin) and bob (member)."""
+    env = mail_databases.env("mail-" + uuid.uuid4().hex[:8])
+    env.pop("db", None)
+    cli = Cli(env)
+    cli.ok("migrate")
+    cli.ok("admin", "create", ROOT)
+    cli.ok(
+        "project", "create", "libvirt", "--security-address", "security@libvirt.example", who=ROOT
+    )
+    for email, role in ((ALICE, "admin"), (BOB, "member")):
+        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
+        cli.ok("member", "accept-policy", "libvirt", who=email)
+    daemon = Daemon(cli).start()
+    yield cli, daemon
+    daemon.stop()
+
+
+def stored_raw(cli) -> list[bytes]:
+    """Every stored message, read straight from the daemon's database."""
+    query = "select raw from mail_inboundmessage"
+    if cli.env.get("DATABASE_URL"):
+        import psycopg
+
+        with psycopg.connect(cli.env["DATABASE_URL"]) as conn:
+            return [bytes(r[0]) for r in conn.execute(query)]
+    import sqlite3
+
+    with sqlite3.connect(os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3")) as conn:
+        return [bytes(r[0]) for r in conn.execute(query)]

@@ -4,104 +4,12 @@ real aiosmtpd sink catching what the worker relays."""
 import re
 import signal
 import smtplib
-import socket
-import subprocess
 import threading
 import time
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from secdesk.cli.tests.conftest import Cli, Databases
-
-ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    """An SMTP server that keeps every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address):
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-
-@pytest.fixture
-def sink():
-    handler = Sink()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port
-    yield handler
-    controller.stop()
-
-
-class Daemon:
-    def __init__(self, cli: Cli):
-        self.cli = cli
-        self.port = _free_port()
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [self.cli.exe, "mail", "--smtp", f"127.0.0.1:{self.port}"],
-            env=self.cli.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        line = ""
-        while "mail (smtp) on" not in line:
-            line = self.process.stdout.readline()
-            assert line, "the daemon stopped before listening"
-        return self
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def cli_databases(tmp_path_factory):
-    databases = Databases(tmp_path_factory.mktemp("mail-cli"))
-    yield databases
-    databases.drop_all()
-
-
-@pytest.fixture
-def desk(cli_databases, request):
-    """A fresh database: root's project libvirt, alice (admin) and bob (member)."""
-    import uuid
-
-    env = cli_databases.env("mail-" + uuid.uuid4().hex[:8])
-    env.pop("db", None)
-    cli = Cli(env)
-    cli.ok("migrate")
-    cli.ok("admin", "create", ROOT)
-    cli.ok(
-        "project", "create", "libvirt", "--security-address", "security@libvirt.example", who=ROOT
-    )
-    for email, role in ((ALICE, "admin"), (BOB, "member")):
-        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
-        cli.ok("member", "accept-policy", "libvirt", who=email)
-    daemon = Daemon(cli).start()
-    yield cli, daemon
-    daemon.stop()
+from secdesk.mail.tests.conftest import ALICE, BOB, ROOT, stored_raw
 
 
 def _report(n, sender="finder@research.example", to="security@libvirt.example"):
@@ -187,9 +95,11 @@ def test_approved_report_and_replies_reach_members_and_reporter(desk, sink):
 
 def test_unknown_recipients_are_refused_at_rcpt(desk):
     _, daemon = desk
-    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
-        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-            smtp.sendmail("a@b.example", ["nobody@libvirt.example"], _report(1))
+    with (
+        smtplib.SMTP("127.0.0.1", daemon.port) as smtp,
+        pytest.raises(smtplib.SMTPRecipientsRefused) as refused,
+    ):
+        smtp.sendmail("a@b.example", ["nobody@libvirt.example"], _report(1))
     assert refused.value.recipients["nobody@libvirt.example"][0] == 550
 
 
@@ -226,18 +136,6 @@ def test_kill_9_mid_burst_loses_no_message_that_got_a_250(desk):
 
 
 def _stored_burst_numbers(cli) -> set[int]:
-    import os
-
-    query = "select raw from mail_inboundmessage"
-    if cli.env.get("DATABASE_URL"):
-        import psycopg
-
-        with psycopg.connect(cli.env["DATABASE_URL"]) as conn:
-            raws = [bytes(r[0]) for r in conn.execute(query)]
-    else:
-        import sqlite3
-
-        path = os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3")
-        with sqlite3.connect(path) as conn:
-            raws = [bytes(r[0]) for r in conn.execute(query)]
-    return {int(m.group(1)) for raw in raws if (m := re.search(rb"<burst\.(\d+)\.", raw))}
+    return {
+        int(m.group(1)) for raw in stored_raw(cli) if (m := re.search(rb"<burst\.(\d+)\.", raw))
+    }

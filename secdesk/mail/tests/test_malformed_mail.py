@@ -9,8 +9,7 @@ import pysequoia
 
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.openpgp import signed_part
-from secdesk.mail.tests.conftest import deliver
-from secdesk.mail.tests.test_daemon import cli_databases, desk  # noqa: F401 - fixtures
+from secdesk.mail.tests.conftest import deliver, stored_raw
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -93,14 +92,4 @@ def test_the_daemon_stores_or_refuses_every_malformed_message(desk):
 
 
 def _stored_count(cli) -> int:
-    import os
-    import sqlite3
-
-    if cli.env.get("DATABASE_URL"):
-        import psycopg
-
-        with psycopg.connect(cli.env["DATABASE_URL"]) as conn:
-            return conn.execute("select count(*) from mail_inboundmessage").fetchone()[0]
-    path = os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3")
-    with sqlite3.connect(path) as conn:
-        return conn.execute("select count(*) from mail_inboundmessage").fetchone()[0]
+    return len(stored_raw(cli))

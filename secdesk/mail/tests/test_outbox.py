@@ -1,0 +1,83 @@
+"""The outbox: exactly-once at the source, retried with backoff, failures kept in sight."""
+
+from datetime import timedelta
+
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+
+from secdesk.mail import delivery, outbox
+from secdesk.mail.models import Outgoing, OutgoingMessage
+from secdesk.mail.moderation import escalate_held_reports
+from secdesk.mail.tests.conftest import deliver, mail
+
+
+def _queue(project, **kw):
+    with transaction.atomic():
+        return outbox.enqueue(
+            project=project,
+            to=["announce@libvirt.example"],
+            subject="Advisory",
+            body="text",
+            kind="announcement",
+            **kw,
+        )
+
+
+def test_the_same_dedupe_key_queues_one_mail_only(project):
+    first = _queue(project, dedupe_key="publish:1")
+    again = _queue(project, dedupe_key="publish:1")
+    assert first.pk == again.pk and OutgoingMessage.objects.count() == 1
+
+
+def test_mail_is_relayed_with_our_from_message_id_and_auto_submitted(project, sink, monkeypatch):
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    row = _queue(project)
+    assert delivery.deliver_due() == {"sent": 1, "failed": 0}
+    [(rcpts, message)] = sink.messages
+    assert rcpts == ["announce@libvirt.example"]
+    assert message["From"] == "libvirt security <security@libvirt.example>"
+    assert message["Message-ID"] == row.message_id
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink, monkeypatch):
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    sink.refuse = "550 5.1.1 no such user"
+    row = _queue(project)
+    delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.FAILED and "550" in row.last_error
+    sink.refuse = None
+    outbox.do_retry(row.pk, acting=alice)
+    delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.SENT
+
+
+def test_an_unreachable_relay_is_retried_later_with_backoff(project, monkeypatch):
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", "127.0.0.1:1")
+    row = _queue(project)
+    delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.QUEUED and row.attempts == 1
+    assert row.next_attempt_at > timezone.now()
+    assert delivery.deliver_due() == {"sent": 0, "failed": 0}  # not due yet
+
+
+def test_without_a_relay_mail_is_written_as_eml_files(project, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    _queue(project)
+    delivery.deliver_due()
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    assert b"Subject: Advisory" in eml.read_bytes()
+
+
+def test_a_report_held_too_long_is_escalated_to_the_admins_once(project, alice):
+    row = deliver(mail())
+    with time_machine.travel(timezone.now() + timedelta(hours=49)):
+        assert escalate_held_reports() == 1
+        assert escalate_held_reports() == 0
+    [escalation] = OutgoingMessage.objects.filter(kind="escalation")
+    assert set(escalation.to) == {"root@example.org", "alice@redhat.example"}
+    assert row.case.reference in escalation.subject
