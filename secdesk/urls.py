@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from secdesk.api.routes import api
+
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", include("secdesk.advisories.urls")),
     path("", include("secdesk.web.urls")),
 ]

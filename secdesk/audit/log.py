@@ -52,6 +52,17 @@ def record(actor, event: AuditEvent, *, project=None, case=None, **details) -> A
     return entry
 
 
+def record_view(person, case, *, via: str) -> None:
+    """Who saw embargoed material, and how (web, api, cli): for embargo breaches.
+
+    Published cases are public, so their views are not recorded.
+    """
+    if case.public_at is not None:
+        return
+    with transaction.atomic():
+        record(person, AuditEvent.CASE_VIEWED, case=case, via=via)
+
+
 def first_broken(records) -> tuple[AuditRecord | int, str] | None:
     """The first record whose chain does not hold, with what is wrong; None if intact."""
     prev_hash, expected_seq = "0" * 64, 1

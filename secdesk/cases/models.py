@@ -58,6 +58,10 @@ class Case(models.Model):
 
     published_at = models.DateTimeField(null=True, blank=True)
 
+    # Empty: every member of the project's team. Otherwise only these members
+    # (e.g. the affected vendors) see the case and receive its mail.
+    restricted_to = models.ManyToManyField(Person, blank=True, related_name="restricted_cases")
+
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["project", "state"])]

@@ -12,6 +12,9 @@ def register(commands):
     p.set_defaults(handler=log)
     p = sub.add_parser("verify", help="check that no record was changed or deleted")
     p.set_defaults(handler=verify)
+    p = sub.add_parser("export", help="the trail as JSON lines (site admins: all; admins: theirs)")
+    p.add_argument("--output", "-o", default="-", help="a file (default: standard output)")
+    p.set_defaults(handler=export)
 
 
 def _row(r):
@@ -77,3 +80,33 @@ def verify(args, out):
     _, why = broken
     out.emit({"ok": False, "records": count, "problem": why}, f"audit trail broken: {why}")
     return 1
+
+
+def export(args, out):
+    import json
+    import sys
+
+    from django.db import transaction
+
+    from secdesk.audit.log import record
+    from secdesk.audit.models import AuditEvent, AuditRecord
+    from secdesk.teams.access import projects_of
+    from secdesk.teams.models import Role
+
+    person = acting(args)
+    records = AuditRecord.objects.select_related("actor").order_by("seq")
+    if person.user is None or not person.user.is_superuser:
+        records = records.filter(
+            project_id__in=list(projects_of(person, Role.ADMIN).values_list("pk", flat=True))
+        )
+    with transaction.atomic():
+        record(person, AuditEvent.AUDIT_EXPORTED, count=records.count())
+    stream = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        for r in records.iterator():
+            row = _row(r)
+            row.update(prev_hash=r.prev_hash, hash=r.hash)
+            stream.write(json.dumps(row, default=str, sort_keys=True) + "\n")
+    finally:
+        if stream is not sys.stdout:
+            stream.close()

@@ -66,6 +66,11 @@ def register(commands):
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=fix_faulty)
 
+    p = sub.add_parser("restrict", help="only these members see the case (admins)")
+    case_arg(p)
+    p.add_argument("members", nargs="*", metavar="EMAIL", help="none: lift the restriction")
+    p.set_defaults(handler=restrict)
+
     p = sub.add_parser("publish", help="make the case public")
     case_arg(p)
     p.add_argument(
@@ -144,10 +149,13 @@ def list_cases(args, out):
 
 
 def show(args, out):
+    from secdesk.audit.log import record_view
     from secdesk.cases.serialize import case_detail
 
     person = acting(args)
-    data = case_detail(visible_case(args, person))
+    case = visible_case(args, person)
+    record_view(person, case, via="cli")
+    data = case_detail(case)
 
     def text(console):
         console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)
@@ -266,4 +274,16 @@ def record_fix(args, out):
     out.emit(
         {"case": fix.case_id, "branch": fix.branch, "commit": fix.commit},
         f"case #{fix.case_id}: fix {fix.commit[:12]} on {fix.branch} recorded",
+    )
+
+
+def restrict(args, out):
+    from secdesk.cases.actions.restriction import do_restrict_case
+
+    person = acting(args)
+    case = do_restrict_case(visible_case(args, person), emails=args.members, acting=person)
+    members = sorted(p.email for p in case.restricted_to.all())
+    out.emit(
+        {"case": case.pk, "restricted_to": members},
+        f"case #{case.pk}: " + (f"only {', '.join(members)}" if members else "the whole team"),
     )

@@ -26,7 +26,18 @@ def _setup_django():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from secdesk.cli import admin, advisories, audit, cases, embargo, git, mail, projects, run
+    from secdesk.cli import (
+        admin,
+        advisories,
+        audit,
+        cases,
+        embargo,
+        git,
+        mail,
+        projects,
+        run,
+        tokens,
+    )
 
     parser = Parser(
         prog="secdesk", description="A security response desk for open-source projects."
@@ -42,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
     # advisories after cases: it adds to the `cve` command that cases defines.
-    for module in (run, admin, projects, cases, advisories, embargo, audit, git, mail):
+    for module in (
+        run,
+        admin,
+        projects,
+        cases,
+        advisories,
+        embargo,
+        audit,
+        git,
+        mail,
+        tokens,
+    ):
         module.register(commands)
     return parser
 

@@ -44,6 +44,41 @@ def register(commands):
     p = sub.add_parser("list", help="the team")
     p.add_argument("project")
     p.set_defaults(handler=list_members)
+    p = sub.add_parser("request", help="ask to join a team (anyone)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--name", default="")
+    p.add_argument("--org", required=True, help="the vendor or distribution represented")
+    p.add_argument("--statement", required=True, help="who they are; - or @FILE")
+    p.set_defaults(handler=request_membership)
+    p = sub.add_parser("requests", help="open requests to join, with their vouches")
+    p.add_argument("project")
+    p.set_defaults(handler=list_requests)
+    p = sub.add_parser("vouch", help="vouch for someone asking to join (members)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--statement", default="")
+    p.set_defaults(handler=vouch)
+    p = sub.add_parser("approve", help="approve a vouched request (admins)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--role", default="member", choices=["member", "moderator", "admin"])
+    p.set_defaults(handler=approve)
+    p = sub.add_parser("reject", help="reject a request (admins)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=reject)
+    p = sub.add_parser("remove", help="remove a member; their access ends at once (admins)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=remove)
+    p = sub.add_parser("role", help="change a member's role (admins)")
+    p.add_argument("project")
+    p.add_argument("email")
+    p.add_argument("role", choices=["member", "moderator", "admin"])
+    p.set_defaults(handler=change_role)
 
 
 def _policy_data(policy):
@@ -176,4 +211,117 @@ def list_members(args, out):
     out.emit(
         rows,
         "\n".join(f"{r['email']}\t{r['role']}\t{r['consent']}\t{r['organisation']}" for r in rows),
+    )
+
+
+def _request_data(r):
+    return {
+        "project": r.project.slug,
+        "email": r.person.email,
+        "organisation": r.organisation,
+        "state": r.state,
+        "vouched_by": [v.member.email for v in r.vouches.all()],
+    }
+
+
+def request_membership(args, out):
+    from secdesk.cli.common import read_text
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_request_membership
+
+    r = do_request_membership(
+        project_by_slug(args.project),
+        email=args.email,
+        name=args.name,
+        organisation=args.org,
+        statement=read_text(args.statement),
+    )
+    out.emit(
+        _request_data(r),
+        f"{r.person.email} asked to join {args.project}; members vouch, then an admin approves",
+    )
+
+
+def list_requests(args, out):
+    from secdesk.teams.access import require_role
+    from secdesk.teams.actions import project_by_slug
+
+    project = project_by_slug(args.project)
+    require_role(acting(args), project)
+    rows = [
+        _request_data(r)
+        for r in project.join_requests.filter(state="pending")
+        .select_related("person", "project")
+        .prefetch_related("vouches__member")
+    ]
+    out.emit(
+        rows,
+        "\n".join(
+            f"{r['email']}\t{r['organisation']}\tvouched by: "
+            f"{', '.join(r['vouched_by']) or 'nobody'}"
+            for r in rows
+        )
+        or "no open requests",
+    )
+
+
+def vouch(args, out):
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_vouch
+
+    v = do_vouch(
+        project_by_slug(args.project),
+        email=args.email,
+        statement=args.statement,
+        acting=acting(args),
+    )
+    out.emit(_request_data(v.request), f"{v.member.email} vouched for {args.email}")
+
+
+def approve(args, out):
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_approve_request
+
+    m = do_approve_request(
+        project_by_slug(args.project), email=args.email, role=args.role, acting=acting(args)
+    )
+    out.emit(
+        {"project": args.project, "email": m.person.email, "role": m.role, "consent": m.consent},
+        f"{m.person.email} approved as {m.role}; they join once they accept the policy",
+    )
+
+
+def reject(args, out):
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_reject_request
+
+    r = do_reject_request(
+        project_by_slug(args.project), email=args.email, reason=args.reason, acting=acting(args)
+    )
+    out.emit(_request_data(r), f"the request from {args.email} was rejected")
+
+
+def remove(args, out):
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_remove_member
+
+    m = do_remove_member(
+        project_by_slug(args.project), email=args.email, reason=args.reason, acting=acting(args)
+    )
+    out.emit(
+        {"project": args.project, "email": m.person.email, "removed_at": m.removed_at},
+        f"{m.person.email} removed from {args.project}; sessions and API tokens ended",
+    )
+
+
+def change_role(args, out):
+    from secdesk.teams.actions import project_by_slug
+    from secdesk.teams.joining import do_change_role
+
+    m = do_change_role(
+        project_by_slug(args.project), email=args.email, role=args.role, acting=acting(args)
+    )
+    out.emit(
+        {"project": args.project, "email": m.person.email, "role": m.role},
+        f"{m.person.email} is now {m.role} in {args.project}",
     )

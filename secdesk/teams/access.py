@@ -1,26 +1,29 @@
-"""Who may do and see what. Every view, API call, export and CLI action asks here.
+"""Who may do and see what. Every view, API call, export, mail distribution and
+CLI action asks here.
 
-A person acts in a project through an active membership: not removed, and
-bound by the current embargo policy (consent given, not lapsed). Roles rank
-member < moderator < admin; a higher role may do what a lower one may.
+A person acts in a project through an active membership: not removed, and bound
+by the current embargo policy (consent given; a member whose consent lapsed
+with a policy change sees nothing until they accept the new version). Roles
+rank member < moderator < admin; a higher role may do what a lower one may. A
+case may be restricted to some members (e.g. the affected vendors): then only
+they see it, whatever their role. A reporter sees only their own case, through
+its private link.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from secdesk.errors import NotAllowed
 from secdesk.teams.models import ROLE_RANK, Consent, Membership, Person, Project, Role
 
 
+def _active():
+    return Q(removed_at__isnull=True, consent=Consent.SIGNATORY)
+
+
 def active_membership(person: Person | None, project: Project) -> Membership | None:
     if person is None:
         return None
-    return (
-        Membership.objects.filter(
-            person=person, project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
-        )
-        .select_related("project")
-        .first()
-    )
+    return Membership.objects.filter(_active(), person=person, project=project).first()
 
 
 def has_role(person: Person | None, project: Project, role: Role = Role.MEMBER) -> bool:
@@ -39,21 +42,68 @@ def require_role(person: Person | None, project: Project, role: Role = Role.MEMB
     return membership
 
 
-def projects_of(person: Person | None) -> QuerySet[Project]:
+def is_team_member(person: Person | None) -> bool:
+    """On any team, in any consent state: someone who may come to see embargoed
+    material, and so must use a second factor."""
+    if person is None:
+        return False
+    return (
+        Membership.objects.filter(person=person, removed_at__isnull=True)
+        .exclude(consent=Consent.DECLINED)
+        .exists()
+    )
+
+
+def projects_of(person: Person | None, role: Role = Role.MEMBER) -> QuerySet[Project]:
     if person is None:
         return Project.objects.none()
-    return Project.objects.filter(
-        memberships__person=person,
-        memberships__removed_at__isnull=True,
-        memberships__consent=Consent.SIGNATORY,
-    )
+    ranks = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
+    memberships = Membership.objects.filter(_active(), person=person, role__in=ranks)
+    return Project.objects.filter(pk__in=memberships.values("project_id"))
 
 
 def visible_cases(person: Person | None):
     from secdesk.cases.models import Case
 
-    return Case.objects.filter(project__in=projects_of(person))
+    if person is None:
+        return Case.objects.none()
+    return (
+        Case.objects.filter(project__in=projects_of(person))
+        .filter(Q(restricted_to__isnull=True) | Q(restricted_to=person))
+        .distinct()
+    )
 
 
 def can_see_case(person: Person | None, case) -> bool:
-    return has_role(person, case.project)
+    if not has_role(person, case.project):
+        return False
+    restricted = case.restricted_to.all()
+    return not restricted.exists() or restricted.filter(pk=person.pk).exists()
+
+
+def require_case(person: Person | None, case, role: Role = Role.MEMBER) -> Membership:
+    """The acting person's membership, if they may act on this case."""
+    membership = require_role(person, case.project, role)
+    if not can_see_case(person, case):
+        raise NotAllowed(f"case #{case.pk} is restricted to other members")
+    return membership
+
+
+def case_audience(case) -> QuerySet[Person]:
+    """The members who receive the case's mail: active, and within its restriction."""
+    members = Person.objects.filter(
+        memberships__in=Membership.objects.filter(_active(), project=case.project)
+    )
+    restricted = case.restricted_to.all()
+    if restricted.exists():
+        members = members.filter(pk__in=restricted.values("pk"))
+    return members.distinct()
+
+
+def case_for_reporter(token: str):
+    """The case behind a reporter's private link, or None."""
+    from secdesk.cases.models import Case
+
+    if not token or len(token) != 32:
+        return None
+    return Case.objects.filter(token=token).select_related("project").first()

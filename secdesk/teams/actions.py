@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
 from secdesk.teams.access import require_role
 from secdesk.teams.consent_machine import CONSENT
-from secdesk.teams.models import Consent, Membership, Person, Policy, Project, Role
+from secdesk.teams.models import Consent, JoinRequest, Membership, Person, Policy, Project, Role
 
 # The policy settings an admin may change, with how each is read from text.
 POLICY_FIELDS = {
@@ -57,6 +58,19 @@ def do_create_admin(email: str, *, name: str = "") -> Person:
         person.user = user
         person.save()
         record(None, AuditEvent.ADMIN_CREATED, person=person.email)
+    return person
+
+
+def person_for_address(email: str, name: str = "") -> Person:
+    """The person with this address, created if secdesk has not met them yet."""
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BadInput(f"malformed email address {email!r}") from None
+    person = Person.objects.filter(email__iexact=email).first()
+    if person is None:
+        person = Person.objects.create(email=email, name=name.strip())
     return person
 
 
@@ -226,15 +240,23 @@ def _consent(project: Project, event: str, *, acting: Person) -> Membership:
         if membership is None:
             raise NotAllowed(f"{acting} has not been invited to the {project.slug} team")
         membership.consent = CONSENT.apply(membership.consent, event)
+        # The version in force now, not one cached on the caller's project object.
+        version = Policy.objects.get(project=project).version
         if event == "accept":
-            membership.consent_version = project.policy.version
+            membership.consent_version = version
             membership.consented_at = timezone.now()
         membership.save()
+        # An approved request to join ends here: joined, or declined for good.
+        JoinRequest.objects.filter(
+            project=project, person=acting, state=JoinRequest.State.APPROVED
+        ).update(
+            state=JoinRequest.State.JOINED if event == "accept" else JoinRequest.State.DECLINED
+        )
         record(
             acting,
             AuditEvent.MEMBER_CONSENTED if event == "accept" else AuditEvent.MEMBER_DECLINED,
             project=project,
-            policy_version=project.policy.version,
+            policy_version=version,
         )
     return membership
 

@@ -112,6 +112,8 @@ class Person(models.Model):
         validators=[RegexValidator(r"^[0-9A-F]{40}$", "a 40-digit uppercase hex fingerprint")],
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised when the person loses access: every session started before ends.
+    session_epoch = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["email"]
@@ -161,3 +163,81 @@ class Membership(models.Model):
     @property
     def active(self) -> bool:
         return self.removed_at is None and self.consent == Consent.SIGNATORY
+
+
+class JoinRequest(models.Model):
+    """Someone asks to join a project's team (SPEC §2.4): vouched for by members,
+    approved by an admin, then bound by the embargo policy once they accept it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        DECLINED = "declined"
+        JOINED = "joined"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="join_requests")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="join_requests")
+    organisation = models.CharField(max_length=200)
+    statement = models.TextField(help_text="Who they are and why they should be on the team.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "person"],
+                condition=models.Q(state__in=["pending", "approved"]),
+                name="one_open_request_per_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.person} asks to join {self.project} ({self.state})"
+
+
+class Vouch(models.Model):
+    request = models.ForeignKey(JoinRequest, on_delete=models.CASCADE, related_name="vouches")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "member"], name="vouch_once")]
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its hash is kept; the token is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "read cases"
+        WRITE = "write", "read and act on cases"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=12, help_text="The token's first characters, to tell it apart."
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class LoginFailure(models.Model):
+    """Failed logins, for throttling. Kept in the database so that several web
+    processes count together."""
+
+    username = models.CharField(max_length=254, db_index=True)
+    address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(db_index=True)

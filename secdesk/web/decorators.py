@@ -1,7 +1,24 @@
+"""Every view states its access decision with one of these decorators.
+
+The access-matrix test (secdesk/teams/tests/test_access_matrix.py) walks the URL
+configuration and fails on any view without one, so a new page cannot be added
+without deciding who may open it.
+
+- public_view: anyone, logged in or not (published advisories, the login page).
+- login_view: any logged-in account, e.g. an applicant accepting the policy, or
+  someone setting up their second factor.
+- member_view: a logged-in person who has passed the second factor if they are
+  on any team; which cases and projects they see is still decided per object by
+  secdesk.teams.access.
+"""
+
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
+
+from secdesk.teams.access import is_team_member
 
 
 def person_of(user):
@@ -10,13 +27,16 @@ def person_of(user):
     return getattr(user, "person", None)
 
 
-def member_view(view):
-    """Login required; the view finds the acting person on `request.person`.
+def _decided(view, access: str):
+    view.access = access
+    return view
 
-    Access to cases is still decided per case by secdesk.teams.access. Member
-    pages may hold embargoed text, so no browser or proxy may keep a copy.
-    """
 
+def public_view(view):
+    return _decided(view, "public")
+
+
+def login_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -26,4 +46,36 @@ def member_view(view):
         add_never_cache_headers(response)
         return response
 
-    return wrapper
+    return _decided(wrapper, "login")
+
+
+def needs_second_factor(request) -> bool:
+    """A team member who has not passed the second factor in this session."""
+    return is_team_member(request.person) and not request.user.is_verified()
+
+
+def member_view(view):
+    """Login and, for anyone who may see embargoed material, the second factor.
+
+    Member pages may hold embargoed text, so no browser or proxy may keep a copy.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        request.person = person_of(request.user)
+        if needs_second_factor(request):
+            return redirect_to_second_factor(request)
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return _decided(wrapper, "member")
+
+
+def redirect_to_second_factor(request):
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")

@@ -1,20 +1,36 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from secdesk.web import views
+from secdesk.web import account, reporter, team, views
+from secdesk.web.decorators import public_view
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("cases/<int:case_id>/", views.case_page, name="case"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="secdesk/login.html",
-            authentication_form=views.EmailAuthenticationForm,
-            redirect_authenticated_user=True,
+        public_view(
+            auth_views.LoginView.as_view(
+                template_name="secdesk/login.html",
+                authentication_form=views.EmailAuthenticationForm,
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),
     path("login/once/<str:token>/", views.login_once, name="login_once"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", public_view(auth_views.LogoutView.as_view()), name="logout"),
+    path("account/second-factor/", account.second_factor, name="second_factor"),
+    path("account/tokens/", account.tokens, name="tokens"),
+    path("account/tokens/<str:prefix>/revoke/", account.revoke_token, name="revoke_token"),
+    path("join/<slug:slug>/", team.join, name="join"),
+    path("projects/<slug:slug>/team/", team.team, name="team"),
+    path("projects/<slug:slug>/team/vouch/", team.vouch, name="vouch"),
+    path("projects/<slug:slug>/team/approve/", team.approve, name="approve"),
+    path("projects/<slug:slug>/team/reject/", team.reject, name="reject"),
+    path("projects/<slug:slug>/team/remove/", team.remove, name="remove"),
+    path("projects/<slug:slug>/team/role/", team.change_role, name="change_role"),
+    path("projects/<slug:slug>/policy/", team.policy, name="policy"),
+    path("audit/", team.audit_trail, name="audit"),
+    path("r/<str:token>/", reporter.reporter_case, name="reporter_case"),
 ]

@@ -9,12 +9,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from secdesk.audit.log import record_view
 from secdesk.audit.models import AuditRecord
 from secdesk.cases.models import Case, Embargo, ProposalState, ReportState
 from secdesk.teams.access import visible_cases
 from secdesk.web.clock import EmbargoClock, embargo_clock
-from secdesk.web.decorators import member_view
+from secdesk.web.decorators import member_view, public_view
 from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
+from secdesk.web.throttle import client_address, is_throttled
 
 # The dashboard lists cases in the order a report moves through its life.
 STATE_ORDER = [
@@ -29,13 +31,23 @@ STATE_ORDER = [
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    """Django's login form; a member's username is their email address."""
+    """Django's login form; a member's username is their email address. Throttled:
+    past the allowed failures, even the right password is refused for a while."""
 
     username = forms.CharField(
         label="Email",
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if is_throttled(username, client_address(self.request)):
+            raise forms.ValidationError(
+                "Too many failed logins. Wait a quarter of an hour and try again.",
+                code="throttled",
+            )
+        return super().clean()
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class CaseLine:
     clock: EmbargoClock | None
 
 
+@public_view
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_once(request, token):
@@ -97,6 +110,7 @@ def case_page(request, case_id):
             .prefetch_related("votes__person")
             .first()
         )
+    record_view(request.person, case, via="web")
     context = {
         "case": case,
         "policy": getattr(case.project, "policy", None),

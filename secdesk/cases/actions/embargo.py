@@ -16,7 +16,7 @@ from secdesk.cases.models import (
 )
 from secdesk.cases.report_machine import OPEN_STATES
 from secdesk.errors import BadInput, NotAllowed, PolicyRefused, Refused
-from secdesk.teams.access import require_role
+from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
 
@@ -59,7 +59,7 @@ def do_propose_embargo(
         raise BadInput(f"an embargo of {days} days is not an embargo")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         if case.public_at_intake:
             raise PolicyRefused(
                 f"embargo policy: case #{case.pk} was public when reported; a zero-day gets "
@@ -129,7 +129,7 @@ def do_accept_embargo(case, *, acting: Person) -> Embargo:
     """
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         embargo = lock_embargo(case)
         next_state = EMBARGO.apply(embargo.state, "accept")
         proposal = _open_proposal(embargo)
@@ -175,7 +175,7 @@ def do_reject_embargo(case, *, reason: str, acting: Person) -> Embargo:
         raise BadInput("say why the proposal is rejected")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         embargo = lock_embargo(case)
         next_state = EMBARGO.apply(embargo.state, "reject")
         at = now()
@@ -195,7 +195,7 @@ def _vote(case, *, approve: bool, reason: str, acting: Person) -> EmbargoVote:
     event = "agree" if approve else "object"
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         embargo = lock_embargo(case)
         EMBARGO.apply(embargo.state, event)
         proposal = _open_proposal(embargo)
@@ -242,7 +242,7 @@ def do_restart_embargo(case, *, days: int | None = None, acting: Person) -> Emba
     one restart per faulty fix, a fresh clock of at most the default length."""
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         project_policy = case.project.policy
         embargo = lock_embargo(case)
         next_state = EMBARGO.apply(embargo.state, "restart")
@@ -288,7 +288,7 @@ def do_terminate_embargo(case, *, reason: str, acting: Person) -> Embargo:
         raise BadInput("ending an embargo early needs the team's reason")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         embargo = lock_embargo(case)
         at = now()
         exit_embargo(embargo, reason=f"decision: {reason.strip()}", acting=acting, at=at)

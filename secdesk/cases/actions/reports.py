@@ -1,28 +1,14 @@
 """Receiving a report and moving it through its lifecycle."""
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
-from secdesk.teams.access import require_role
+from secdesk.teams.access import require_case, require_role
+from secdesk.teams.actions import person_for_address
 from secdesk.teams.models import Person, Project, Role
-
-
-def _person_for(email: str, name: str = "") -> Person:
-    email = email.strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise BadInput(f"malformed email address {email!r}") from None
-    person = Person.objects.filter(email__iexact=email).first()
-    if person is None:
-        person = Person.objects.create(email=email, name=name.strip())
-    return person
 
 
 def do_receive_report(
@@ -49,7 +35,7 @@ def do_receive_report(
     with atomic():
         if acting is not None:
             require_role(acting, project)
-        reporter = _person_for(reporter_email, reporter_name)
+        reporter = person_for_address(reporter_email, reporter_name)
         at = now()
         case = Case.objects.create(
             project=project,
@@ -88,7 +74,7 @@ def _move(case, event: str, *, acting: Person | None, reason: str = "") -> Case:
     with atomic():
         case = lock_case(case)
         if acting is not None:
-            require_role(acting, case.project, role)
+            require_case(acting, case, role)
         before = case.state
         case.state = REPORT.apply(case.state, event)
         case.save(update_fields=["state"])
@@ -126,7 +112,7 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
     """Duplicates are deferred with a link to the original, never invalid (SPEC §3)."""
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
         if original is None:
             raise Refused(

@@ -10,7 +10,7 @@ from secdesk.cases.models import FaultyFix
 from secdesk.cases.report_machine import OPEN_STATES
 from secdesk.cases.severity import score_cvss3, score_cvss4
 from secdesk.errors import BadInput, Refused
-from secdesk.teams.access import require_role
+from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
 
@@ -32,7 +32,7 @@ def do_record_triage(
         raise BadInput("a security issue needs a CVSS 3.1 or 4.0 vector")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         if case.state not in OPEN_STATES:
             raise Refused(
                 f"triage: case #{case.pk} is {case.state}; triage happens while it is "
@@ -64,7 +64,7 @@ def do_set_fact(case, fact: str, *, acting: Person | None):
     with atomic():
         case = lock_case(case)
         if acting is not None:
-            require_role(acting, case.project)
+            require_case(acting, case)
         at = now()
         facts.set_fact(case, fact, at)
         case.save()
@@ -85,7 +85,7 @@ def do_fix_found_faulty(case, *, reason: str, acting: Person):
         raise BadInput("say why the fix is faulty")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         if case.published_at is not None:
             raise Refused(
                 f"case #{case.pk} is already published; record a new case for the follow-up"

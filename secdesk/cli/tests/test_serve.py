@@ -1,6 +1,7 @@
 """`secdesk serve --demo` starts, prints a one-time login link that logs in, and the
 dashboard lists the demo cases (acceptance A of the foundation issue)."""
 
+import base64
 import http.cookiejar
 import re
 import signal
@@ -11,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from django_otp.oath import totp
 
 
 def _free_port():
@@ -60,6 +62,17 @@ def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(s
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
     request = urllib.request.Request(link, data=form, headers={"Referer": link})
+    # Logged in by the link; an administrator sets up the second factor next.
+    setup = browser.open(request)
+    assert "/account/second-factor/" in setup.geturl()
+    page = setup.read().decode()
+    secret = re.search(r'class="secret"><code>([A-Z2-7=]+)</code>', page).group(1)
+    code = f"{totp(base64.b32decode(secret)):06d}"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "code": code, "next": "/"}
+    ).encode()
+    request = urllib.request.Request(setup.geturl(), data=form, headers={"Referer": setup.geturl()})
     dashboard = browser.open(request)
     html = dashboard.read().decode()
     assert dashboard.geturl() == f"http://127.0.0.1:{port}/"
@@ -73,6 +86,7 @@ def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(s
     assert dashboard.headers["Content-Security-Policy"].startswith("default-src 'self'")
 
     # The link is used up.
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
     again = urllib.request.Request(link, data=form, headers={"Referer": link})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.build_opener().open(again)

@@ -79,9 +79,24 @@ def client():
 
 @pytest.fixture
 def login_as():
-    def login(person: Person) -> Client:
+    """A client logged in as the person, past the second factor (a confirmed TOTP
+    device, verified in this session)."""
+
+    def login(person: Person, *, second_factor: bool = True) -> Client:
         client = Client(enforce_csrf_checks=True)
         client.force_login(person.user)
+        if second_factor:
+            pass_second_factor(client, person.user)
         return client
 
     return login
+
+
+def pass_second_factor(client: Client, user) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

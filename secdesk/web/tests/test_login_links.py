@@ -6,7 +6,7 @@ from django.test import Client
 
 from secdesk.web.login_links import issue_login_link
 from secdesk.web.models import LoginLink
-from secdesk.web.tests.conftest import NOW
+from secdesk.web.tests.conftest import NOW, pass_second_factor
 
 
 def path_of(url: str) -> str:
@@ -28,6 +28,9 @@ def test_one_time_login_link_works_only_once(alice):
     first = Client(enforce_csrf_checks=True)
     response = use_link(first, path)
     assert response.status_code == 302
+    # Logged in: the link is a first factor; the second comes next.
+    assert first.get("/")["Location"].startswith("/account/second-factor/")
+    pass_second_factor(first, alice.user)
     assert first.get("/").status_code == 200
 
     second = Client(enforce_csrf_checks=True)

@@ -1,0 +1,54 @@
+"""The REST API acts as the token's person, with exactly their access."""
+
+import pytest
+from django.test import Client
+
+from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.teams.tokens import do_create_api_token
+
+
+@pytest.fixture
+def api():
+    return Client()
+
+
+def _bearer(person):
+    _, raw = do_create_api_token(name="test", acting=person)
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_no_token_is_a_json_401(api, db):
+    response = api.get("/api/v1/cases")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_member_lists_and_reads_their_cases_and_the_read_is_audited(api, new_case, bob):
+    case = new_case()
+    auth = _bearer(bob)
+    listed = api.get("/api/v1/cases", **auth).json()
+    assert [c["id"] for c in listed] == [case.pk]
+    detail = api.get(f"/api/v1/cases/{case.pk}", **auth).json()
+    assert detail["embargo"]["state"] == "none"
+    assert AuditRecord.objects.filter(
+        event=AuditEvent.CASE_VIEWED, actor=bob, case_id=case.pk, details__via="api"
+    ).exists()
+
+
+def test_an_outsider_sees_no_case_and_gets_a_json_404(api, new_case, charlie):
+    from django.contrib.auth.models import User
+
+    case = new_case()
+    charlie.user = User.objects.create_user(username=charlie.email)
+    charlie.save()
+    auth = _bearer(charlie)
+    assert api.get("/api/v1/cases", **auth).json() == []
+    missing = api.get(f"/api/v1/cases/{case.pk}", **auth)
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": f"no case #{case.pk} that you may see", "rule": "not found"}
+
+
+def test_the_openapi_document_is_at_a_stable_url(api, db):
+    document = api.get("/api/v1/openapi.json").json()
+    assert document["info"]["title"] == "secdesk"
+    assert "/api/v1/cases/{case_id}" in document["paths"]

@@ -1,0 +1,213 @@
+"""Joining a team, the team page, the policy to accept, and the audit trail."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from secdesk.audit.models import AuditRecord
+from secdesk.errors import NotAllowed, Refused
+from secdesk.teams import joining
+from secdesk.teams.access import has_role, projects_of
+from secdesk.teams.actions import do_accept_policy, do_decline_policy
+from secdesk.teams.models import Consent, JoinRequest, Membership, Project, Role
+from secdesk.web.decorators import login_view, member_view, public_view
+
+
+class JoinForm(forms.Form):
+    email = forms.EmailField(label="Your work email address")
+    name = forms.CharField(max_length=200, label="Your name")
+    organisation = forms.CharField(max_length=200, label="The vendor or distribution you represent")
+    statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Who you are, and which members can vouch for you",
+    )
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def join(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    form = JoinForm(request.POST or None)
+    if form.is_valid():
+        try:
+            joining.do_request_membership(project, **form.cleaned_data)
+            return render(request, "secdesk/join_sent.html", {"project": project})
+        except Refused as refused:
+            form.add_error(None, refused.message)
+    return render(request, "secdesk/join.html", {"project": project, "form": form})
+
+
+def _project_for_member(request, slug) -> Project:
+    project = Project.objects.select_related("policy").filter(slug=slug).first()
+    if project is None or not has_role(request.person, project):
+        raise Http404("no such project")
+    return project
+
+
+@member_view
+def team(request, slug):
+    project = _project_for_member(request, slug)
+    requests = (
+        project.join_requests.filter(state=JoinRequest.State.PENDING)
+        .select_related("person")
+        .prefetch_related("vouches__member")
+    )
+    members = project.memberships.select_related("person", "vouched_by").order_by(
+        "removed_at", "person__email"
+    )
+    return render(
+        request,
+        "secdesk/team.html",
+        {
+            "project": project,
+            "requests": requests,
+            "members": members,
+            "is_admin": has_role(request.person, project, Role.ADMIN),
+            "roles": Role.values,
+        },
+    )
+
+
+def _team_step(request, slug, step, done: str):
+    project = _project_for_member(request, slug)
+    try:
+        step(project)
+    except NotAllowed as refused:
+        return render(request, "403.html", {"reason": refused.message}, status=403)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, done)
+    return redirect("team", slug=project.slug)
+
+
+@member_view
+@require_POST
+def vouch(request, slug):
+    email = request.POST.get("email", "")
+    return _team_step(
+        request,
+        slug,
+        lambda project: joining.do_vouch(
+            project, email=email, statement=request.POST.get("statement", ""), acting=request.person
+        ),
+        f"You vouched for {email}.",
+    )
+
+
+@member_view
+@require_POST
+def approve(request, slug):
+    email = request.POST.get("email", "")
+    return _team_step(
+        request,
+        slug,
+        lambda project: joining.do_approve_request(
+            project, email=email, role=request.POST.get("role", "member"), acting=request.person
+        ),
+        f"{email} approved; they join once they accept the embargo policy.",
+    )
+
+
+@member_view
+@require_POST
+def reject(request, slug):
+    email = request.POST.get("email", "")
+    return _team_step(
+        request,
+        slug,
+        lambda project: joining.do_reject_request(
+            project, email=email, reason=request.POST.get("reason", ""), acting=request.person
+        ),
+        f"The request from {email} was rejected.",
+    )
+
+
+@member_view
+@require_POST
+def remove(request, slug):
+    email = request.POST.get("email", "")
+    return _team_step(
+        request,
+        slug,
+        lambda project: joining.do_remove_member(
+            project, email=email, reason=request.POST.get("reason", ""), acting=request.person
+        ),
+        f"{email} removed; their sessions and API tokens ended.",
+    )
+
+
+@member_view
+@require_POST
+def change_role(request, slug):
+    email = request.POST.get("email", "")
+    return _team_step(
+        request,
+        slug,
+        lambda project: joining.do_change_role(
+            project, email=email, role=request.POST.get("role", ""), acting=request.person
+        ),
+        f"{email} is now {request.POST.get('role')}.",
+    )
+
+
+@login_view
+@require_http_methods(["GET", "POST"])
+def policy(request, slug):
+    """The embargo policy, for an invited member to accept or decline, or for a
+    member whose consent lapsed with a change to accept again."""
+    project = get_object_or_404(Project.objects.select_related("policy"), slug=slug)
+    membership = (
+        Membership.objects.filter(
+            project=project, person=request.person, removed_at__isnull=True
+        ).first()
+        if request.person
+        else None
+    )
+    if membership is None:
+        raise Http404("no such project")
+    if request.method == "POST":
+        step = do_accept_policy if request.POST.get("decision") == "accept" else do_decline_policy
+        try:
+            membership = step(project, acting=request.person)
+        except Refused as refused:
+            messages.error(request, refused.message)
+        else:
+            if membership.consent == Consent.SIGNATORY:
+                messages.success(request, f"You are on the {project.name} security team.")
+                return redirect("dashboard")
+            messages.info(request, f"You declined; you are not on the {project.name} team.")
+    return render(
+        request,
+        "secdesk/policy.html",
+        {
+            "project": project,
+            "policy": project.policy,
+            "membership": membership,
+        },
+    )
+
+
+@member_view
+def audit_trail(request):
+    """The audit trail of the projects the person administers."""
+    projects = projects_of(request.person, Role.ADMIN)
+    records = (
+        AuditRecord.objects.filter(project_id__in=projects.values("pk"))
+        .select_related("actor")
+        .order_by("-seq")[:500]
+    )
+    return render(request, "secdesk/audit.html", {"records": records, "projects": projects})
+
+
+def pending_consent(person):
+    """Memberships waiting for the person's (re-)acceptance of a policy."""
+    if person is None:
+        return []
+    return list(
+        Membership.objects.filter(
+            person=person, removed_at__isnull=True, consent__in=[Consent.INVITED, Consent.LAPSED]
+        ).select_related("project")
+    )
