@@ -14,6 +14,7 @@ from secdesk.advisories import policy_docs
 from secdesk.advisories.published import documents_of, published
 from secdesk.errors import NotFound
 from secdesk.teams.models import Project
+from secdesk.web.decorators import public_view
 
 
 def _documents(advisory_id: str) -> dict:
@@ -37,6 +38,7 @@ def _json(document: dict) -> HttpResponse:
     )
 
 
+@public_view
 @require_GET
 def index(request):
     publications = published()
@@ -48,6 +50,7 @@ def index(request):
     return render(request, "advisories/index.html", {"advisories": advisories, "project": project})
 
 
+@public_view
 @require_GET
 def feed(request):
     advisories = [p.documents["facts"] for p in published()[:50]]
@@ -60,26 +63,31 @@ def feed(request):
     )
 
 
+@public_view
 @require_GET
 def advisory(request, advisory_id):
     return render(request, "advisories/advisory.html", {"facts": _documents(advisory_id)["facts"]})
 
 
+@public_view
 @require_GET
 def announcement(request, advisory_id):
     return HttpResponse(_documents(advisory_id)["text"], content_type="text/plain; charset=utf-8")
 
 
+@public_view
 @require_GET
 def osv(request, advisory_id):
     return _json(_documents(advisory_id)["osv"])
 
 
+@public_view
 @require_GET
 def csaf(request, advisory_id):
     return _json(_documents(advisory_id)["csaf"])
 
 
+@public_view
 @require_GET
 def cve_record(request, advisory_id, cve_id):
     container = _documents(advisory_id)["cve"].get(cve_id)
@@ -88,16 +96,19 @@ def cve_record(request, advisory_id, cve_id):
     return _json(container)
 
 
+@public_view
 @require_GET
 def security_index(request):
     return render(request, "advisories/security_index.html", {"projects": Project.objects.all()})
 
 
+@public_view
 @require_GET
 def security_page(request, slug):
     return render(request, "advisories/security_process.html", policy_docs.context(_project(slug)))
 
 
+@public_view
 @require_GET
 def security_issues(request, slug):
     return HttpResponse(
@@ -109,11 +120,13 @@ def _text(body: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
+@public_view
 @require_GET
 def security_txt(request, slug):
     return _text(policy_docs.security_txt(_project(slug)))
 
 
+@public_view
 @require_GET
 def well_known_security_txt(request):
     try:
@@ -127,6 +140,7 @@ def well_known_security_txt(request):
     return _text(policy_docs.security_txt(project, canonical=canonical))
 
 
+@public_view
 @require_GET
 def openpgp_key(request, slug):
     key = policy_docs.contact_of(_project(slug)).openpgp_key
