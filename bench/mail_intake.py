@@ -14,6 +14,7 @@ Clients are 4 concurrent smtplib connections in every part.
 
 import argparse
 import os
+import shutil
 import smtplib
 import sys
 import tempfile
@@ -189,6 +190,7 @@ def main():
         stored = InboundMessage.objects.count() - stored_before
     finally:
         server.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
     print(f"bare aiosmtpd (accept and discard): {bare:8.1f} messages/s")
     print(
