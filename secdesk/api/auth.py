@@ -1,6 +1,8 @@
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from secdesk.teams import tokens
+from secdesk.teams.models import ApiToken
 
 
 class TokenAuth(HttpBearer):
@@ -14,3 +16,9 @@ class TokenAuth(HttpBearer):
         request.person = found.person
         request.token = found
         return found
+
+
+def require_write(request) -> None:
+    """Acting needs a write-scoped token; reading is all a read token does."""
+    if request.token.scope != ApiToken.Scope.WRITE:
+        raise HttpError(403, "this token may only read: create one with the write scope to act")

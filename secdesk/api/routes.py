@@ -1,41 +1,61 @@
-"""The REST API: the same actions and the same access decisions as the web and
-the CLI (secdesk.teams.access). Its OpenAPI document is at /api/v1/openapi.json."""
+"""The REST API: every team action the CLI has, with the same access decisions
+(secdesk.teams.access, checked inside the actions) and the same one-line
+refusals, as JSON. Its OpenAPI document is at /api/v1/openapi.json.
+
+Every call acts as the token's person; a read-scoped token may only read.
+"""
 
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from secdesk.api import cases, embargo, moderation, team
 from secdesk.api.auth import TokenAuth
-from secdesk.audit.log import record_view
-from secdesk.cases.serialize import case_detail, case_summary
+from secdesk.api.schemas import ERRORS, Me
 from secdesk.errors import NotAllowed, NotFound, Refused
-from secdesk.teams.access import visible_cases
 
 api = NinjaAPI(
     title="secdesk",
     version="1",
-    description="The security response desk's API. Every call acts as the token's person.",
+    description="The security response desk's API. Every call acts as the token's person, "
+    "with exactly their access. Errors are JSON: {detail, rule}.",
     auth=TokenAuth(),
     urls_namespace="api",
     docs_url=None,
 )
 
 
+def _error(request, status: int, detail: str, rule: str):
+    return api.create_response(request, {"detail": detail, "rule": rule}, status=status)
+
+
 @api.exception_handler(Refused)
 def refused(request, err: Refused):
     status = 404 if isinstance(err, NotFound) else 403 if isinstance(err, NotAllowed) else 400
-    return api.create_response(request, {"detail": err.message, "rule": err.rule}, status=status)
+    return _error(request, status, err.message, err.rule)
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request, err):
-    return api.create_response(
-        request,
-        {"detail": "a valid API token is needed: Authorization: Bearer sdk_…"},
-        status=401,
+    return _error(
+        request, 401, "a valid API token is needed: Authorization: Bearer sdk_…", "authentication"
     )
 
 
-@api.get("/me", summary="Who the token acts as")
+@api.exception_handler(ValidationError)
+def invalid(request, err: ValidationError):
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in e.get('loc', [])[1:]) or 'body'}: {e.get('msg')}"
+        for e in err.errors
+    )
+    return _error(request, 400, f"bad input: {problems}", "bad input")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, err: HttpError):
+    return _error(request, err.status_code, str(err), "request")
+
+
+@api.get("/me", response={200: Me, **ERRORS}, summary="Who the token acts as")
 def me(request):
     person = request.person
     return {
@@ -46,21 +66,7 @@ def me(request):
     }
 
 
-@api.get("/cases", summary="The cases the token's person may see")
-def cases(request, state: str | None = None, project: str | None = None):
-    found = visible_cases(request.person).select_related("project", "embargo")
-    if state:
-        found = found.filter(state=state)
-    if project:
-        found = found.filter(project__slug=project)
-    return [case_summary(case) for case in found]
-
-
-@api.get("/cases/{case_id}", summary="Everything about one case")
-def case(request, case_id: int):
-    found = visible_cases(request.person).select_related("project__policy").filter(pk=case_id)
-    case = found.first()
-    if case is None:
-        raise NotFound(f"no case #{case_id} that you may see")
-    record_view(request.person, case, via="api")
-    return case_detail(case)
+api.add_router("/cases", cases.router)
+api.add_router("/cases", embargo.router)
+api.add_router("/projects", team.router)
+api.add_router("/moderation", moderation.router)

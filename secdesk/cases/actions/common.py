@@ -15,7 +15,13 @@ def lock_case(case_or_id) -> Case:
     """A fresh copy of the case, locked for this transaction (SELECT … FOR UPDATE)."""
     pk = case_or_id.pk if isinstance(case_or_id, Case) else case_or_id
     try:
-        return Case.objects.select_for_update().select_related("project__policy").get(pk=pk)
+        # Lock the case row only: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer join that brings the policy along.
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("project__policy")
+            .get(pk=pk)
+        )
     except Case.DoesNotExist:
         raise NotFound(f"no case #{pk}") from None
 

@@ -7,6 +7,8 @@ Besides the status, every page a persona may open is checked for the title of
 the embargoed case: it appears for exactly the people who may see the case.
 """
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
@@ -68,41 +70,133 @@ EXPECT = {
     "projects/<slug:slug>/policy/": ("GET", _logged_in(200, removed=404, applicant=404)),
     "audit/": ("GET", _logged_in(200)),
     "r/<str:token>/": ("GET", {**_all(404), "reporter": 200, "other_reporter": 200}),
+    "advisories/": ("GET", _all(200)),
+    "advisories/feed.atom": ("GET", _all(200)),
+    # The embargoed case's advisory, by the id it would have: nobody finds it.
+    "advisories/<advisory:advisory_id>/": ("GET", _all(404)),
+    "advisories/<advisory:advisory_id>.txt": ("GET", _all(404)),
+    "advisories/<advisory:advisory_id>.osv.json": ("GET", _all(404)),
+    "advisories/<advisory:advisory_id>.csaf.json": ("GET", _all(404)),
+    "advisories/<advisory:advisory_id>/<cve:cve_id>.json": ("GET", _all(404)),
+    "security/": ("GET", _all(200)),
+    "security/<slug:slug>/": ("GET", _all(200)),
+    "security/<slug:slug>/security.txt": ("GET", _all(200)),
+    "security/<slug:slug>/security-issues.md": ("GET", _all(200)),
+    "security/<slug:slug>/openpgp.asc": ("GET", _all(404)),
+    ".well-known/security.txt": ("GET", _all(200)),
     "api/v1/openapi.json": ("GET", _all(200)),
     "api/v1/": ("GET", _all(404)),
-    "api/v1/me": (
-        "GET",
-        {
-            **API_TOKEN,
-            "admin": 200,
-            "moderator": 200,
-            "member": 200,
-            "restricted_out": 200,
-            "applicant": 200,
-        },
-    ),
-    "api/v1/cases": (
-        "GET",
-        {
-            **API_TOKEN,
-            "admin": 200,
-            "moderator": 200,
-            "member": 200,
-            "restricted_out": 200,
-            "applicant": 200,
-        },
-    ),
+}
+
+# The REST API: a token persona is one with a live (write-scoped) token; the
+# removed member's was revoked with the removal.
+TOKEN = ("admin", "moderator", "member", "restricted_out", "applicant")
+TEAM_TOKEN = ("admin", "moderator", "member", "restricted_out")
+SEES_CASE = ("admin", "member")
+ACTS = {200, 400, 403}  # allowed, or refused by the process's rules or the person's role
+
+
+def _api(*layers):
+    """Statuses per persona: 401 unless a later layer (a dict) says otherwise."""
+    merged = dict.fromkeys(PERSONAS, 401)
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+CASE_ACTIONS = {
+    "hold": {},
+    "validate": {},
+    "invalidate": {"reason": "x"},
+    "accept": {},
+    "defer": {"reason": "x"},
+    "close": {"reason": "x"},
+    "duplicate": {"of": 1},
+    "triage": {
+        "security_issue": True,
+        "reasoning": "x",
+        "cvss3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    },
+    "facts": {"fact": "vendor-aware"},
+    "fix-faulty": {"reason": "x"},
+    "cve": {"cve_id": "CVE-2026-9999"},
+    "fixes": {"branch": "master", "commit": "abcdef1"},
+    "messages": {"body": "a note", "internal": True},
+    "restriction": {"members": []},
+    "publish": {},
+    "embargo/propose": {"days": 5},
+    "embargo/accept": {},
+    "embargo/reject": {"reason": "x"},
+    "embargo/agree": {},
+    "embargo/object": {"reason": "x"},
+    "embargo/restart": {},
+    "embargo/end": {"reason": "x"},
+}
+API = {
+    "api/v1/me": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
+    "api/v1/cases": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
+    "api/v1/moderation": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
     "api/v1/cases/<case_id>": (
         "GET",
-        {
-            **API_TOKEN,
-            "admin": 200,
-            "moderator": 404,
-            "member": 200,
-            "restricted_out": 404,
-            "applicant": 404,
-        },
+        None,
+        _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, 200)),
     ),
+    "api/v1/projects/<slug>/policy": (
+        "GET",
+        None,
+        _api(dict.fromkeys(TEAM_TOKEN, 200), {"applicant": 403}),
+    ),
+    "api/v1/projects/<slug>/members": (
+        "GET",
+        None,
+        _api(dict.fromkeys(TEAM_TOKEN, 200), {"applicant": 403}),
+    ),
+    "api/v1/projects/<slug>/policy PATCH": (
+        "PATCH",
+        {"changes": {"max_embargo_days": "21"}},
+        _api(dict.fromkeys(TOKEN, 403), {"admin": 200}),
+    ),
+    "api/v1/projects/<slug>/vouches": (
+        "POST",
+        {"email": "frank@applicant.example"},
+        _api(dict.fromkeys(TEAM_TOKEN, 200), {"applicant": 403}),
+    ),
+    "api/v1/projects/<slug>/approvals": (
+        "POST",
+        {"email": "frank@applicant.example"},
+        _api(dict.fromkeys(TOKEN, 403), {"admin": 400}),
+    ),
+    "api/v1/projects/<slug>/removals": (
+        "POST",
+        {"email": "root@example.org", "reason": "x"},
+        _api(dict.fromkeys(TOKEN, 403), {"admin": 200}),
+    ),
+    "api/v1/projects/<slug>/consent": (
+        "POST",
+        None,
+        _api(dict.fromkeys(TEAM_TOKEN, 400), {"applicant": 403}),
+    ),
+    "api/v1/cases POST": (
+        "POST",
+        {"project": "libvirt", "reporter": "r@x.example", "subject": "s", "body": "b"},
+        _api(dict.fromkeys(TEAM_TOKEN, 200), {"applicant": 403}),
+    ),
+    **{
+        f"api/v1/cases/<case_id>/{action}": (
+            "POST",
+            body,
+            _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, ACTS)),
+        )
+        for action, body in CASE_ACTIONS.items()
+    },
+    **{
+        f"api/v1/moderation/<held_id>/{action}": (
+            "POST",
+            {"reason": "x"} if action == "reject" else None,
+            _api(dict.fromkeys(TOKEN, 404)),
+        )
+        for action in ("approve", "reject", "spam")
+    },
 }
 
 # Who may read the embargoed case's title on any page.
@@ -147,7 +241,7 @@ def world(project, root, alice, bob, carol, dave):
         "applicant": frank,
     }
     tokens = {
-        name: do_create_api_token(name="matrix", acting=person)[1]
+        name: do_create_api_token(name="matrix", scope="write", acting=person)[1]
         for name, person in people.items()
     }
     joining.do_remove_member(project, email=erin.email, reason="left", acting=alice)
@@ -171,6 +265,10 @@ def _url(pattern, world, persona):
         "<int:case_id>": str(case.pk),
         "<case_id>": str(case.pk),
         "<slug:slug>": "libvirt",
+        "<slug>": "libvirt",
+        "<advisory:advisory_id>": f"DRAFT-{case.pk}",
+        "<cve:cve_id>": "CVE-2026-9999",
+        "<held_id>": "999999",
         "<str:prefix>": "sdk_unknown",
     }
     url = "/" + pattern
@@ -184,7 +282,31 @@ def _url(pattern, world, persona):
 
 def test_every_route_has_an_access_decision_and_an_expectation(db):
     assert undecided() == []
-    assert {r.pattern for r in routes()} == set(EXPECT)
+    expected = set(EXPECT) | {key.split(" ")[0] for key in API}
+    assert {r.pattern for r in routes()} == expected
+
+
+@pytest.mark.parametrize("route", sorted(API))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_exactly_what_the_api_allows(world, persona, route):
+    method, body, expected = API[route]
+    url = _url(route.split(" ")[0], world, persona)
+    headers = {}
+    if persona in world["tokens"]:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][persona]}"
+    client = Client()
+    if method == "GET":
+        response = client.get(url, **headers)
+    else:
+        response = client.generic(
+            method, url, json.dumps(body or {}), content_type="application/json", **headers
+        )
+    allowed = expected[persona]
+    allowed = allowed if isinstance(allowed, set) else {allowed}
+    assert response.status_code in allowed, (persona, url, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
+    if TITLE in response.content.decode(errors="replace"):
+        assert persona in MAY_SEE, f"{persona} read the embargoed title at {url}"
 
 
 @pytest.mark.parametrize("pattern", sorted(EXPECT))
@@ -193,13 +315,7 @@ def test_each_persona_gets_exactly_what_the_matrix_allows(world, persona, patter
     method, expected = EXPECT[pattern]
     client = _client(world, persona)
     url = _url(pattern, world, persona)
-    headers = {}
-    if pattern.startswith("api/v1/") and persona in world["tokens"]:
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][persona]}"
-    if method == "POST":
-        response = client.post(url, POST_DATA, **headers)
-    else:
-        response = client.get(url, **headers)
+    response = client.post(url, POST_DATA) if method == "POST" else client.get(url)
     assert response.status_code == expected[persona], (persona, url)
     anonymous = persona not in LOGGED_IN
     if response.status_code == 302 and anonymous and not pattern.startswith(("logout", "login")):

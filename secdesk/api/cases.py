@@ -1,0 +1,243 @@
+"""Cases: reading, the report lifecycle, triage, facts, CVE, fixes, replies, publication."""
+
+from ninja import Router, Schema
+
+from secdesk.api.auth import require_write
+from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
+from secdesk.audit.log import record_view
+from secdesk.cases.serialize import case_detail, case_summary
+from secdesk.errors import NotFound
+from secdesk.teams.access import visible_cases
+
+router = Router(tags=["cases"])
+R = {200: CaseSummary, **ERRORS}
+
+
+def visible_case(request, case_id: int):
+    case = (
+        visible_cases(request.person).select_related("project__policy").filter(pk=case_id).first()
+    )
+    if case is None:
+        raise NotFound(f"no case #{case_id} that you may see")
+    return case
+
+
+def _acting_on(request, case_id: int):
+    require_write(request)
+    return visible_case(request, case_id)
+
+
+@router.get("", response={200: list[CaseSummary], **ERRORS}, summary="The cases you may see")
+def list_cases(request, state: str | None = None, project: str | None = None):
+    found = visible_cases(request.person).select_related("project", "embargo")
+    if state:
+        found = found.filter(state=state)
+    if project:
+        found = found.filter(project__slug=project)
+    return [case_summary(case) for case in found]
+
+
+class NewReport(Schema):
+    project: str
+    reporter: str
+    subject: str
+    body: str
+    reporter_name: str = ""
+    public: bool = False
+
+
+@router.post("", response=R, summary="File a report received outside the security address")
+def receive(request, report: NewReport):
+    from secdesk.cases.actions.reports import do_receive_report
+    from secdesk.teams.actions import project_by_slug
+
+    require_write(request)
+    case = do_receive_report(
+        project_by_slug(report.project),
+        reporter_email=report.reporter,
+        reporter_name=report.reporter_name,
+        subject=report.subject,
+        body=report.body,
+        public=report.public,
+        acting=request.person,
+    )
+    return case_summary(case)
+
+
+@router.get("/{case_id}", response={200: CaseDetail, **ERRORS}, summary="Everything about a case")
+def show(request, case_id: int):
+    case = visible_case(request, case_id)
+    record_view(request.person, case, via="api")
+    return case_detail(case)
+
+
+def _step(name):
+    def step(request, case_id: int, body: OptionalReason):
+        from secdesk.cases.actions import reports
+
+        case = _acting_on(request, case_id)
+        action = getattr(reports, f"do_{name}_report")
+        kwargs = {"reason": body.reason} if name in ("invalidate", "defer", "close") else {}
+        return case_summary(action(case, acting=request.person, **kwargs))
+
+    step.__name__ = f"{name}_report"
+    return step
+
+
+for _name in ("hold", "validate", "invalidate", "accept", "defer", "close"):
+    router.post(f"/{{case_id}}/{_name}", response=R, summary=f"{_name.capitalize()} the report")(
+        _step(_name)
+    )
+
+
+class Duplicate(Schema):
+    of: int
+
+
+@router.post("/{case_id}/duplicate", response=R, summary="Defer as a duplicate of another case")
+def duplicate(request, case_id: int, body: Duplicate):
+    from secdesk.cases.actions.reports import do_mark_duplicate
+
+    case = _acting_on(request, case_id)
+    return case_summary(do_mark_duplicate(case, of=body.of, acting=request.person))
+
+
+class Triage(Schema):
+    security_issue: bool
+    reasoning: str
+    cvss3: str = ""
+    cvss4: str = ""
+
+
+@router.post("/{case_id}/triage", response=R, summary="Record the triage decision (§2.5)")
+def triage(request, case_id: int, body: Triage):
+    from secdesk.cases.actions.triage import do_record_triage
+
+    case = _acting_on(request, case_id)
+    return case_summary(
+        do_record_triage(
+            case,
+            security_issue=body.security_issue,
+            reasoning=body.reasoning,
+            cvss3=body.cvss3,
+            cvss4=body.cvss4,
+            acting=request.person,
+        )
+    )
+
+
+class Fact(Schema):
+    fact: str
+
+
+@router.post("/{case_id}/facts", response=R, summary="Set a one-way case fact")
+def fact(request, case_id: int, body: Fact):
+    from secdesk.cases.actions.triage import do_set_fact
+
+    case = _acting_on(request, case_id)
+    return case_summary(do_set_fact(case, body.fact, acting=request.person))
+
+
+@router.post("/{case_id}/fix-faulty", response=R, summary="A proposed fix proved faulty")
+def fix_faulty(request, case_id: int, body: Reason):
+    from secdesk.cases.actions.triage import do_fix_found_faulty
+
+    case = _acting_on(request, case_id)
+    return case_summary(do_fix_found_faulty(case, reason=body.reason, acting=request.person))
+
+
+class Cve(Schema):
+    cve_id: str = ""
+
+
+@router.post(
+    "/{case_id}/cve",
+    response=R,
+    summary="Assign a CVE id (or, without one, the next from the project's pool)",
+)
+def assign_cve(request, case_id: int, body: Cve):
+    from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
+
+    case = _acting_on(request, case_id)
+    if body.cve_id:
+        do_assign_cve(case, cve_id=body.cve_id, acting=request.person)
+    else:
+        do_assign_next_cve(case, acting=request.person)
+    case.refresh_from_db()
+    return case_summary(case)
+
+
+class FixCommit(Schema):
+    branch: str
+    commit: str
+    repository: str = ""
+
+
+@router.post("/{case_id}/fixes", response=R, summary="Record a fix commit on a branch")
+def record_fix(request, case_id: int, body: FixCommit):
+    from secdesk.fixes.actions import do_record_fix
+
+    case = _acting_on(request, case_id)
+    do_record_fix(
+        case,
+        branch=body.branch,
+        commit=body.commit,
+        repository=body.repository,
+        acting=request.person,
+    )
+    case.refresh_from_db()
+    return case_summary(case)
+
+
+class Reply(Schema):
+    body: str
+    internal: bool = False
+
+
+@router.post(
+    "/{case_id}/messages",
+    response=R,
+    summary="Reply on the case (to the team and the reporter) or add an internal note",
+)
+def reply(request, case_id: int, body: Reply):
+    from secdesk.cases.actions.messages import do_post_reply
+
+    case = _acting_on(request, case_id)
+    do_post_reply(case, body=body.body, internal=body.internal, acting=request.person)
+    return case_summary(case)
+
+
+class Restriction(Schema):
+    members: list[str]
+
+
+@router.post(
+    "/{case_id}/restriction",
+    response=R,
+    summary="Only these members see the case (empty: the whole team)",
+)
+def restrict(request, case_id: int, body: Restriction):
+    from secdesk.cases.actions.restriction import do_restrict_case
+
+    case = _acting_on(request, case_id)
+    return case_summary(do_restrict_case(case, emails=body.members, acting=request.person))
+
+
+class Publish(Schema):
+    end_embargo: bool = False
+    override_reason: str = ""
+
+
+@router.post("/{case_id}/publish", response=R, summary="Publish the case")
+def publish(request, case_id: int, body: Publish):
+    from secdesk.advisories.publication import do_publish_case
+
+    case = _acting_on(request, case_id)
+    return case_summary(
+        do_publish_case(
+            case,
+            acting=request.person,
+            end_embargo=body.end_embargo,
+            override_reason=body.override_reason,
+        )
+    )

@@ -1,0 +1,116 @@
+"""Embargoes under the project's policy (§2.6)."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from secdesk.api.cases import _acting_on
+from secdesk.api.schemas import ERRORS, OptionalReason, Reason
+from secdesk.cases.serialize import embargo_data
+from secdesk.errors import BadInput
+
+router = Router(tags=["embargo"])
+
+
+class Embargo(Schema):
+    state: str
+    end: datetime | None
+    clock_started_at: datetime | None
+    restarts: int
+    exit_reason: str
+    exited_at: datetime | None
+    proposals: list[dict]
+    events: list[dict]
+
+
+R = {200: Embargo, **ERRORS}
+
+
+class Proposal(Schema):
+    days: int | None = None
+    end: datetime | None = None
+    justification: str = ""
+
+
+def _embargo(case):
+    case.embargo.refresh_from_db()
+    return embargo_data(case.embargo)
+
+
+@router.post(
+    "/{case_id}/embargo/propose",
+    response=R,
+    summary="Propose an embargo end (days on the embargo clock, or a time with a zone)",
+)
+def propose(request, case_id: int, body: Proposal):
+    from secdesk.cases.actions.embargo import do_propose_embargo
+
+    case = _acting_on(request, case_id)
+    if body.end is not None and body.end.tzinfo is None:
+        raise BadInput("the embargo end needs a zone, e.g. 2026-12-10T14:00Z")
+    do_propose_embargo(
+        case, days=body.days, end=body.end, justification=body.justification, acting=request.person
+    )
+    return _embargo(case)
+
+
+@router.post("/{case_id}/embargo/accept", response=R, summary="Accept the open proposal")
+def accept(request, case_id: int):
+    from secdesk.cases.actions.embargo import do_accept_embargo
+
+    case = _acting_on(request, case_id)
+    do_accept_embargo(case, acting=request.person)
+    return _embargo(case)
+
+
+@router.post("/{case_id}/embargo/reject", response=R, summary="Reject the open proposal")
+def reject(request, case_id: int, body: Reason):
+    from secdesk.cases.actions.embargo import do_reject_embargo
+
+    case = _acting_on(request, case_id)
+    do_reject_embargo(case, reason=body.reason, acting=request.person)
+    return _embargo(case)
+
+
+@router.post("/{case_id}/embargo/agree", response=R, summary="Agree to the open proposal")
+def agree(request, case_id: int, body: OptionalReason):
+    from secdesk.cases.actions.embargo import do_agree_embargo
+
+    case = _acting_on(request, case_id)
+    do_agree_embargo(case, reason=body.reason, acting=request.person)
+    return _embargo(case)
+
+
+@router.post("/{case_id}/embargo/object", response=R, summary="Object to the open proposal")
+def object_(request, case_id: int, body: Reason):
+    from secdesk.cases.actions.embargo import do_object_embargo
+
+    case = _acting_on(request, case_id)
+    do_object_embargo(case, reason=body.reason, acting=request.person)
+    return _embargo(case)
+
+
+class Restart(Schema):
+    days: int | None = None
+
+
+@router.post(
+    "/{case_id}/embargo/restart",
+    response=R,
+    summary="Restart the clock after a fix was found faulty",
+)
+def restart(request, case_id: int, body: Restart):
+    from secdesk.cases.actions.embargo import do_restart_embargo
+
+    case = _acting_on(request, case_id)
+    do_restart_embargo(case, days=body.days, acting=request.person)
+    return _embargo(case)
+
+
+@router.post("/{case_id}/embargo/end", response=R, summary="End the embargo now, by team decision")
+def end(request, case_id: int, body: Reason):
+    from secdesk.cases.actions.embargo import do_terminate_embargo
+
+    case = _acting_on(request, case_id)
+    do_terminate_embargo(case, reason=body.reason, acting=request.person)
+    return _embargo(case)

@@ -1,0 +1,77 @@
+"""The moderation queue: reports held at the security address (moderators)."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from secdesk.api.auth import require_write
+from secdesk.api.schemas import ERRORS, Reason
+
+router = Router(tags=["moderation"])
+
+
+class Held(Schema):
+    id: int
+    project: str
+    case: int | None
+    sender: str
+    subject: str
+    received_at: datetime
+    state: str
+    reasons: list
+
+
+def _held(row) -> dict:
+    return {
+        "id": row.pk,
+        "project": row.project.slug,
+        "case": row.case_id,
+        "sender": row.sender,
+        "subject": row.subject,
+        "received_at": row.received_at,
+        "state": row.state,
+        "reasons": row.reasons,
+    }
+
+
+R = {200: Held, **ERRORS}
+
+
+@router.get("", response={200: list[Held], **ERRORS}, summary="Held mail you moderate")
+def queue(request):
+    from secdesk.mail.moderation import queue
+
+    return [_held(row) for row in queue(request.person)]
+
+
+def _decide(request, held_id: int, decide, **kwargs):
+    from secdesk.mail.moderation import held_item
+
+    require_write(request)
+    row = held_item(request.person, held_id)
+    return _held(decide(row, acting=request.person, **kwargs))
+
+
+@router.post(
+    "/{held_id}/approve",
+    response=R,
+    summary="Approve: the report becomes a case and reaches every member",
+)
+def approve(request, held_id: int):
+    from secdesk.mail.moderation import do_approve
+
+    return _decide(request, held_id, do_approve)
+
+
+@router.post("/{held_id}/reject", response=R, summary="Reject with a reason the reporter is told")
+def reject(request, held_id: int, body: Reason):
+    from secdesk.mail.moderation import do_reject
+
+    return _decide(request, held_id, do_reject, reason=body.reason)
+
+
+@router.post("/{held_id}/spam", response=R, summary="Discard as spam (no reply)")
+def spam(request, held_id: int):
+    from secdesk.mail.moderation import do_discard_spam
+
+    return _decide(request, held_id, do_discard_spam)
