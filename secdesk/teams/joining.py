@@ -14,6 +14,7 @@ from django.utils import timezone
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
+from secdesk.teams import notices
 from secdesk.teams.access import require_role
 from secdesk.teams.actions import person_for_address
 from secdesk.teams.models import (
@@ -67,6 +68,7 @@ def do_request_membership(
                 )
         except IntegrityError:
             raise Refused(f"{person.email} has already asked to join {project.slug}") from None
+        notices.join_requested(request)
         record(
             None,
             AuditEvent.JOIN_REQUESTED,
@@ -129,6 +131,7 @@ def do_approve_request(
         request.state, request.decided_at, request.decided_by = "approved", now, acting
         request.save(update_fields=["state", "decided_at", "decided_by"])
         _ensure_login(request.person)
+        notices.join_approved(request)
         record(
             acting,
             AuditEvent.JOIN_APPROVED,

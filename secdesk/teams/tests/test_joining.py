@@ -129,3 +129,21 @@ def test_a_case_restricted_to_some_members_is_hidden_from_the_others(
 
     with pytest.raises(NotAllowed, match="restricted"):
         embargo.do_propose_embargo(case, days=5, acting=carol)
+
+
+def test_members_hear_of_a_request_and_the_approved_applicant_gets_a_login_link(
+    project, alice, bob
+):
+    from secdesk.mail.models import OutgoingMessage
+
+    joining.do_request_membership(
+        project, email=APPLICANT, organisation="Ubuntu Security", statement="Bob knows me."
+    )
+    notice = OutgoingMessage.objects.get(kind="join-request")
+    assert set(notice.to) >= {alice.email, bob.email}
+    assert APPLICANT not in notice.to
+    joining.do_vouch(project, email=APPLICANT, acting=bob)
+    joining.do_approve_request(project, email=APPLICANT, acting=alice)
+    welcome = OutgoingMessage.objects.get(kind="join-approved")
+    assert welcome.to == [APPLICANT]
+    assert "/login/once/" in welcome.body and "/projects/libvirt/policy/" in welcome.body
