@@ -35,7 +35,8 @@ def register(commands):
         "leak-check",
         help="refuse commits that mention an embargoed case",
         description="Exit 1 when a commit in the range mentions an embargoed CVE id or case "
-        "token, or has the patch of an embargoed fix. For a pre-receive hook or a CI step.",
+        "token, or has the patch of an embargoed fix, and when an embargoed fix could not be "
+        "compared (it fails closed). For a pre-receive hook or a CI step.",
     )
     p.add_argument("--repo", required=True, metavar="PATH")
     p.add_argument(
@@ -44,6 +45,12 @@ def register(commands):
         dest="revs",
         metavar="REVS",
         help="the commits to check: A..B, or 'NEW --not --all' for a new branch",
+    )
+    p.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help="pass (with a warning) when an embargoed fix could not be compared "
+        "because neither this repository nor secdesk's mirror has it",
     )
     p.set_defaults(handler=leak_check)
 
@@ -71,12 +78,24 @@ def leak_check(args, out):
     # The leak guard reads the cases, so it loads Django; `affected` does not.
     from secdesk.fixes.leakcheck import find_leaks
 
-    leaks = find_leaks(Git.open(args.repo), _rev_args(args.revs))
+    check = find_leaks(Git.open(args.repo), _rev_args(args.revs))
+    for unchecked in check.unchecked:
+        out.err.print(f"secdesk: warning: {unchecked}", markup=False)
+    refused = check.leaks or (check.unchecked and not args.allow_unchecked)
+    lines = [str(leak) for leak in check.leaks]
+    if check.unchecked and not args.allow_unchecked:
+        lines.append(
+            f"refused: {len(check.unchecked)} embargoed fix(es) could not be checked "
+            "(--allow-unchecked passes anyway)"
+        )
     out.emit(
-        [leak.as_json() for leak in leaks],
-        "\n".join(str(leak) for leak in leaks) or "no commit mentions an embargoed case",
+        {
+            "leaks": [leak.as_json() for leak in check.leaks],
+            "unchecked": [unchecked.as_json() for unchecked in check.unchecked],
+        },
+        "\n".join(lines) or "no commit mentions an embargoed case",
     )
-    return 1 if leaks else 0
+    return 1 if refused else 0
 
 
 def _read_batch(path: str) -> list[str]:

@@ -1,17 +1,19 @@
 """Affected and fixed releases for many cases at once, in one walk over history.
 
 Asking `git tag --contains` once per commit walks the history once per commit.
-Here every release tag's ancestry is listed once, parents before children, and
+Here every release tag's ancestry is listed once, in topological order, and
 each commit inherits from its parents one bit per case: "an introducing commit
 of this case is behind me" and "a fix of this case (or a backport of it) is
 behind me". A release tag then reads its answer for every case off two ints.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import ne
 
-from secdesk.fixes.backports import backports_among
+from secdesk.fixes.backports import PatchSearch, backports_among
 from secdesk.fixes.git import Git
 from secdesk.fixes.releases import Release, ReleaseScheme
 
@@ -50,16 +52,30 @@ class Outcome:
 
 
 def release_tags(git: Git, scheme: ReleaseScheme) -> dict[str, list[Release]]:
-    """commit → the releases tagged on it."""
-    names = git.run("for-each-ref", "--format=%(refname)", "refs/tags/").split()
-    releases = {name: scheme.release(name.removeprefix("refs/tags/")) for name in names}
-    releases = {name: release for name, release in releases.items() if release}
-    commits = git.resolve(list(releases))
+    """commit → the releases tagged on it. One `for-each-ref` names each tag's
+    commit (an annotated tag peeled once); a tag of a tag is resolved apart."""
+    listing = git.run(
+        "for-each-ref",
+        "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)",
+        "refs/tags/",
+    )
     tagged: dict[str, list[Release]] = {}
-    for name, release in releases.items():
-        # A tag of a tree or a blob names no release.
-        if commits[name]:
-            tagged.setdefault(commits[name], []).append(release)
+    nested = {}
+    for line in listing.splitlines():
+        kind, target, peeled_kind, peeled, name = line.split(" ", 4)
+        release = scheme.release(name.removeprefix("refs/tags/"))
+        if release is None:
+            continue
+        if kind == "commit":
+            tagged.setdefault(target, []).append(release)
+        elif peeled_kind == "commit":
+            tagged.setdefault(peeled, []).append(release)
+        elif peeled_kind == "tag":
+            nested[name] = release
+    # A tag of a tree or a blob names no release.
+    for name, commit in git.resolve(sorted(nested)).items():
+        if commit:
+            tagged.setdefault(commit, []).append(nested[name])
     return tagged
 
 
@@ -74,18 +90,22 @@ def affected_releases(
     a fix on their line of development — fixed releases with no earlier fixed
     release in their history.
 
-    1. Resolve every commit of every case with one `git cat-file`; a case naming
-       a commit the repository lacks gets an error, the others go on.
-    2. List the ancestry of all release tags with one `git rev-list --topo-order
-       --reverse --parents`: the graph, which the commit-graph answers fast.
-    3. Find where a backport could matter, and the backports of all fixes
-       among those commits at once (see backports.py).
-    4. Carry the case bits from parents to children, and read each case's
-       releases off the bits of the tagged commits.
+    1. List the ancestry of all release tags with one `git rev-list --topo-order
+       --parents` (the graph, which the commit-graph answers fast), and while
+       git walks, resolve every commit of every case with one
+       `git cat-file` and read the fixes' patch-ids. A case naming a commit the
+       repository lacks gets an error, the others go on.
+    2. Carry the case bits from parents to children, and back from children to
+       parents, to find where a backport could change an answer.
+    3. Find the backports of all fixes among those commits at once (see
+       backports.py), carry the fix bits again if there are any, and read each
+       case's releases off the bits of the tagged commits.
     """
     report = progress or (lambda step, done, total: None)
     outcomes = [Outcome(case.id) for case in cases]
     tagged = release_tags(git, scheme)
+    tips = sorted(tagged)
+    walking = git.start("rev-list", "--topo-order", "--parents", *tips) if tips else None
 
     report("resolving commits", 0, 1)
     wanted = {rev for case in cases for rev in case.introduced + case.fixed}
@@ -95,7 +115,6 @@ def affected_releases(
         outcome.error = _unresolved(case, full)
         if not outcome.error:
             live.append(index)
-
     introduced_by: dict[str, int] = {}
     fixed_by: dict[str, int] = {}
     no_introducing = 0
@@ -107,94 +126,161 @@ def affected_releases(
             fixed_by[full[rev]] = fixed_by.get(full[rev], 0) | bit
         if not cases[index].introduced:
             no_introducing |= bit
+    patches = PatchSearch(git, fixed_by) if tips else None
 
     report("reading history", 0, 1)
-    tips = sorted(tagged)
-    listing = git.run("rev-list", "--topo-order", "--reverse", "--parents", *tips) if tips else ""
-    graph = [line.split() for line in listing.splitlines()]
-    suspects = _where_backports_matter(graph, fixed_by, tagged, len(cases))
+    graph = History(walking.chunks() if walking else (), tagged)
+    width = len(cases)
+    introduced, fixed = graph.carry(introduced_by, fixed_by, width)
     report("finding backports", 0, 1)
-    for backport, fixes in backports_among(git, fixed_by, suspects).items():
-        for fix in fixes:
+    suspects = graph.where_backports_matter(fixed_by, fixed, width)
+    backports = backports_among(git, fixed_by, suspects, patches=patches)
+    for backport, carried in backports.items():
+        for fix in carried:
             fixed_by[backport] = fixed_by.get(backport, 0) | fixed_by[fix]
-    introduced, fixed, first_fixed = _walk(
-        graph, introduced_by, fixed_by, tagged, len(cases), report
-    )
+    if backports:
+        _, fixed = graph.carry({}, fixed_by, width)
+    first_fixed = graph.first_fixed(fixed)
 
     report("reading releases", 0, 1)
-    affected_in: list[set[Release]] = [set() for _ in cases]
-    fixed_in: list[set[Release]] = [set() for _ in cases]
-    for commit, releases in tagged.items():
-        for index in _bits((introduced[commit] | no_introducing) & ~fixed[commit]):
-            affected_in[index].update(releases)
-        for index in _bits(first_fixed[commit]):
-            fixed_in[index].update(releases)
+    releases = sorted(
+        (release, graph.position[commit])
+        for commit, releases in tagged.items()
+        for release in releases
+    )
+    # One row of bytes per release, one byte per case; turned into one column
+    # per case, the versions of a case are picked without a Python step per
+    # case and release.
+    versions = [release.version for release, _ in releases]
+    affected = [_flags((introduced[at] | no_introducing) & ~fixed[at], width) for _, at in releases]
+    first = [_flags(first_fixed[at], width) for _, at in releases]
+    affected_by_case = list(zip(*affected, strict=True)) if releases else []
+    first_by_case = list(zip(*first, strict=True)) if releases else []
     for index in live:
-        outcomes[index].affected = _versions(affected_in[index])
-        outcomes[index].fixed_in = _versions(fixed_in[index])
+        outcome = outcomes[index]
+        if releases:
+            outcome.affected = list(dict.fromkeys(compress(versions, affected_by_case[index])))
+            outcome.fixed_in = list(dict.fromkeys(compress(versions, first_by_case[index])))
     report("done", 1, 1)
     return outcomes
 
 
-def _where_backports_matter(graph, fixed_by, tagged, width: int) -> list[str]:
-    """The commits that could change an answer if they carried a fix: a backport
-    of case i matters only if a release lacking fix i is at or after it, and it
-    is neither after a fix of i (that release would have the fix anyway) nor
-    before one (a commit that names a fix, or a chain of picks leading to it,
-    was made after the fix). Reading only these commits' messages keeps a large
-    history cheap: they are mostly the maintenance branches' own commits."""
-    everything = (1 << width) - 1
-    fixed = {}
-    for commit, *parents in graph:
-        bits = fixed_by.get(commit, 0)
-        for parent in parents:
-            bits |= fixed[parent]
-        fixed[commit] = bits
-    # Children first now, carrying two fields down to the parents: the cases
-    # some release at or after the commit lacks, and the fixes at or after it.
-    ahead: dict[str, int] = {}
-    suspects = []
-    for commit, *parents in reversed(graph):
-        bits = ahead.pop(commit, 0) | fixed_by.get(commit, 0) << width
-        if commit in tagged:
-            bits |= everything & ~fixed[commit]
-        if bits & everything & ~fixed[commit] & ~(bits >> width):
-            suspects.append(commit)
-        for parent in parents:
-            ahead[parent] = ahead.get(parent, 0) | bits
-    return suspects
+class History:
+    """The ancestry of the release tags as `git rev-list --topo-order --parents`
+    lists it, children before parents, each commit known by its place in that
+    list (0 is the newest). git writes the list as it walks, without the wait
+    that `--reverse` would add, and it is read while git is still writing.
 
+    Most commits continue a chain: their only parent is the next line, so
+    they inherit its bits unchanged unless they have bits of their own. Only
+    the other lines ("joins": roots, merges, the first commit of a branch,
+    whose parent is listed further down) and the commits that joins, tags or
+    cases name are ever
+    visited; a chain between two of them shares one value. A walk over a
+    100,000-commit history then visits a few thousand places, not every commit.
+    """
 
-def _walk(graph, introduced_by, fixed_by, tagged, width: int, report: Progress):
-    """Carry each case's bits from parents to children, parents first; answer,
-    for each tagged commit, the cases introduced and fixed behind it, and those
-    first fixed there: fixed, but in no release tagged behind it.
+    def __init__(self, listing: Iterable[bytes], tagged):
+        self.commits: list[str] = []
+        tails: list[str] = []
+        size, rest = 0, ""
+        for chunk in listing:
+            lines = (rest + chunk.decode()).split("\n")
+            rest = lines.pop()
+            if lines and not size:
+                size = len(lines[0].partition(" ")[0])
+            self.commits += [line[:size] for line in lines]
+            tails += [line[size + 1 :] for line in lines]
+        self.position = dict(zip(self.commits, range(len(self.commits)), strict=True))
+        # A join is a line whose parents are not just the next line; found by
+        # comparing the two lists in C rather than line by line in Python.
+        differs = map(ne, tails, [*self.commits[1:], None])
+        self.joins = {
+            at: tuple(self.position[parent] for parent in tails[at].split())
+            for at in compress(count(), differs)
+        }
+        self.tags = {self.position[commit] for commit in tagged}
+        self.fixed_places = self.tags.union(*self.joins.values(), self.joins)
 
-    Each commit holds one int of three fields of `width` bits, so that a
-    parent is merged in with a single OR: introduced behind, fixed behind, and
-    fixed in a release behind."""
-    field = (1 << width) - 1
-    own = dict(introduced_by)
-    for commit, bits in fixed_by.items():
-        own[commit] = own.get(commit, 0) | bits << width
-    behind: dict[str, int] = {}
-    introduced, fixed, first_fixed = {}, {}, {}
-    total = len(graph)
-    for done, (commit, *parents) in enumerate(graph):
-        bits = own.get(commit, 0)
-        for parent in parents:
-            bits |= behind[parent]
-        if commit in tagged:
-            here_fixed = bits >> width & field
-            introduced[commit] = bits & field
-            fixed[commit] = here_fixed
-            first_fixed[commit] = here_fixed & ~(bits >> 2 * width)
-            bits |= here_fixed << 2 * width
-        behind[commit] = bits
-        if done % 20000 == 0:
-            report("walking history", done, total)
-    report("walking history", total, total)
-    return introduced, fixed, first_fixed
+    def places(self, commits) -> dict[int, str]:
+        return {self.position[c]: c for c in commits if c in self.position}
+
+    def carry(self, introduced_by: dict[str, int], fixed_by: dict[str, int], width: int):
+        """Per place: the cases introduced at or behind it, and those fixed at
+        or behind it. Both fields ride in one int, so a parent is merged in
+        with a single OR."""
+        own: dict[int, int] = {}
+        for at, commit in self.places(introduced_by).items():
+            own[at] = introduced_by[commit]
+        for at, commit in self.places(fixed_by).items():
+            own[at] = own.get(at, 0) | fixed_by[commit] << width
+        values, bits = {}, 0
+        for at in sorted(self.fixed_places.union(own), reverse=True):
+            if at in self.joins:
+                bits = 0
+                for parent in self.joins[at]:
+                    bits |= values[parent]
+            # Otherwise the next line is the parent, and `bits` still its value.
+            values[at] = bits = bits | own.get(at, 0)
+        field = (1 << width) - 1
+        return (
+            {at: bits & field for at, bits in values.items()},
+            {at: bits >> width for at, bits in values.items()},
+        )
+
+    def where_backports_matter(self, fixed_by, fixed: dict[int, int], width: int) -> list[str]:
+        """The commits that could change an answer if they carried a fix: a
+        backport of case i matters only if a release lacking fix i is at or
+        after it, and it is neither after a fix of i (that release would have
+        the fix anyway) nor before one (a commit that names a fix, or a chain
+        of picks leading to it, was made after the fix). Reading only these
+        commits' messages keeps a large history cheap: they are mostly the
+        maintenance branches' own commits.
+
+        Children first, carrying two fields down to the parents: the cases
+        some release at or after the commit lacks, and the fixes at or after
+        it. Each chain between two places is judged as a whole."""
+        everything = (1 << width) - 1
+        fix_at = {at: fixed_by[commit] for at, commit in self.places(fixed_by).items()}
+        ahead: dict[int, int] = {}
+        suspects: list[str] = []
+        child = None  # the place before this one, and what flows down from it
+
+        def matters(bits, at):
+            return bits & everything & ~fixed[at] & ~(bits >> width)
+
+        for at in sorted(self.fixed_places.union(fix_at)):
+            bits = ahead.pop(at, 0)
+            if child is not None and child[0] not in self.joins:
+                # The line before `at` is its child, and so is every line of
+                # the chain back to the place before, which share its bits.
+                bits |= child[1]
+                if child[0] + 1 < at and matters(child[1], at):
+                    suspects += self.commits[child[0] + 1 : at]
+            bits |= fix_at.get(at, 0) << width
+            if at in self.tags:
+                bits |= everything & ~fixed[at]
+            if matters(bits, at):
+                suspects.append(self.commits[at])
+            for parent in self.joins.get(at, ()):
+                ahead[parent] = ahead.get(parent, 0) | bits
+            child = (at, bits)
+        return suspects
+
+    def first_fixed(self, fixed: dict[int, int]) -> dict[int, int]:
+        """Per tagged place: the cases fixed there but in no release tagged
+        behind it."""
+        released, first, bits = {}, {}, 0
+        for at in sorted(fixed, reverse=True):
+            if at in self.joins:
+                bits = 0
+                for parent in self.joins[at]:
+                    bits |= released[parent]
+            if at in self.tags:
+                first[at] = fixed[at] & ~bits
+                bits |= fixed[at]
+            released[at] = bits
+        return first
 
 
 def _unresolved(case: CaseCommits, full: dict[str, str | None]) -> str | None:
@@ -208,13 +294,9 @@ def _unresolved(case: CaseCommits, full: dict[str, str | None]) -> str | None:
     return None
 
 
-def _versions(releases: set[Release]) -> list[str]:
-    """Sorted, and each version once: two tags may name the same version."""
-    return list(dict.fromkeys(release.version for release in sorted(releases)))
+_BYTES = bytes.maketrans(b"01", b"\0\1")
 
 
-def _bits(mask: int):
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+def _flags(mask: int, width: int) -> bytes:
+    """Bit i of `mask` as byte i (0 or 1)."""
+    return format(mask, f"0{width}b")[::-1].encode().translate(_BYTES) if width else b""

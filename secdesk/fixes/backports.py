@@ -8,7 +8,7 @@ is a fix (or a backport of one: a cherry-pick of a cherry-pick), or when its
 
 import re
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from posixpath import dirname
 
 from secdesk.fixes.git import Git
 
@@ -17,95 +17,127 @@ CHERRY_PICKED = re.compile(r"\(cherry picked from commit ([0-9a-f]{7,64})\)")
 
 def patch_ids(git: Git, commits) -> dict[str, str]:
     """commit → its stable patch-id; merges and empty commits have none."""
-    commits = sorted(set(commits))
-    if not commits:
-        return {}
-    diffs = git.run_bytes(
-        "diff-tree", "--stdin", "-r", "-p", "--root", input=_text(commits).encode()
-    )
-    if not diffs.strip():
-        return {}
-    found = {}
-    for line in git.run_bytes("patch-id", "--stable", input=diffs).decode().splitlines():
-        patch_id, commit = line.split()
-        found[commit] = patch_id
-    return found
+    return git.patch_ids(sorted(set(commits)))
 
 
-def changed_paths(git: Git, commits) -> set[str]:
-    if not commits:
-        return set()
-    names = git.run(
-        "diff-tree",
-        "--stdin",
-        "-r",
-        "--root",
-        "--no-commit-id",
-        "--name-only",
-        input=_text(sorted(commits)),
-    )
-    return set(names.splitlines())
-
-
-def same_patches(
-    git: Git, wanted: dict[str, set[str]], paths: set[str], commits
-) -> dict[str, set[str]]:
-    """commit → wanted[its patch-id], for those of `commits` whose patch-id is
-    wanted. Only a commit that changes one of `paths` (those the wanted patches
-    change) can have such a patch-id, and a diff limited to those paths is cheap,
-    so only those commits are diffed in full."""
+def changed_paths(git: Git, commits) -> dict[str, frozenset[str]]:
+    """commit → the paths it changes."""
     commits = set(commits)
-    if not wanted or not paths or not commits:
+    if not commits:
         return {}
-    touching = git.run(
-        "diff-tree",
-        "--stdin",
-        "-r",
-        "--root",
-        "--name-only",
-        "--",
-        *sorted(paths),
-        input=_text(sorted(commits)),
+    listing = git.run(
+        "diff-tree", "--stdin", "-r", "--root", "--name-only", input=_text(sorted(commits))
     )
-    # Each commit that changes one of the paths is listed, then those paths.
-    listed = {line for line in touching.splitlines() if line in commits}
-    return {
-        commit: wanted[patch_id]
-        for commit, patch_id in patch_ids(git, listed).items()
-        if patch_id in wanted
-    }
+    return _paths_by_commit(listing, commits)
 
 
-def backports_among(git: Git, fixes, candidates) -> dict[str, set[str]]:
+class PatchSearch:
+    """Finds the commits that carry the same patch as one of some fixes.
+
+    Two patches can only be equal when they change the same files, so each
+    commit is first asked, in one cheap path-limited `git diff-tree`, which
+    files it changes in the directories the fixes touch; only those whose
+    files are exactly a fix's are diffed in full for their patch-id. Limiting
+    by directory rather than by file keeps git's path matching short when
+    there are hundreds of fixes.
+
+    The fixes may live in another repository than the commits searched
+    (`fixes_in`): the leak guard compares a public push with the private
+    mirror's fixes."""
+
+    def __init__(self, git: Git, fixes, *, fixes_in: Git | None = None):
+        self.git = git
+        self.fixes_of: dict[str, set[str]] = defaultdict(set)
+        self.files: set[frozenset[str]] = set()
+        fixes = sorted(set(fixes))
+        paths = changed_paths(fixes_in or git, fixes)
+        for fix, patch_id in patch_ids(fixes_in or git, fixes).items():
+            self.fixes_of[patch_id].add(fix)
+            self.files.add(paths[fix])
+        # A file at the top of the tree is its own pathspec: "" would be everything.
+        self.pathspec = sorted({dirname(p) or p for files in self.files for p in files})
+
+    def start(self, commits):
+        """The path-limited listing, started in the background; `finish` reads it."""
+        if not self.pathspec or not commits:
+            return None
+        listing = self.git.start(
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "--root",
+            "--name-only",
+            "--",
+            *self.pathspec,
+            input=_text(commits).encode(),
+        )
+        return listing, set(commits)
+
+    def finish(self, started) -> dict[str, set[str]]:
+        """commit → the fixes whose patch it carries."""
+        if started is None:
+            return {}
+        listing, commits = started
+        touching = _paths_by_commit(listing.text(), commits)
+        same_files = [commit for commit, files in touching.items() if files in self.files]
+        return {
+            commit: self.fixes_of[patch_id]
+            for commit, patch_id in patch_ids(self.git, same_files).items()
+            if patch_id in self.fixes_of
+        }
+
+
+def same_patches(git: Git, fixes, commits, *, fixes_in: Git | None = None) -> dict[str, set[str]]:
+    """commit → the fixes among `fixes` whose patch it carries, for `commits`."""
+    search = PatchSearch(git, fixes, fixes_in=fixes_in)
+    return search.finish(search.start(set(commits)))
+
+
+def backports_among(
+    git: Git, fixes, candidates, *, patches: PatchSearch | None = None
+) -> dict[str, set[str]]:
     """The commits among `candidates` that carry one of `fixes` (full commit ids)
-    without being it, mapped to the fixes they carry. The messages and the
-    patches are read by two git processes at once."""
+    without being it, mapped to the fixes they carry; `patches` is a search
+    for these fixes made ahead. The messages and the patches are read by git
+    processes running at once."""
     fixes = set(fixes)
     candidates = set(candidates) - fixes
     if not fixes or not candidates:
         return {}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        picked = pool.submit(_cherry_picks, git, fixes, candidates)
-        by_patch = defaultdict(set)
-        for fix, patch_id in patch_ids(git, fixes).items():
-            by_patch[patch_id].add(fix)
-        found = same_patches(git, by_patch, changed_paths(git, fixes), candidates)
-        for commit, carried in picked.result().items():
-            found[commit] = found.get(commit, set()) | carried
+    search = patches or PatchSearch(git, fixes)
+    listing = search.start(candidates)
+    found = _cherry_picks(git, fixes, candidates)
+    for commit, carried in search.finish(listing).items():
+        found[commit] = found.get(commit, set()) | carried
     return {commit: carried - {commit} for commit, carried in found.items() if carried - {commit}}
+
+
+def _paths_by_commit(listing: str, commits: set[str]) -> dict[str, frozenset[str]]:
+    """`diff-tree --stdin --name-only` output: each commit asked about that
+    changes something, then the paths it changes."""
+    paths: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in listing.splitlines():
+        if line in commits:
+            current = paths.setdefault(line, [])
+        elif line:
+            current.append(line)
+    return {commit: frozenset(files) for commit, files in paths.items()}
 
 
 def _trailers(git: Git, commits) -> dict[str, tuple[str, ...]]:
     """commit → the commits its cherry-pick lines name, for those that have any."""
+    if not commits:
+        return {}
     listing = git.run(
         "rev-list",
         "--stdin",
-        "--no-walk",
+        "--no-walk=unsorted",
         "--no-commit-header",
         "--format=%x00%H%n%b",
         "--fixed-strings",
         "--grep=(cherry picked from commit ",
-        input=_text(sorted(commits)),
+        input=_text(commits),
     )
     named = {}
     for record in listing.split("\0")[1:]:

@@ -5,6 +5,11 @@ A commit leaks when its message mentions a CVE id assigned to an embargoed case
 or the case's private token, or when it carries the same patch as a fix
 recorded for an embargoed case. What it says is written for the person pushing,
 who may be no member: it names the commit and what it mentions, never the case.
+
+A fix whose commit is in neither the repository checked nor secdesk's mirror
+cannot be compared with anything. The guard says so, and the check fails: a
+guard that passes what it could not look at would let exactly the embargoed
+patch through (see docs/git.md, "When a fix cannot be checked").
 """
 
 import re
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from secdesk.advisories.models import CveId, CveState
 from secdesk.cases.models import Case, EmbargoState
 from secdesk.fixes import mirror
-from secdesk.fixes.backports import changed_paths, patch_ids, same_patches
+from secdesk.fixes.backports import same_patches
 from secdesk.fixes.git import Git
 from secdesk.fixes.models import Fix
 
@@ -37,8 +42,33 @@ class Leak:
         return {"commit": self.commit, "subject": self.subject, "mentions": self.mentions}
 
 
-def find_leaks(git: Git, revs: list[str]) -> list[Leak]:
-    """The leaks among the commits `revs` (git rev-list arguments) selects."""
+@dataclass(frozen=True)
+class Unchecked:
+    """An embargoed fix whose patch could not be compared with the range."""
+
+    commit: str
+    repository: str
+
+    def __str__(self):
+        where = f"secdesk's mirror of {self.repository}" if self.repository else "any mirror"
+        return (
+            f"cannot check for the patch of embargoed fix {self.commit[:12]}: it is in "
+            f"neither this repository nor {where} (fetch the mirror, or record its repository)"
+        )
+
+    def as_json(self) -> dict:
+        return {"commit": self.commit, "repository": self.repository}
+
+
+@dataclass
+class LeakCheck:
+    leaks: list[Leak]
+    unchecked: list[Unchecked]
+
+
+def find_leaks(git: Git, revs: list[str]) -> LeakCheck:
+    """The leaks among the commits `revs` (git rev-list arguments) selects, and
+    the embargoed fixes whose patch could not be looked for."""
     cve_ids = set(
         CveId.objects.filter(case__embargo__state__in=EMBARGOED)
         .exclude(state=CveState.REJECTED)
@@ -55,39 +85,39 @@ def find_leaks(git: Git, revs: list[str]) -> list[Leak]:
             leaks.append(Leak(commit, subjects[commit], f"{cve_id}, which is under embargo"))
         if any(token in body.lower() for token in tokens):
             leaks.append(Leak(commit, subjects[commit], "the private token of an embargoed case"))
-    for commit in sorted(_carrying_embargoed_fixes(git, set(subjects))):
+    places, unchecked = _fix_commits_by_place(git)
+    carrying = set()
+    for place, fixes in places.items():
+        carrying |= set(same_patches(git, fixes, set(subjects), fixes_in=place))
+    for commit in sorted(carrying):
         leaks.append(Leak(commit, subjects.get(commit, ""), "the patch of an embargoed fix"))
-    return leaks
+    return LeakCheck(leaks, unchecked)
 
 
-def _carrying_embargoed_fixes(git: Git, commits: set[str]) -> set[str]:
-    """The `commits` whose patch-id is that of an embargoed fix. A fix is
-    looked for in the repository checked, then in secdesk's mirror of the
-    repository it was recorded in: a pre-receive hook on a public repository
-    does not hold the embargoed fix, the private mirror does."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    paths: set[str] = set()
-    for place, fixes in _fix_commits_by_place(git).items():
-        for fix, patch_id in patch_ids(place, fixes).items():
-            wanted[patch_id].add(fix)
-        paths |= changed_paths(place, fixes)
-    return set(same_patches(git, wanted, paths, commits))
-
-
-def _fix_commits_by_place(git: Git) -> dict[Git, set[str]]:
+def _fix_commits_by_place(git: Git) -> tuple[dict[Git, set[str]], list[Unchecked]]:
+    """Each embargoed fix, in the repository checked or else in secdesk's
+    mirror of the repository it was recorded in (a pre-receive hook on a
+    public repository does not hold the embargoed fix, the private mirror
+    does); and the fixes found in neither."""
     fixes = Fix.objects.filter(case__embargo__state__in=EMBARGOED).select_related(
         "repository__project"
     )
     found = git.resolve(sorted({fix.commit for fix in fixes}))
     places: dict[Git, set[str]] = defaultdict(set)
+    unchecked: dict[str, Unchecked] = {}
     mirrors = {}
     for fix in fixes:
         if found[fix.commit]:
             places[git].add(found[fix.commit])
-        elif fix.repository and mirror.path_of(fix.repository).is_dir():
+            continue
+        full = None
+        if fix.repository and mirror.path_of(fix.repository).is_dir():
             if fix.repository.pk not in mirrors:
                 mirrors[fix.repository.pk] = Git(mirror.path_of(fix.repository))
             place = mirrors[fix.repository.pk]
             if full := place.resolve([fix.commit])[fix.commit]:
                 places[place].add(full)
-    return places
+        if not full:
+            name = str(fix.repository) if fix.repository else ""
+            unchecked.setdefault(fix.commit, Unchecked(fix.commit, name))
+    return places, sorted(unchecked.values(), key=lambda u: u.commit)

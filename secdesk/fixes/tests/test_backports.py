@@ -59,3 +59,28 @@ def test_a_merge_and_an_unrelated_commit_are_no_backport(released):
     found = backports_of(Git(released.path), {released["fix_a"]}, ["--all"])
     assert released["merge"] not in found
     assert released["readme"] not in found
+
+
+def test_a_fix_made_on_a_stable_branch_first_counts_once_it_is_recorded(tmp_path):
+    """The known limit (docs/git.md): a stable commit with the fix's patch that
+    is an ancestor of the recorded fix (merged with -s ours, then picked without
+    -x) is not searched for; recording it as a fix of the case is the answer."""
+    from secdesk.fixes.affected import CaseCommits, affected_releases
+    from secdesk.fixes.releases import ReleaseScheme
+
+    h = History.create(tmp_path / "repo")
+    h.commit("Start", {"a.c": "one\n"})
+    h.tag("v1.0.0")
+    h.checkout("v1-maint", new_at="master")
+    stable = h.commit("Check the length (CVE-2026-0001)", {"a.c": "one\nchecked\n"})
+    h.tag("v1.0.1")
+    h.checkout("master")
+    h.git("merge", "--quiet", "-s", "ours", "-m", "Merge v1-maint (fixes picked apart)", "v1-maint")
+    h.git("cherry-pick", stable)
+    fix = h.head()
+    h.tag("v1.1.0")
+    scheme = ReleaseScheme(r"^v(\d+)\.(\d+)\.(\d+)$")
+    [both] = affected_releases(Git(h.path), scheme, [CaseCommits("c", [], [fix, stable])])
+    assert both.affected == ["1.0.0"]
+    # 1.1.0 has 1.0.1 in its history (the merge): 1.0.1 is the first to ship it.
+    assert both.fixed_in == ["1.0.1"]

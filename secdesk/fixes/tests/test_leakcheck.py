@@ -44,7 +44,7 @@ def end_embargo(case):
 
 def test_commit_that_mentions_an_embargoed_cve_is_a_leak(public, embargoed):
     leaky = public.commit("parser: check length (cve-2026-1001)", {"parser.c": FIX})
-    [leak] = find_leaks(Git(public.path), ["base..master"])
+    [leak] = find_leaks(Git(public.path), ["base..master"]).leaks
     assert leak.commit == leaky
     assert leak.mentions == "CVE-2026-1001, which is under embargo"
 
@@ -52,24 +52,24 @@ def test_commit_that_mentions_an_embargoed_cve_is_a_leak(public, embargoed):
 def test_the_same_range_passes_once_the_embargo_has_ended(public, embargoed):
     public.commit("parser: check length (CVE-2026-1001)", {"parser.c": FIX})
     end_embargo(embargoed)
-    assert find_leaks(Git(public.path), ["base..master"]) == []
+    assert find_leaks(Git(public.path), ["base..master"]).leaks == []
 
 
 @pytest.mark.parametrize("state", [EmbargoState.PROPOSED, EmbargoState.REVISE])
 def test_a_proposed_or_revised_embargo_binds_too(public, embargoed, state):
     Embargo.objects.filter(case=embargoed).update(state=state)
     public.commit("Fix CVE-2026-1001", {"parser.c": FIX})
-    assert len(find_leaks(Git(public.path), ["base..master"])) == 1
+    assert len(find_leaks(Git(public.path), ["base..master"]).leaks) == 1
 
 
 def test_a_longer_cve_id_with_the_same_prefix_is_no_leak(public, embargoed):
     public.commit("Fix CVE-2026-10012", {"parser.c": FIX})
-    assert find_leaks(Git(public.path), ["base..master"]) == []
+    assert find_leaks(Git(public.path), ["base..master"]).leaks == []
 
 
 def test_commit_that_mentions_the_case_token_is_a_leak(public, embargoed):
     public.commit(f"Fix the parser\n\nReported-via: security+{embargoed.token}@foo.example")
-    [leak] = find_leaks(Git(public.path), ["base..master"])
+    [leak] = find_leaks(Git(public.path), ["base..master"]).leaks
     assert leak.mentions == "the private token of an embargoed case"
 
 
@@ -93,14 +93,14 @@ def test_commit_with_the_patch_of_an_embargoed_fix_is_a_leak(public, embargoed, 
         recorded_at=NOW,
     )
     innocent = public.commit("parser: tidy up", {"parser.c": FIX})
-    [leak] = find_leaks(Git(public.path), ["base..master"])
+    [leak] = find_leaks(Git(public.path), ["base..master"]).leaks
     assert leak.commit == innocent
     assert leak.mentions == "the patch of an embargoed fix"
 
 
 def test_a_range_without_mentions_passes(public, embargoed):
     public.commit("Add a logo", {"logo.txt": "*\n"})
-    assert find_leaks(Git(public.path), ["base..master"]) == []
+    assert find_leaks(Git(public.path), ["base..master"]).leaks == []
 
 
 def leak_check(capsys, *arguments):
@@ -138,3 +138,54 @@ def test_cli_refuses_a_bad_range_in_one_line(public, embargoed, capsys, revs, me
     assert code == 2
     assert message in out.err
     assert len(out.err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def fix_nobody_holds(embargoed, tmp_path, settings):
+    """An embargoed fix recorded in a repository that secdesk has not mirrored
+    (yet), and that the public repository does not hold either."""
+    settings.DATA_DIR = tmp_path / "data"
+    repository = Repository.objects.create(
+        project=embargoed.project, name="private", url=str(tmp_path / "private")
+    )
+    Fix.objects.create(
+        case=embargoed,
+        repository=repository,
+        branch="master",
+        commit="0123456789abcdef0123456789abcdef01234567",
+        recorded_by=Person.objects.create(email="alice@example.org"),
+        recorded_at=NOW,
+    )
+
+
+def test_a_fix_that_cannot_be_compared_is_reported_not_skipped(public, fix_nobody_holds):
+    public.commit("parser: tidy up", {"parser.c": FIX})
+    check = find_leaks(Git(public.path), ["base..master"])
+    assert check.leaks == []
+    [unchecked] = check.unchecked
+    assert unchecked.commit.startswith("0123456789ab")
+    assert "libfoo/private" in str(unchecked)
+
+
+def test_cli_fails_closed_when_a_fix_cannot_be_compared(public, fix_nobody_holds, capsys):
+    public.commit("parser: tidy up", {"parser.c": FIX})
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", "base..master")
+    assert code == 1
+    assert "warning: cannot check for the patch of embargoed fix 0123456789ab" in out.err
+    assert "could not be checked" in out.out
+
+
+def test_cli_passes_with_a_warning_when_told_to_allow_unchecked(public, fix_nobody_holds, capsys):
+    public.commit("parser: tidy up", {"parser.c": FIX})
+    code, out = leak_check(
+        capsys, "--repo", str(public.path), "--range", "base..master", "--allow-unchecked"
+    )
+    assert code == 0
+    assert "warning: cannot check" in out.err
+
+
+def test_an_ended_embargo_leaves_nothing_to_check(public, embargoed, fix_nobody_holds, capsys):
+    end_embargo(embargoed)
+    code, out = leak_check(capsys, "--repo", str(public.path), "--range", "base..master")
+    assert code == 0
+    assert out.err == ""
