@@ -19,6 +19,7 @@ def tick() -> dict:
 
     from secdesk.advisories import embargo_end as advisories_embargo_end
     from secdesk.cases.actions.embargo import expire_embargoes
+    from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
 
     expired = expire_embargoes()
@@ -26,6 +27,8 @@ def tick() -> dict:
         logger.info("embargo of case #%s expired", case_id)
     # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
     embargo_end = advisories_embargo_end.tick()
+    # Git mirrors due for a fetch; an unreachable one is logged and skipped.
+    mirror.fetch_stale()
     TaskWorker(
         queue_names=["*"],
         interval=0,

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         git,
         mail,
         projects,
+        repos,
         run,
         tokens,
     )
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         git,
         mail,
         tokens,
+        repos,
     ):
         module.register(commands)
     return parser

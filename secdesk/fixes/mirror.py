@@ -5,16 +5,29 @@ so several hosts never need to share one.
 """
 
 import fcntl
+import logging
 import shutil
 import tempfile
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
-from secdesk.fixes.git import Git
+from secdesk.fixes.git import Git, GitFailed
 from secdesk.fixes.models import Repository
+
+logger = logging.getLogger("secdesk.fixes.mirror")
+
+# How old a mirror may get before the worker fetches it again; a deployment
+# may set MIRROR_FETCH_MINUTES in its settings.
+DEFAULT_FETCH_MINUTES = 15
+
+# Repository pk → when this process last failed to fetch it: an unreachable
+# host is tried once per interval, not on every tick.
+_failed_at: dict[int, object] = {}
 
 
 def path_of(repository: Repository) -> Path:
@@ -36,6 +49,38 @@ def update(repository: Repository) -> Git:
     # Only when the mirror was refreshed, not a change of the case's state.
     Repository.objects.filter(pk=repository.pk).update(fetched_at=timezone.now())
     return git
+
+
+def opened(repository: Repository) -> Git:
+    """The mirror as it is, cloned first if there is none yet."""
+    path = path_of(repository)
+    return Git(path) if path.is_dir() else update(repository)
+
+
+def fetch_stale() -> list[str]:
+    """The worker's step: fetch every mirror not fetched for a while (or never).
+    A repository that cannot be reached is logged by name and retried on a
+    later tick; it never stops the others. Answers the names fetched."""
+    minutes = getattr(settings, "MIRROR_FETCH_MINUTES", DEFAULT_FETCH_MINUTES)
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    stale = Repository.objects.select_related("project").filter(
+        models.Q(fetched_at__isnull=True) | models.Q(fetched_at__lt=cutoff)
+    )
+    fetched = []
+    for repository in stale.order_by("fetched_at", "pk"):
+        if _failed_at.get(repository.pk, cutoff) > cutoff:
+            continue
+        try:
+            update(repository)
+        except (GitFailed, OSError) as err:
+            _failed_at[repository.pk] = timezone.now()
+            # The repository's name only: git's message may quote a URL with
+            # credentials in it.
+            logger.warning("mirror fetch failed for %s (%s)", repository, type(err).__name__)
+            continue
+        _failed_at.pop(repository.pk, None)
+        fetched.append(str(repository))
+    return fetched
 
 
 def _clone(url: str, path: Path) -> Git:
