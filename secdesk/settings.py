@@ -131,5 +131,9 @@ LOGGING = {
     "loggers": {
         "secdesk": {"handlers": ["console"], "level": os.environ.get("SECDESK_LOG_LEVEL", "INFO")},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Each SMTP connection and each worker tick would otherwise log a line.
+        "mail.log": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
     },
 }
