@@ -155,9 +155,10 @@ def do_set_policy(project: Project, changes: dict[str, str], *, acting: Person) 
                 setattr(policy, field, POLICY_FIELDS[field](text))
             except ValueError:
                 raise BadInput(f"policy: {field} must be a whole number, not {text!r}") from None
-        _full_clean(policy, "policy")
+        # Before full_clean, whose message for the same rule names only a constraint.
         if policy.default_embargo_days > policy.max_embargo_days:
             raise BadInput("policy: the default embargo cannot be longer than the maximum")
+        _full_clean(policy, "policy")
         policy.version += 1
         policy.save()
         at = timezone.now()
@@ -179,6 +180,30 @@ def do_set_policy(project: Project, changes: dict[str, str], *, acting: Person) 
             lapsed=lapsed,
         )
     return policy
+
+
+def do_set_list_addresses(
+    project: Project, *, dev_list: str, announce_list: str, acting: Person
+) -> Project:
+    """Where the project's announcements go (SPEC §2.10); empty leaves a list out.
+    Not part of the embargo policy, so no member's consent lapses."""
+    with transaction.atomic(durable=True):
+        require_role(acting, project, Role.ADMIN)
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        before = {"dev_list": locked.dev_list, "announce_list": locked.announce_list}
+        locked.dev_list, locked.announce_list = dev_list.strip(), announce_list.strip()
+        _full_clean(locked, "project")
+        after = {"dev_list": locked.dev_list, "announce_list": locked.announce_list}
+        if after != before:
+            locked.save(update_fields=["dev_list", "announce_list"])
+            record(
+                acting,
+                AuditEvent.LIST_ADDRESSES_CHANGED,
+                project=locked,
+                before=before,
+                after=after,
+            )
+    return locked
 
 
 def do_add_member(

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from secdesk.web import account, reporter, team, views
+from secdesk.web import (
+    account,
+    embargo_calendar,
+    moderation,
+    project_settings,
+    report_form,
+    reporter,
+    team,
+    views,
+)
 from secdesk.web.decorators import public_view
 
 urlpatterns = [
@@ -33,4 +42,20 @@ urlpatterns = [
     path("projects/<slug:slug>/policy/", team.policy, name="policy"),
     path("audit/", team.audit_trail, name="audit"),
     path("r/<str:token>/", reporter.reporter_case, name="reporter_case"),
+    path("moderation/", moderation.queue, name="moderation"),
+    path("moderation/<int:held_id>/approve/", moderation.approve, name="moderation_approve"),
+    path("moderation/<int:held_id>/reject/", moderation.reject, name="moderation_reject"),
+    path("moderation/<int:held_id>/spam/", moderation.spam, name="moderation_spam"),
+    path("moderation/quarantine/<int:held_id>/", moderation.quarantined, name="quarantined"),
+    path("moderation/quarantine/<int:held_id>/release/", moderation.release, name="release"),
+    path("report/<slug:slug>/", report_form.report, name="report"),
+    path("calendar/", embargo_calendar.month, name="calendar"),
+    path("calendar/feed/", embargo_calendar.make_feed, name="calendar_feed_make"),
+    path("calendar/feed/revoke/", embargo_calendar.revoke_feed, name="calendar_feed_revoke"),
+    path("calendar/<str:token>.ics", embargo_calendar.feed, name="calendar_feed"),
+    path(
+        "projects/<slug:slug>/settings/",
+        project_settings.project_settings,
+        name="project_settings",
+    ),
 ]

@@ -70,6 +70,22 @@ EXPECT = {
     "projects/<slug:slug>/policy/": ("GET", _logged_in(200, removed=404, applicant=404)),
     "audit/": ("GET", _logged_in(200)),
     "r/<str:token>/": ("GET", {**_all(404), "reporter": 200, "other_reporter": 200}),
+    "moderation/": ("GET", _logged_in(200)),
+    # No held mail by this id in any project: a moderator and a stranger alike get 404.
+    "moderation/<int:held_id>/approve/": ("POST", _logged_in(404)),
+    "moderation/<int:held_id>/reject/": ("POST", _logged_in(404)),
+    "moderation/<int:held_id>/spam/": ("POST", _logged_in(404)),
+    "moderation/quarantine/<int:held_id>/": ("GET", _logged_in(404)),
+    "moderation/quarantine/<int:held_id>/release/": ("POST", _logged_in(404)),
+    "report/<slug:slug>/": ("GET", _all(200)),
+    "calendar/": ("GET", _logged_in(200)),
+    "calendar/feed/": ("POST", _logged_in(200, removed=403, applicant=403)),
+    "calendar/feed/revoke/": ("POST", _logged_in(302)),
+    "calendar/<str:token>.ics": ("GET", _all(404)),
+    "projects/<slug:slug>/settings/": (
+        "GET",
+        _logged_in(403, admin=200, removed=404, applicant=404),
+    ),
     "advisories/": ("GET", _all(200)),
     "advisories/feed.atom": ("GET", _all(200)),
     # The embargoed case's advisory, by the id it would have: nobody finds it.
@@ -269,6 +285,7 @@ def _url(pattern, world, persona):
         "<advisory:advisory_id>": f"DRAFT-{case.pk}",
         "<cve:cve_id>": "CVE-2026-9999",
         "<held_id>": "999999",
+        "<int:held_id>": "999999",
         "<str:prefix>": "sdk_unknown",
     }
     url = "/" + pattern

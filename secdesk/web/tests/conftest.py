@@ -100,3 +100,10 @@ def pass_second_factor(client: Client, user) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def post_form(client: Client, url: str, data: dict, *, page: str | None = None, **extra):
+    """POST as the browser does after showing `page` (or `url`): with its CSRF token."""
+    client.get(page or url)
+    data = {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    return client.post(url, data, **extra)

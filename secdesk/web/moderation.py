@@ -1,0 +1,169 @@
+"""The moderation queue on the web: held mail with why it was held, approve /
+reject / spam in one click, and the quarantine of mail secdesk could not read.
+
+The forms are plain POSTs that redirect back; with htmx, the row is swapped for
+its outcome in place. Only moderators of a project see its held mail: a row of
+another project, or one that does not exist, is a 404 alike.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from secdesk.errors import NotAllowed, Refused
+from secdesk.mail import moderation
+from secdesk.mail.models import Attachment, Inbound, InboundMessage
+from secdesk.mail.parsing import Unparseable, parse
+from secdesk.teams.access import projects_of
+from secdesk.teams.models import Role
+from secdesk.web.decorators import member_view
+
+# A quarantined message is shown up to this size; the rest is on the CLI
+# (`secdesk quarantine show --raw`), where a 25 MB message is no burden.
+RAW_SHOWN = 256 * 1024
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    row: InboundMessage
+    body: str
+
+
+def _moderated(person, pk: int, states) -> InboundMessage:
+    """A row of a project the person moderates, or 404. Decided rows count too,
+    so that a second moderator's click hears "already approved", not "not found"."""
+    row = (
+        InboundMessage.objects.filter(
+            pk=pk, state__in=states, project__in=projects_of(person, Role.MODERATOR)
+        )
+        .select_related("project", "case")
+        .defer("raw")
+        .first()
+    )
+    if row is None:
+        raise Http404("no such held mail")
+    return row
+
+
+def _body(row: InboundMessage) -> str:
+    """What the moderator reads: the report's text as the case holds it, or for a
+    held post into a case, the text of the mail itself."""
+    if row.opened_case and row.case is not None:
+        first = row.case.messages.order_by("pk").first()
+        if first is not None:
+            return first.body
+    try:
+        return parse(
+            bytes(InboundMessage.objects.values_list("raw", flat=True).get(pk=row.pk))
+        ).body
+    except Unparseable:
+        return ""
+
+
+def _with_attachments(queryset):
+    return queryset.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.defer("data"))
+    )
+
+
+@member_view
+def queue(request):
+    held = _with_attachments(moderation.queue(request.person))
+    quarantined = _with_attachments(moderation.queue(request.person, Inbound.QUARANTINED))
+    return render(
+        request,
+        "secdesk/moderation.html",
+        {
+            "held": [HeldLine(row, _body(row)) for row in held],
+            "quarantined": quarantined,
+            "moderates": projects_of(request.person, Role.MODERATOR).exists(),
+        },
+    )
+
+
+def _decide(request, held_id, step, done: str, **kwargs):
+    row = _moderated(request.person, held_id, [Inbound.HELD, Inbound.ACCEPTED, Inbound.REJECTED])
+    try:
+        row = step(row, acting=request.person, **kwargs)
+    except NotAllowed as refused:
+        return render(request, "403.html", {"reason": refused.message}, status=403)
+    except Refused as refused:
+        outcome, level = refused.message, messages.ERROR
+    else:
+        outcome, level = done, messages.SUCCESS
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "secdesk/moderation/outcome.html",
+            {"row": row, "outcome": outcome, "failed": level == messages.ERROR},
+        )
+    messages.add_message(request, level, f"#{row.pk} {row.subject or '(no subject)'}: {outcome}")
+    return redirect("moderation")
+
+
+@member_view
+@require_POST
+def approve(request, held_id):
+    return _decide(request, held_id, moderation.do_approve, "approved; the team has it.")
+
+
+@member_view
+@require_POST
+def reject(request, held_id):
+    return _decide(
+        request,
+        held_id,
+        moderation.do_reject,
+        "rejected; the sender is told the reason.",
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@member_view
+@require_POST
+def spam(request, held_id):
+    return _decide(request, held_id, moderation.do_discard_spam, "discarded as spam, no reply.")
+
+
+@member_view
+def quarantined(request, held_id):
+    """A quarantined message as received. Django escapes it: raw mail may hold
+    HTML or script meant for whoever opens it."""
+    row = _moderated(request.person, held_id, [Inbound.QUARANTINED])
+    raw = InboundMessage.objects.values_list("raw", flat=True).get(pk=row.pk)
+    shown = bytes(raw[:RAW_SHOWN]).decode("utf-8", errors="replace")
+    return render(
+        request,
+        "secdesk/quarantined.html",
+        {
+            "row": row,
+            "raw": shown,
+            "cut": row.size > RAW_SHOWN,
+            "shown_bytes": RAW_SHOWN,
+            "attachments": row.attachments.defer("data"),
+        },
+    )
+
+
+@member_view
+@require_POST
+def release(request, held_id):
+    row = _moderated(request.person, held_id, [Inbound.QUARANTINED])
+    try:
+        row = moderation.do_release(row, acting=request.person)
+    except NotAllowed as refused:
+        return render(request, "403.html", {"reason": refused.message}, status=403)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        if row.state == Inbound.QUARANTINED:
+            messages.warning(
+                request, f"#{row.pk} was read again and is still quarantined: see its reasons."
+            )
+        else:
+            messages.success(request, f"#{row.pk} released; it is now {row.state}.")
+    return redirect("moderation")
