@@ -70,6 +70,8 @@ class AuditEvent(models.IntegerChoices):
     REPOSITORIES_FETCHED = 903, "repositories fetched"
     INTRODUCING_COMMIT_RECORDED = 904, "introducing commit recorded"
     BRANCH_NOT_AFFECTED = 905, "branch marked not affected"
+    REPORTER_REPLIED = 1000, "reporter replied on the web"
+    REPORTER_LINK_REISSUED = 1001, "reporter's private link reissued"
     LIST_ADDRESSES_CHANGED = 1050, "list addresses changed"
     CALENDAR_FEED_CREATED = 1051, "calendar feed created"
     CALENDAR_FEED_REVOKED = 1052, "calendar feed revoked"

@@ -1,20 +1,45 @@
 """The reporter's private page: their case's status and its thread, through the
-unguessable link in every mail they get from the team. No account needed."""
+unguessable link in every mail they get from the team. No account needed: the
+link is the reporter's authentication, and an admin can revoke it by issuing a
+new one."""
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
+from secdesk.cases.actions.messages import do_post_reporter_reply
+from secdesk.errors import Refused
 from secdesk.teams.access import case_for_reporter
 from secdesk.web.decorators import public_view
 
+# Long enough for any answer with its logs; a larger one belongs in a mail.
+MAX_REPLY = 100_000
+
 
 @public_view
+@require_http_methods(["GET", "POST"])
 def reporter_case(request, token):
     case = case_for_reporter(token)
     if case is None:
         raise Http404("no such case")
+    error, status = "", 200
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            if len(body) > MAX_REPLY:
+                raise Refused(f"your answer is longer than {MAX_REPLY:,} characters; mail it")
+            do_post_reporter_reply(case, body=body)
+        except Refused as refused:
+            error, status = refused.message, 400
+        else:
+            return redirect("reporter_case", token=case.token)
     thread = case.messages.filter(internal=False).select_related("author")
-    response = render(request, "secdesk/reporter_case.html", {"case": case, "thread": thread})
+    response = render(
+        request,
+        "secdesk/reporter_case.html",
+        {"case": case, "thread": thread, "error": error, "posted": request.POST},
+        status=status,
+    )
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -3,6 +3,8 @@ from django.urls import path
 
 from secdesk.web import (
     account,
+    case_actions,
+    case_page,
     embargo_calendar,
     moderation,
     project_settings,
@@ -15,7 +17,21 @@ from secdesk.web.decorators import public_view
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("cases/<int:case_id>/", views.case_page, name="case"),
+    path("cases/<int:case_id>/", case_page.case_page, name="case"),
+    path("cases/<int:case_id>/reply/", case_actions.reply, name="case_reply"),
+    path("cases/<int:case_id>/triage/", case_actions.triage, name="case_triage"),
+    path("cases/<int:case_id>/embargo/", case_actions.embargo, name="case_embargo"),
+    path("cases/<int:case_id>/facts/", case_actions.facts, name="case_facts"),
+    path("cases/<int:case_id>/cve/", case_actions.cve, name="case_cve"),
+    path("cases/<int:case_id>/fixes/", case_actions.fixes, name="case_fixes"),
+    path("cases/<int:case_id>/restriction/", case_actions.restriction, name="case_restriction"),
+    path("cases/<int:case_id>/advisory/", case_actions.advisory, name="case_advisory"),
+    path("cases/<int:case_id>/publish/", case_actions.publish, name="case_publish"),
+    path(
+        "cases/<int:case_id>/reporter-link/",
+        case_actions.reporter_link,
+        name="case_reporter_link",
+    ),
     path(
         "login/",
         public_view(

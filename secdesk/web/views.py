@@ -3,19 +3,17 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from secdesk.audit.log import record_view
-from secdesk.audit.models import AuditRecord
-from secdesk.cases.models import Case, Embargo, ProposalState, ReportState
+from secdesk.cases.models import Case, Embargo, ReportState
 from secdesk.teams.access import visible_cases
 from secdesk.web.clock import EmbargoClock, embargo_clock
 from secdesk.web.decorators import member_view, public_view
 from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
+from secdesk.web.needs_me import needs_me
 from secdesk.web.throttle import client_address, is_throttled
 
 # The dashboard lists cases in the order a report moves through its life.
@@ -86,49 +84,8 @@ def dashboard(request):
         embargo = getattr(case, "embargo", None)
         by_state[case.state].append(CaseLine(case, embargo, embargo_clock(embargo, now)))
     groups = [(ReportState(state).label, lines) for state, lines in by_state.items() if lines]
-    return render(request, "secdesk/dashboard.html", {"groups": groups})
-
-
-@member_view
-def case_page(request, case_id):
-    # Only visible cases are looked up, so a case the person may not see is a
-    # plain 404: its existence is not revealed.
-    case = (
-        visible_cases(request.person)
-        .select_related("project", "project__policy", "reporter", "duplicate_of", "embargo")
-        .filter(pk=case_id)
-        .first()
+    return render(
+        request,
+        "secdesk/dashboard.html",
+        {"groups": groups, "needs": needs_me(request.person, now)},
     )
-    if case is None:
-        raise Http404("no such case")
-    embargo = getattr(case, "embargo", None)
-    proposal = None
-    if embargo is not None:
-        proposal = (
-            embargo.proposals.filter(state=ProposalState.OPEN)
-            .select_related("proposed_by")
-            .prefetch_related("votes__person")
-            .first()
-        )
-    record_view(request.person, case, via="web")
-    context = {
-        "case": case,
-        "policy": getattr(case.project, "policy", None),
-        "embargo": embargo,
-        "clock": embargo_clock(embargo, timezone.now()),
-        "proposal": proposal,
-        "cve_ids": case.cve_ids.select_related("allocated_by"),
-        "fixes": case.fixes.select_related("repository", "recorded_by"),
-        "facts": [
-            ("Vendor aware", case.vendor_aware_at),
-            ("Fix ready", case.fix_ready_at),
-            ("Fix published", case.fix_published_at),
-            ("Public", case.public_at),
-            ("Exploit public", case.exploit_public_at),
-            ("Attacks observed", case.attacks_observed_at),
-        ],
-        # Not "messages": that name belongs to Django's messages framework.
-        "thread": case.messages.select_related("author"),
-        "history": AuditRecord.objects.filter(case_id=case.pk).select_related("actor"),
-    }
-    return render(request, "secdesk/case.html", context)

@@ -81,3 +81,29 @@ def do_append_mail(case, *, inbound, parsed, author: Person, member: bool):
             recipients=[address for row in rows for address in row.to],
         )
     return message
+
+
+def do_post_reporter_reply(case, *, body: str):
+    """The reporter's answer from their private page: like their answer by mail,
+    it joins the case and goes to the team, once the report is approved. The
+    private link is their authentication, so there is no acting member."""
+    if not body.strip():
+        raise BadInput("write your answer first")
+    with atomic():
+        case = lock_case(case)
+        message = Message.objects.create(
+            case=case, author=case.reporter, body=body, created_at=now()
+        )
+        MessageMail.objects.create(case_message=message)
+        rows = []
+        if case.state not in UNAPPROVED:
+            rows = distribute(message, to_reporter=False)
+        record(
+            None,
+            AuditEvent.REPORTER_REPLIED,
+            case=case,
+            message=message.pk,
+            by=case.reporter.email if case.reporter else None,
+            recipients=[address for row in rows for address in row.to],
+        )
+    return message

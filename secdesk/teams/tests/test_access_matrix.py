@@ -54,6 +54,16 @@ API_TOKEN = dict.fromkeys(PERSONAS, 401)
 EXPECT = {
     "": ("GET", _logged_in(200)),
     "cases/<int:case_id>/": ("GET", _logged_in(404, admin=200, member=200)),
+    # The case page's forms: POST_DATA lacks what each step needs, so those who
+    # see the case are refused with the reason on the page (400); admin steps
+    # are 403 for a member.
+    **{
+        f"cases/<int:case_id>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
+        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish")
+    },
+    "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
+    "cases/<int:case_id>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
+    "cases/<int:case_id>/reporter-link/": ("POST", _logged_in(404, admin=302, member=403)),
     "login/": ("GET", _logged_in(302, reporter=200, other_reporter=200, anonymous=200)),
     "login/once/<str:token>/": ("GET", _all(404)),
     "logout/": ("POST", _all(302)),

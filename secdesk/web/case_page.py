@@ -1,0 +1,219 @@
+"""The case page: where members work a case. Each panel shows its part of the
+case and the forms that change it; the forms post to case_actions.py, which
+renders this page again with the refusal next to the form that caused it."""
+
+import json
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from secdesk.advisories.actions import ADVISORY_FIELDS, publication_problems
+from secdesk.advisories.facts import gather
+from secdesk.advisories.models import Advisory, Publication
+from secdesk.advisories.render import FORMATS, render_documents
+from secdesk.audit.log import record_view
+from secdesk.audit.models import AuditRecord
+from secdesk.cases.embargo_machine import EMBARGO
+from secdesk.cases.facts import FACTS
+from secdesk.cases.models import ProposalState
+from secdesk.errors import Refused
+from secdesk.fixes.verify import verify_case
+from secdesk.teams.access import has_role, visible_cases
+from secdesk.teams.models import Consent, Membership, Role
+from secdesk.web import cvss
+from secdesk.web.clock import embargo_clock
+from secdesk.web.decorators import member_view
+
+FORMAT_LABELS = {
+    "text": "Announcement",
+    "html": "HTML page",
+    "cve": "CVE JSON",
+    "osv": "OSV",
+    "csaf": "CSAF",
+}
+# Every zone the server knows, UTC first: an embargo end is entered with its zone.
+ZONES = ["UTC", *sorted(zoneinfo.available_timezones() - {"UTC"})]
+
+
+@dataclass
+class BranchRow:
+    """One maintained branch (or a pattern no branch matches yet) in the fixes panel."""
+
+    branch: str
+    fixes: list = field(default_factory=list)
+    not_affected: object = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        if self.problems:
+            return "problem"
+        if self.not_affected is not None and not self.fixes:
+            return "not affected"
+        return "verified"
+
+
+def member_case(person, case_id):
+    """The case if the person may see it; a 404 otherwise, so that a case they
+    may not see looks the same as one that does not exist."""
+    case = (
+        visible_cases(person)
+        .select_related("project", "project__policy", "reporter", "duplicate_of", "embargo")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+@member_view
+def case_page(request, case_id):
+    case = member_case(request.person, case_id)
+    record_view(request.person, case, via="web")
+    return render_case(request, case)
+
+
+def render_case(request, case, *, errors=None, posted=None, status=200):
+    """The case page; `errors` maps a panel to the refusal shown in it, and
+    `posted` refills the form that was refused."""
+    posted = posted or {}
+    context = {
+        **_case_context(request, case, posted),
+        "errors": errors or {},
+        "posted": posted,
+    }
+    return render(request, "secdesk/case.html", context, status=status)
+
+
+def _case_context(request, case, posted):
+    person = request.person
+    embargo = getattr(case, "embargo", None)
+    proposal = None
+    if embargo is not None:
+        proposal = (
+            embargo.proposals.filter(state=ProposalState.OPEN)
+            .select_related("proposed_by")
+            .prefetch_related("votes__person")
+            .first()
+        )
+    return {
+        "case": case,
+        "person": person,
+        "is_admin": has_role(person, case.project, Role.ADMIN),
+        "policy": getattr(case.project, "policy", None),
+        "embargo": embargo,
+        "embargo_steps": EMBARGO.allowed(embargo.state if embargo else "none"),
+        "clock": embargo_clock(embargo, timezone.now()),
+        "proposal": proposal,
+        "my_vote": proposal.votes.filter(person=person).first() if proposal else None,
+        "zones": ZONES,
+        "cve_ids": case.cve_ids.select_related("allocated_by"),
+        "branches": _branch_rows(case),
+        "facts": [
+            (name, name.replace("-", " ").capitalize(), getattr(case, attribute))
+            for name, attribute in FACTS.items()
+        ],
+        "faulty_fixes": case.faulty_fixes.select_related("reported_by"),
+        "cvss3_metrics": _cvss3_metrics(case, posted),
+        # Not "messages": that name belongs to Django's messages framework.
+        "thread": case.messages.select_related("author"),
+        "history": AuditRecord.objects.filter(case_id=case.pk).select_related("actor"),
+        "team": Membership.objects.filter(
+            project=case.project, removed_at__isnull=True, consent=Consent.SIGNATORY
+        )
+        .select_related("person")
+        .order_by("person__email"),
+        "restricted_to": set(case.restricted_to.values_list("pk", flat=True)),
+        **_advisory_context(request, case, posted),
+        **_publication_context(case),
+    }
+
+
+def _cvss3_metrics(case, posted):
+    """Each metric's select, preset from a refused form or else from the case."""
+    chosen = cvss.decompose(case.cvss3_vector)
+    if any(cvss.field_name(metric) in posted for metric, _, _ in cvss.BASE_METRICS):
+        chosen = {
+            metric: posted.get(cvss.field_name(metric), "") for metric, _, _ in cvss.BASE_METRICS
+        }
+    return [
+        (cvss.field_name(metric), label, options, chosen.get(metric, ""))
+        for metric, label, options in cvss.BASE_METRICS
+    ]
+
+
+def _branch_rows(case) -> list[BranchRow]:
+    """Each maintained branch with its fixes, its "not affected" note and the
+    problems verification finds on it (from the mirrors as they are: a page
+    view never fetches)."""
+    rows: dict[str, BranchRow] = {}
+
+    def row(branch):
+        return rows.setdefault(branch, BranchRow(branch))
+
+    for fix in case.fixes.select_related("repository", "recorded_by").order_by("branch"):
+        row(fix.branch).fixes.append(fix)
+    for marked in case.not_affected.select_related("recorded_by"):
+        row(marked.branch).not_affected = marked
+    if case.project.repositories.exists():
+        for problem in verify_case(case, fetch=False):
+            row(problem.branch).problems.append(problem.message)
+    return sorted(rows.values(), key=lambda r: r.branch)
+
+
+def _advisory_context(request, case, posted):
+    chosen = request.GET.get("format", "text")
+    if chosen not in FORMATS:
+        chosen = "text"
+    advisory = Advisory.objects.filter(case=case).first()
+    preview, preview_error = "", ""
+    try:
+        documents = _documents(case)
+    except Refused as refused:
+        preview_error = refused.message
+    else:
+        if chosen == "text":
+            preview = documents["text"]
+        elif chosen == "html":
+            preview = render_to_string("advisories/advisory.html", {"facts": documents["facts"]})
+        else:
+            preview = json.dumps(documents[chosen], indent=2, ensure_ascii=False)
+    return {
+        "advisory": advisory,
+        "advisory_fields": [
+            (name, _advisory_value(case, advisory, name, posted)) for name in ADVISORY_FIELDS
+        ],
+        "formats": [(name, FORMAT_LABELS[name]) for name in FORMATS],
+        "format": chosen,
+        "preview": preview,
+        "preview_error": preview_error,
+    }
+
+
+def _advisory_value(case, advisory, name, posted) -> str:
+    if name in posted:
+        return posted[name]
+    if advisory is not None:
+        return getattr(advisory, name)
+    return case.title if name == "title" else ""
+
+
+def _documents(case):
+    # Once rendered for publication, the stored documents are what was announced.
+    publication = Publication.objects.filter(case=case, rendered_at__isnull=False).first()
+    if publication is not None:
+        return publication.documents
+    return render_documents(case, gather(case))
+
+
+def _publication_context(case):
+    publication = Publication.objects.filter(case=case).first()
+    if case.published_at is not None or publication is not None:
+        return {"publication": publication, "blocking": [], "fix_problems": []}
+    blocking, fix_problems = publication_problems(case)
+    return {"publication": None, "blocking": blocking, "fix_problems": fix_problems}
