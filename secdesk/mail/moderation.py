@@ -116,7 +116,8 @@ def settle(pk: int) -> None:
     to every member, the rejected reporter is told why. Idempotent: the worker
     runs it again for any report a crash left half-settled."""
     with atomic():
-        row = InboundMessage.objects.select_for_update().select_related("case").get(pk=pk)
+        # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
+        row = InboundMessage.objects.select_for_update().get(pk=pk)
         case = Case.objects.select_related("project", "reporter").get(pk=row.case_id)
         if row.state != Inbound.HELD or case.state == "held":
             return
