@@ -52,10 +52,11 @@ def _first_admin(email: str):
 
 
 def _wsgi_app():
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.wsgi import get_wsgi_application
 
-    return StaticFilesHandler(get_wsgi_application())
+    from secdesk.web.middleware import StaticFilesWithHeaders
+
+    return StaticFilesWithHeaders(get_wsgi_application())
 
 
 def _listen(value: str):

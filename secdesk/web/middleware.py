@@ -3,6 +3,7 @@ session check that ends a removed member's sessions."""
 
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.dispatch import receiver
 
 # Scripts and styles only from our own static files: an injected <script> or
@@ -63,3 +64,14 @@ def remember_epoch(sender, request, user, **kwargs):
 
     epoch = Person.objects.filter(user=user).values_list("session_epoch", flat=True).first()
     request.session[EPOCH_SESSION_KEY] = epoch or 0
+
+
+class StaticFilesWithHeaders(StaticFilesHandler):
+    """Serves /static/ for `secdesk serve` and `secdesk web`, with the same security
+    headers as every page: Django's static handler bypasses the middleware."""
+
+    def serve(self, request):
+        response = super().serve(request)
+        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -315,17 +315,12 @@ def public(desks):
 @pytest.fixture(autouse=True)
 def csp_kept(desks):
     """After each test: every response its pages received carries the CSP header,
-    no page held an inline script, and the console stayed free of errors.
-
-    Static files are the one exception here: test_csp.py checks them on their
-    own, so that their gap is one named failure rather than every test's."""
+    no page held an inline script, and the console stayed free of errors."""
     yield
     watched, desks.watched = desks.watched, list(desks.opened.values())
     for desk in watched:
         missing = [
-            url
-            for url, _, headers in desk.responses
-            if "content-security-policy" not in headers and "/static/" not in url
+            url for url, _, headers in desk.responses if "content-security-policy" not in headers
         ]
         inline, errors = list(desk.inline_scripts), list(desk.console_errors)
         desk.responses.clear()

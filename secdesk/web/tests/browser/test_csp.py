@@ -1,7 +1,6 @@
 """Acceptance C of issue #7 on pages the other tests do not open; every test's
 pages are also checked after it (conftest.csp_kept)."""
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import ALICE
@@ -39,11 +38,6 @@ def test_public_pages_keep_the_content_security_policy(public):
     expect(public.page.get_by_role("heading", level=1)).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`secdesk serve` serves /static/ through Django's StaticFilesHandler, "
-    "which bypasses the middleware that sets the header (reported to the lead)",
-)
 def test_static_files_carry_the_csp_header(public):
     public.open("/login/")
     static = [(url, headers) for url, _, headers in public.responses if "/static/" in url]
