@@ -336,3 +336,60 @@ def test_an_open_proposal_is_superseded_by_a_counter_proposal(login_as, alice, b
         EmbargoProposal.objects.filter(embargo__case=fresh_case).values_list("state", flat=True)
     )
     assert states == {ProposalState.OPEN, ProposalState.SUPERSEDED}
+
+
+@pytest.fixture
+def mirrored(settings, tmp_path, libvirt):
+    """libvirt's repository with master and one maintained stable branch, mirrored."""
+    from secdesk.fixes import mirror
+    from secdesk.fixes.models import Branch, Repository
+    from secdesk.fixes.tests.history import History
+
+    settings.DATA_DIR = tmp_path / "data"
+    history = History.create(tmp_path / "libvirt")
+    history.commit("Start", {"rpc.c": "int dispatch;\n"})
+    history.checkout("v1.1-maint", new_at="master")
+    history.checkout("master")
+    fix = history.commit("rpc: check the caller (CVE-2026-4242)", {"rpc.c": "int checked;\n"})
+    repository = Repository.objects.create(project=libvirt, name="libvirt", url=str(history.path))
+    for pattern in ("master", "v*-maint"):
+        Branch.objects.create(repository=repository, pattern=pattern)
+    mirror.update(repository)
+    return fix
+
+
+def test_each_maintained_branch_shows_its_verification(login_as, bob, case, mirrored):
+    triaged(case)
+    client = login_as(bob)
+    post(client, case, "cve", {"step": "assign", "cve_id": "CVE-2026-4242"})
+    post(client, case, "fixes", {"step": "record", "branch": "master", "commit": mirrored})
+    body = page(client, case)
+    fixes = body[body.index('id="fixes"') : body.index('id="publish"')]
+    master = fixes[fixes.index("<code>master</code>") : fixes.index("<code>v1.1-maint</code>")]
+    assert "verified" in master
+    maint = fixes[fixes.index("<code>v1.1-maint</code>") :]
+    assert "no fix recorded in libvirt/libvirt, and not marked not affected" in maint
+    form = {"step": "not-affected", "branch": "v1.1-maint", "reason": "predates the RPC code"}
+    assert post(client, case, "fixes", form).status_code == 302
+    assert "needs work" not in page(client, case)
+
+
+def test_publishing_ends_the_embargo_when_asked_and_announces_once(
+    settings, tmp_path, login_as, libvirt, bob, case
+):
+    settings.DATA_DIR = tmp_path / "data"
+    libvirt.announce_list = "announce@libvirt.org"
+    libvirt.save()
+    triaged(case)
+    client = login_as(bob)
+    post(client, case, "cve", {"step": "assign", "cve_id": "CVE-2026-4242"})
+    post(client, case, "fixes", {"step": "record", "branch": "master", "commit": "0123abcd4567"})
+    still_embargoed = post(client, case, "publish", {})
+    assert still_embargoed.status_code == 400
+    assert post(client, case, "publish", {"end_embargo": "on"}).status_code == 302
+    case.refresh_from_db()
+    case.embargo.refresh_from_db()
+    assert case.published_at is not None
+    assert case.embargo.state == EmbargoState.EXITED
+    assert OutgoingMessage.objects.filter(case=case, kind="announcement").count() == 1
+    assert "Published" in page(client, case)
