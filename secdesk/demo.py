@@ -16,6 +16,7 @@ from secdesk.teams.actions import (
     person_by_email,
 )
 from secdesk.teams.models import Project
+from secdesk.web import report_form
 
 SLUG = "example"
 CVSS_HIGH = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
@@ -54,13 +55,19 @@ def load_demo() -> Project | None:
             project, reporter_email=sender, subject=subject, body=body, acting=None, **kwargs
         )
 
-    # Waiting for a moderator.
-    case = report(
-        "finder@research.example",
-        "Heap overflow parsing crafted disk image header",
-        "A qcow2 header with l1_size > 2^28 overflows a heap buffer; reproducer attached.",
+    # Waiting for a moderator: mailed in like any outsider's report, so it is held
+    # and acknowledged by the same rules, and sits in the moderation queue.
+    report_form.submit(
+        project,
+        {
+            "name": "Fran Finder",
+            "email": "finder@research.example",
+            "subject": "Heap overflow parsing crafted disk image header",
+            "body": "A qcow2 header with l1_size > 2^28 overflows a heap buffer; "
+            "reproducer attached.",
+        },
+        "127.0.0.1",
     )
-    reports.do_hold_report(case, acting=None)
 
     # Valid, triaged, embargo proposed and not yet accepted.
     case = report(

@@ -16,7 +16,7 @@ from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Advisory, Publication
 from secdesk.advisories.render import FORMATS, render_documents
 from secdesk.audit.log import record_view
-from secdesk.audit.models import AuditRecord
+from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
 from secdesk.cases.models import ProposalState
@@ -122,7 +122,11 @@ def _case_context(request, case, posted):
         "cvss3_metrics": _cvss3_metrics(case, posted),
         # Not "messages": that name belongs to Django's messages framework.
         "thread": case.messages.select_related("author"),
-        "history": AuditRecord.objects.filter(case_id=case.pk).select_related("actor"),
+        # Views of the case are kept for embargo breaches (the audit page lists
+        # them); here they would bury what happened to the case.
+        "history": AuditRecord.objects.filter(case_id=case.pk)
+        .exclude(event=AuditEvent.CASE_VIEWED)
+        .select_related("actor"),
         "team": Membership.objects.filter(
             project=case.project, removed_at__isnull=True, consent=Consent.SIGNATORY
         )

@@ -9,7 +9,6 @@ import re
 import smtplib
 from email.message import EmailMessage
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import ALICE, BOB, CAROL
@@ -34,11 +33,6 @@ def test_a_report_from_a_stranger_is_held_for_moderation(server, desks):
     desks(ALICE).shoot("moderation")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the demo holds case #1 with do_hold_report and no held mail; the queue lists "
-    "only held mail, so the dashboard says Held (1) and the queue nothing (reported)",
-)
 def test_moderation_queue_lists_the_demos_held_report(desks):
     page = desks(ALICE).open("/moderation/")
     expect(

@@ -1,6 +1,5 @@
 """What anyone can read: the published advisories."""
 
-import pytest
 from playwright.sync_api import expect
 
 TITLE = "Host paths disclosed in error messages"
@@ -19,11 +18,6 @@ def test_published_advisory_is_public(public):
     expect(page.get_by_role("link", name="OSV")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reference URL (a link in a list) does not wrap and widens the page at 375 px; "
-    "fix in secdesk.css, e.g. `main li a { overflow-wrap: anywhere; }` (reported to the lead)",
-)
 def test_advisory_screenshots_fit_a_phone(public):
     _advisory(public)
     public.shoot("advisory")
