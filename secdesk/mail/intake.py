@@ -20,7 +20,6 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -30,7 +29,7 @@ from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import do_append_mail
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
-from secdesk.mail import chain, notices
+from secdesk.mail import chain
 from secdesk.mail.addresses import Recipient
 from secdesk.mail.distribution import distribute
 from secdesk.mail.models import (
@@ -125,9 +124,12 @@ def process_one(pk: int) -> bool:
     try:
         process(row)
     except Exception as err:
-        # Never lost, never retried blindly: a person looks at it.
+        # Never lost, never retried blindly: a person looks at it. The action's
+        # transaction was rolled back, so the row is read again rather than
+        # kept with what the action had set on it (a case that does not exist).
         logger.error("inbound #%s could not be processed: %s", pk, type(err).__name__)
         logger.debug("inbound #%s failed", pk, exc_info=True)
+        row.refresh_from_db()
         _finish(
             row,
             Inbound.QUARANTINED,
@@ -276,9 +278,10 @@ def _report_text(parsed: Parsed) -> tuple[str, str]:
     return subject, body
 
 
-def _link_first_message(case, row, parsed) -> None:
-    MessageMail.objects.create(
-        case_message=case.messages.order_by("pk").first(),
+def link_mail(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
+    """Tie a case message to the mail it came from, for threading."""
+    return MessageMail.objects.create(
+        case_message=message,
         message_id=parsed.message_id,
         in_reply_to=(parsed.thread_ids or [""])[0][:500],
         inbound=row,
@@ -289,35 +292,23 @@ def _held_report(row: InboundMessage, msg: Incoming) -> None:
     """A new report from a non-member: a case, held, and (RFC 3834 permitting)
     one automatic acknowledgement with its reference."""
     subject, body = _report_text(msg.parsed)
+    reasons = row.reasons
+    refused = chain.acknowledgement_refused(msg)
+    row.reasons = [*reasons, *[{**r, "acknowledgement": False} for r in refused]]
     try:
-        case = reports.do_receive_report(
+        reports.do_receive_held_report(
             row.project,
+            inbound=row,
+            parsed=msg.parsed,
             reporter_email=msg.reporter_address,
             reporter_name=msg.parsed.from_name,
             subject=subject,
             body=body,
-            acting=None,
+            acknowledge=not refused,
         )
     except Refused as err:
-        reasons = [*row.reasons, {"rule": "refused", "reason": err.message}]
+        reasons = [*reasons, {"rule": "refused", "reason": err.message}]
         _finish(row, Inbound.QUARANTINED, AuditEvent.MAIL_QUARANTINED, reasons, msg=msg)
-        return
-    case = reports.do_hold_report(case, acting=None)
-    with atomic():
-        _link_first_message(case, row, msg.parsed)
-        keep_attachments(row, msg.parsed)
-        refused = chain.acknowledgement_refused(msg)
-        if not refused:
-            address = msg.reporter_address.lower()
-            counter, _ = AcknowledgementCount.objects.get_or_create(
-                project=row.project, address=address, day=timezone.localdate()
-            )
-            AcknowledgementCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)
-            notices.acknowledge(case, to=msg.reporter_address, in_reply_to=msg.parsed.message_id)
-        row.reasons = [*row.reasons, *[{**r, "acknowledgement": False} for r in refused]]
-        row.state, row.case, row.opened_case = Inbound.HELD, case, True
-        row.decided_at = timezone.now()
-        row.save()
 
 
 def _member_report(row: InboundMessage, msg: Incoming) -> None:
@@ -331,7 +322,7 @@ def _member_report(row: InboundMessage, msg: Incoming) -> None:
         acting=msg.member,
     )
     with atomic():
-        _link_first_message(case, row, msg.parsed)
+        link_mail(case.messages.order_by("pk").first(), row, msg.parsed)
         keep_attachments(row, msg.parsed)
         distribute(case.messages.order_by("pk").first(), to_reporter=False)
         row.state, row.case, row.opened_case = Inbound.ACCEPTED, case, True

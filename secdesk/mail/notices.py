@@ -1,14 +1,23 @@
 """The mail secdesk writes on its own: the acknowledgement of a held report,
 the notice of a rejection, the escalation of a report held too long."""
 
+from django.db.models import F
+from django.utils import timezone
+
 from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
+from secdesk.mail.models import AcknowledgementCount
 from secdesk.teams.models import Membership, Role
 
 
 def acknowledge(case, *, to: str, in_reply_to: str = ""):
-    """RFC 3834 §3: an automatic reply, marked so, to the report's sender."""
+    """RFC 3834 §3: an automatic reply, marked so, to the report's sender,
+    counted towards the day's limit for that sender."""
+    counter, _ = AcknowledgementCount.objects.get_or_create(
+        project=case.project, address=to.lower(), day=timezone.localdate()
+    )
+    AcknowledgementCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)
     headers = {"Auto-Submitted": outbox.AUTO_REPLIED, "X-Secdesk-Case": case.reference}
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to

@@ -6,9 +6,49 @@ from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
+from secdesk.mail import notices
+from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.teams.access import require_case, require_role
 from secdesk.teams.actions import person_for_address
 from secdesk.teams.models import Person, Project, Role
+
+
+def _check_report(subject: str, body: str) -> str:
+    subject = subject.strip()
+    if not subject:
+        raise BadInput("a report needs a subject")
+    if not body.strip():
+        raise BadInput("a report needs a body: what is wrong, ideally with steps to reproduce")
+    return subject
+
+
+def _open_case(
+    project: Project,
+    *,
+    reporter_email: str,
+    reporter_name: str,
+    subject: str,
+    body: str,
+    state: str,
+    public: bool = False,
+) -> tuple[Case, Message]:
+    """The case and its first message, from the reporter; in the caller's transaction."""
+    reporter = person_for_address(reporter_email, reporter_name)
+    at = now()
+    case = Case.objects.create(
+        project=project,
+        title=subject[:300],
+        reporter=reporter,
+        state=state,
+        received_at=at,
+        public_at_intake=public,
+        public_at=at if public else None,
+    )
+    Embargo.objects.create(case=case)
+    message = Message.objects.create(
+        case=case, author=reporter, subject=subject, body=body, created_at=at
+    )
+    return case, message
 
 
 def do_receive_report(
@@ -27,31 +67,76 @@ def do_receive_report(
     may also file one on a reporter's behalf. `public` marks a zero-day: the
     issue was public when reported, so it gets no embargo (§2.7).
     """
-    subject = subject.strip()
-    if not subject:
-        raise BadInput("a report needs a subject")
-    if not body.strip():
-        raise BadInput("a report needs a body: what is wrong, ideally with steps to reproduce")
+    subject = _check_report(subject, body)
     with atomic():
         if acting is not None:
             require_role(acting, project)
-        reporter = person_for_address(reporter_email, reporter_name)
-        at = now()
-        case = Case.objects.create(
-            project=project,
-            title=subject[:300],
-            reporter=reporter,
+        case, _ = _open_case(
+            project,
+            reporter_email=reporter_email,
+            reporter_name=reporter_name,
+            subject=subject,
+            body=body,
             state="received",
-            received_at=at,
-            public_at_intake=public,
-            public_at=at if public else None,
-        )
-        Embargo.objects.create(case=case)
-        Message.objects.create(
-            case=case, author=reporter, subject=subject, body=body, created_at=at
+            public=public,
         )
         record(
-            acting, AuditEvent.REPORT_RECEIVED, case=case, reporter=reporter.email, zero_day=public
+            acting,
+            AuditEvent.REPORT_RECEIVED,
+            case=case,
+            reporter=case.reporter.email,
+            zero_day=public,
+        )
+    return case
+
+
+def do_receive_held_report(
+    project: Project,
+    *,
+    inbound: InboundMessage,
+    parsed,
+    reporter_email: str,
+    subject: str,
+    body: str,
+    reporter_name: str = "",
+    acknowledge: bool,
+) -> Case:
+    """A report by mail from a non-member, in one step (§2.2): the case is
+    received and held, the mail is linked to its first message, and, when
+    `acknowledge` (RFC 3834 permitting), one automatic reply is queued.
+
+    The mail intake does this for every report, so it is one durable
+    transaction with one audit record rather than a commit per move: the
+    report machine still applies both moves, received then held.
+    """
+    from secdesk.mail.intake import keep_attachments, link_mail
+
+    subject = _check_report(subject, body)
+    with atomic():
+        case, message = _open_case(
+            project,
+            reporter_email=reporter_email,
+            reporter_name=reporter_name,
+            subject=subject,
+            body=body,
+            state=REPORT.apply("received", "hold"),
+        )
+        link_mail(message, inbound, parsed)
+        keep_attachments(inbound, parsed)
+        if acknowledge:
+            notices.acknowledge(case, to=reporter_email, in_reply_to=parsed.message_id)
+        inbound.state, inbound.case, inbound.opened_case = Inbound.HELD, case, True
+        inbound.decided_at = now()
+        inbound.save()
+        record(
+            None,
+            AuditEvent.REPORT_RECEIVED,
+            case=case,
+            reporter=case.reporter.email,
+            zero_day=False,
+            after=case.state,
+            inbound=inbound.pk,
+            acknowledged=acknowledge,
         )
     return case
 

@@ -8,97 +8,13 @@ through the CLI and copied for each test: the SQLite file, or a PostgreSQL
 database created from it as a template.
 """
 
-import json
-import os
-import shutil
-import subprocess
 import uuid
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from secdesk.testing import Cli, Databases
+
 ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def data(self):
-        return json.loads(self.out)
-
-
-class Cli:
-    def __init__(self, env):
-        self.env = env
-        self.exe = shutil.which("secdesk")
-        assert self.exe, "the secdesk command is installed in the environment"
-
-    def __call__(self, *args, who=None, stdin=None) -> Result:
-        argv = [self.exe, *(["--as", who] if who else []), *args]
-        done = subprocess.run(
-            argv, env=self.env, capture_output=True, text=True, input=stdin, timeout=120
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    def ok(self, *args, who=None, stdin=None) -> Result:
-        result = self(*args, who=who, stdin=stdin)
-        assert result.code == 0, f"secdesk {' '.join(args)} failed: {result.err}"
-        return result
-
-    def json(self, *args, who=None, stdin=None):
-        return self.ok("--json", *args, who=who, stdin=stdin).data
-
-
-def _base_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith(("SECDESK_", "DJANGO_"))}
-
-
-def _postgres_url():
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-class Databases:
-    """Where the CLI's databases live: SQLite files, or databases on the PostgreSQL server."""
-
-    def __init__(self, tmp_root):
-        self.tmp_root = tmp_root
-        self.pg = _postgres_url()
-        self.created = []
-
-    def _admin(self):
-        import psycopg
-
-        parts = urlsplit(self.pg)
-        return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-    def env(self, name, template=None):
-        env = _base_env()
-        env["SECDESK_DATA_DIR"] = str(self.tmp_root / name)
-        if self.pg:
-            db = f"secdesk_cli_{uuid.uuid4().hex[:12]}"
-            with self._admin() as conn:
-                suffix = f' TEMPLATE "{template["db"]}"' if template else ""
-                conn.execute(f'CREATE DATABASE "{db}"{suffix}')
-            self.created.append(db)
-            env["DATABASE_URL"] = urlunsplit(urlsplit(self.pg)._replace(path=f"/{db}"))
-            env["db"] = db
-        else:
-            env.pop("DATABASE_URL", None)
-            if template:
-                shutil.copytree(template["SECDESK_DATA_DIR"], env["SECDESK_DATA_DIR"])
-        return env
-
-    def drop_all(self):
-        if self.pg and self.created:
-            with self._admin() as conn:
-                for db in self.created:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -150,15 +66,11 @@ def team_template(cli_databases):
 
 @pytest.fixture
 def team(cli_databases, team_template, request):
-    env = cli_databases.env(
+    return cli_databases.cli(
         request.node.name.replace("/", "_")[:60] + uuid.uuid4().hex[:6], template=team_template
     )
-    env.pop("db", None)
-    return Cli(env)
 
 
 @pytest.fixture
 def cli(cli_databases, request):
-    env = cli_databases.env("fresh-" + uuid.uuid4().hex[:8])
-    env.pop("db", None)
-    return Cli(env)
+    return cli_databases.cli("fresh-" + uuid.uuid4().hex[:8])

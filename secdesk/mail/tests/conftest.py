@@ -13,10 +13,10 @@ import pysequoia
 import pytest
 from aiosmtpd.controller import Controller
 
-from secdesk.cli.tests.conftest import Cli, Databases
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
+from secdesk.testing import Cli, Databases
 
 
 def mail(
@@ -128,12 +128,12 @@ def mail_databases(tmp_path_factory):
     databases.drop_all()
 
 
-@pytest.fixture
-def desk(mail_databases):
-    """A fresh database: root's project libvirt, alice (admin) and bob (member)."""
-    env = mail_databases.env("mail-" + uuid.uuid4().hex[:8])
-    env.pop("db", None)
-    cli = Cli(env)
+@pytest.fixture(scope="session")
+def desk_template(mail_databases):
+    """root's project libvirt, alice (admin) and bob (member): built once through
+    the CLI, copied for each daemon test."""
+    env = mail_databases.env("desk-template")
+    cli = Cli({k: v for k, v in env.items() if k != "db"})
     cli.ok("migrate")
     cli.ok("admin", "create", ROOT)
     cli.ok(
@@ -142,20 +142,32 @@ def desk(mail_databases):
     for email, role in ((ALICE, "admin"), (BOB, "member")):
         cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
         cli.ok("member", "accept-policy", "libvirt", who=email)
+    return env
+
+
+@pytest.fixture
+def desk(mail_databases, desk_template):
+    """A copy of the template database, and the mail daemon running on it."""
+    cli = mail_databases.cli("mail-" + uuid.uuid4().hex[:8], template=desk_template)
     daemon = Daemon(cli).start()
     yield cli, daemon
     daemon.stop()
 
 
-def stored_raw(cli) -> list[bytes]:
-    """Every stored message, read straight from the daemon's database."""
-    query = "select raw from mail_inboundmessage"
+def read(cli, query: str) -> list[tuple]:
+    """Rows read straight from the daemon's database: cheaper than a CLI process
+    when a test waits for the daemon to get somewhere."""
     if cli.env.get("DATABASE_URL"):
         import psycopg
 
         with psycopg.connect(cli.env["DATABASE_URL"]) as conn:
-            return [bytes(r[0]) for r in conn.execute(query)]
+            return list(conn.execute(query))
     import sqlite3
 
     with sqlite3.connect(os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3")) as conn:
-        return [bytes(r[0]) for r in conn.execute(query)]
+        return list(conn.execute(query))
+
+
+def stored_raw(cli) -> list[bytes]:
+    """Every stored message."""
+    return [bytes(raw) for (raw,) in read(cli, "select raw from mail_inboundmessage")]

@@ -3,6 +3,7 @@
 import pysequoia
 import time_machine
 
+from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.tests.conftest import deliver, mail
 
@@ -16,6 +17,16 @@ def test_non_member_report_is_held_and_auto_acknowledged(project, alice):
     assert ack.headers["Auto-Submitted"] == "auto-replied"
     assert row.case.reference in ack.body and row.case.reference in ack.subject
     assert ack.reply_to == f"security+{row.case.token}@libvirt.example"
+
+
+def test_a_held_report_is_received_held_and_acknowledged_with_one_audit_record(project, alice):
+    before = AuditRecord.objects.count()
+    row = deliver(mail())
+    [entry] = AuditRecord.objects.order_by("seq")[before:]
+    assert entry.event == AuditEvent.REPORT_RECEIVED and entry.case_id == row.case_id
+    assert entry.details["after"] == "held" and entry.details["acknowledged"] is True
+    assert entry.details["inbound"] == row.pk
+    assert row.case.messages.get().mail.inbound_id == row.pk
 
 
 def test_four_reports_from_one_sender_in_a_day_get_three_acknowledgements(project, alice):
