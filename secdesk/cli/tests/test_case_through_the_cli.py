@@ -8,7 +8,16 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     cli.ok("migrate")
     cli.ok("admin", "create", ROOT)
     cli.ok(
-        "project", "create", "libvirt", "--security-address", "security@libvirt.example", who=ROOT
+        "project",
+        "create",
+        "libvirt",
+        "--security-address",
+        "security@libvirt.example",
+        "--dev-list",
+        "devel@libvirt.example",
+        "--announce-list",
+        "announce@libvirt.example",
+        who=ROOT,
     )
     for email, role in ((ALICE, "admin"), (BOB, "member")):
         cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
@@ -103,6 +112,10 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
         (ALICE, "embargo restarted"),
         (BOB, "CVE assigned"),
         (ALICE, "fix recorded"),
+        # Publication runs as resumable steps, each audited.
+        (ALICE, "publication started"),
+        (ALICE, "announcement queued"),
+        (ALICE, "advisory published on the web"),
         (ALICE, "case published"),
     ]
 
