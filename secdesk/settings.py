@@ -37,8 +37,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_tasks",
-    "django_tasks_db",
     "secdesk.audit",
     "secdesk.teams",
     "secdesk.cases",
@@ -82,7 +80,6 @@ TEMPLATES = [
 DATABASES = {"default": env.database(os.environ.get("DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -133,7 +130,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # Each SMTP connection and each worker tick would otherwise log a line.
         "mail.log": {"level": "WARNING"},
-        "django_tasks_db": {"level": "WARNING"},
-        "django_tasks": {"level": "WARNING"},
     },
 }

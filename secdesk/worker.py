@@ -1,9 +1,10 @@
 """The worker: the background work secdesk does on its own.
 
-Each tick it ends the embargoes whose time has come and runs the queued
-background tasks (django-tasks, stored in the database), so several workers on
-several hosts can share one PostgreSQL. Every step is idempotent: a worker that
-dies mid-tick leaves nothing half-done that the next tick cannot finish.
+Each tick sweeps the database for work that is due: embargoes whose end has come,
+reminders and publications, stale git mirrors, and the outbox. Each piece of work
+is a row claimed under a lock, so several workers on several hosts can share one
+PostgreSQL; every step is idempotent, so a worker that dies mid-tick leaves
+nothing half-done that the next tick cannot finish.
 """
 
 import logging
@@ -15,8 +16,6 @@ logger = logging.getLogger("secdesk.worker")
 
 
 def tick() -> dict:
-    from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
-
     from secdesk.advisories import embargo_end as advisories_embargo_end
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
@@ -29,16 +28,6 @@ def tick() -> dict:
     embargo_end = advisories_embargo_end.tick()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
-    TaskWorker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="secdesk-worker",
-        excluded_queue_names=[],
-    ).run()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
     return {"expired": expired, **embargo_end, **mail}
