@@ -130,7 +130,7 @@ def _wait_for_start(process, log: Path, timeout: float = 180) -> str:
     pytest.fail(f"secdesk serve did not start in {timeout} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
     databases = Databases(tmp_path_factory.mktemp("browser"))
     env = databases.env("data")
@@ -172,7 +172,7 @@ def server(tmp_path_factory):
         databases.drop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -297,7 +297,7 @@ class Desks:
             desk.context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def desks(server, browser):
     desks = Desks(server, browser)
     yield desks
