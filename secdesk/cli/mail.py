@@ -250,6 +250,7 @@ def _outgoing(row) -> dict:
         "kind": row.kind,
         "to": row.to,
         "cc": row.cc,
+        "delivered": row.delivered,
         "state": row.state,
         "attempts": row.attempts,
         "last_error": row.last_error,

@@ -26,12 +26,13 @@ logger = logging.getLogger("secdesk.mail")
 
 def render(row: OutgoingMessage) -> EmailMessage:
     """The mail for a row. From is the project's security address, so that a
-    reply comes back to secdesk; Reply-To (if set) leads it into the case."""
+    reply comes back to secdesk; Reply-To (if set) leads it into the case. To is
+    `header_to` when set (a team's mail shows the case address, not the members')."""
     project = row.project
     message = EmailMessage()
     local, _, domain = project.security_address.rpartition("@")
     message["From"] = Address(f"{project.name} security", local, domain)
-    message["To"] = ", ".join(row.to)
+    message["To"] = row.header_to or ", ".join(row.to)
     if row.cc:
         message["Cc"] = ", ".join(row.cc)
     if row.reply_to:
@@ -61,11 +62,13 @@ class Relay:
             smtp.login(user, os.environ.get("SECDESK_SMTP_PASSWORD", ""))
         return smtp
 
-    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+    def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
+        """Raises SMTPRecipientsRefused if the relay refused any recipient; the
+        ones it does not name were accepted."""
         if self.smtp is None:
             self.smtp = self._connect()
         refused = self.smtp.send_message(
-            message, from_addr=row.project.security_address, to_addrs=row.recipients
+            message, from_addr=row.project.security_address, to_addrs=recipients
         )
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
@@ -86,7 +89,8 @@ class Files:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+    def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
+        """One file, for every recipient at once."""
         data = message.as_bytes()
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:
@@ -111,6 +115,16 @@ def transport():
     return Files(Path(settings.DATA_DIR) / "outbox")
 
 
+def _error(err: Exception) -> str:
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        refusals = ", ".join(
+            f"{address} {code} {reply.decode(errors='replace')}"
+            for address, (code, reply) in err.recipients.items()
+        )
+        return f"{type(err).__name__}: {refusals}"
+    return f"{type(err).__name__}: {err}"
+
+
 def _permanent(err: Exception) -> bool:
     if isinstance(err, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in err.recipients.values())
@@ -119,7 +133,11 @@ def _permanent(err: Exception) -> bool:
 
 
 def deliver_due(limit: int = 200) -> dict:
-    """Send the rows that are due; each failure is retried later or marked failed."""
+    """Send the rows that are due; each failure is retried later or marked failed.
+
+    A row goes only to the recipients that the relay has not accepted yet: when
+    it refuses some of them, the others are recorded as delivered, and the retry
+    goes to the refused ones alone."""
     rows = outbox.claim_due(limit)
     sent = failed = 0
     if not rows:
@@ -127,11 +145,16 @@ def deliver_due(limit: int = 200) -> dict:
     sender = transport()
     try:
         for row in rows:
+            recipients = row.undelivered
             try:
-                sender.send(row, render(row))
+                sender.send(row, render(row), recipients)
             except (smtplib.SMTPException, OSError) as err:
                 failed += 1
-                outbox.mark_failed(row, f"{type(err).__name__}: {err}", permanent=_permanent(err))
+                accepted = []
+                if isinstance(err, smtplib.SMTPRecipientsRefused):
+                    # The relay took the mail for the others: they must not get it twice.
+                    accepted = [a for a in recipients if a not in err.recipients]
+                outbox.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
                 if not isinstance(
                     err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused

@@ -1,8 +1,11 @@
 """Who receives a case message, and the mail each of them gets (SPEC §2.3).
 
 Every active member who may see the case receives every message; the reporter
-receives the team's replies, never an internal note. Each recipient gets an
-envelope of their own, so the outbox records exactly who received what.
+receives the team's replies, never an internal note. As a mailing list does, a
+message is one envelope per audience: one for the team, its To header the case
+address (members do not see each other's addresses, and a reply-all lands in
+the case), and one for the reporter. The envelopes' recipients are the record
+of who received what.
 """
 
 from django.utils import timezone
@@ -37,6 +40,25 @@ def _body(message: Message, *, for_reporter: bool) -> str:
     return f"{author} wrote:\n\n{message.body.rstrip()}\n\n-- \n{footer}\n"
 
 
+def _envelope(
+    message: Message, audience: str, to: list[str], *, header_to: str = ""
+) -> OutgoingMessage:
+    case = message.case
+    return outbox.new_row(
+        project=case.project,
+        case=case,
+        case_message=message,
+        to=to,
+        header_to=header_to,
+        subject=subject_for(case, message.subject),
+        body=_body(message, for_reporter=audience == "reporter"),
+        kind="internal-note" if message.internal else "case-message",
+        reply_to=case_address(case),
+        headers={"X-Secdesk-Case": case.reference},
+        dedupe_key=f"message:{message.pk}:{audience}",
+    )
+
+
 def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
     """Queue the message for the case's members (and the reporter when
     `to_reporter`); call inside the action's transaction. Once only."""
@@ -47,27 +69,14 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
         return []
     case = message.case
     members = list(case_audience(case).values_list("email", flat=True))
-    recipients = [(address, False) for address in members]
     reporter = case.reporter
+    rows = []
+    if members:
+        rows.append(_envelope(message, "team", members, header_to=case_address(case)))
     to_reporter = to_reporter and not message.internal and reporter is not None
+    # A reporter who is also a member has the team's mail already.
     if to_reporter and reporter.email.lower() not in {m.lower() for m in members}:
-        recipients.append((reporter.email, True))
-    headers = {"X-Secdesk-Case": case.reference}
-    rows = [
-        outbox.new_row(
-            project=case.project,
-            case=case,
-            case_message=message,
-            to=[address],
-            subject=subject_for(case, message.subject),
-            body=_body(message, for_reporter=for_reporter),
-            kind="internal-note" if message.internal else "case-message",
-            reply_to=case_address(case),
-            headers=headers,
-            dedupe_key=f"message:{message.pk}:{address.lower()}",
-        )
-        for address, for_reporter in recipients
-    ]
+        rows.append(_envelope(message, "reporter", [reporter.email]))
     OutgoingMessage.objects.bulk_create(rows)
     mail.distributed_at = timezone.now()
     mail.save(update_fields=["distributed_at"])

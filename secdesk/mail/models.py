@@ -88,8 +88,8 @@ class Outgoing(models.TextChoices):
 
 
 class OutgoingMessage(models.Model):
-    """One envelope to send. The rows with their recipients are the record of who
-    received what (SPEC §2.6)."""
+    """One envelope to send, to one or many recipients. The rows with their
+    recipients are the record of who received what (SPEC §2.6)."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="outgoing")
     case = models.ForeignKey(
@@ -102,6 +102,10 @@ class OutgoingMessage(models.Model):
     message_id = models.CharField(max_length=500, unique=True)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
+    # The To header when it is not `to`: a case's mail to its team shows the
+    # case address, so that members do not see each other's addresses and a
+    # reply-all lands in the case.
+    header_to = models.CharField(max_length=500, blank=True)
     reply_to = models.CharField(max_length=500, blank=True)
     subject = models.CharField(max_length=998)
     body = models.TextField()
@@ -113,6 +117,9 @@ class OutgoingMessage(models.Model):
     next_attempt_at = models.DateTimeField()
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The recipients the relay accepted. When it refused some, the next
+    # attempt goes to the others only: nobody receives the mail twice.
+    delivered = models.JSONField(default=list)
 
     class Meta:
         ordering = ["pk"]
@@ -124,6 +131,10 @@ class OutgoingMessage(models.Model):
     @property
     def recipients(self) -> list[str]:
         return [*self.to, *self.cc]
+
+    @property
+    def undelivered(self) -> list[str]:
+        return [address for address in self.recipients if address not in self.delivered]
 
 
 class AcknowledgementCount(models.Model):

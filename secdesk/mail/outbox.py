@@ -1,11 +1,13 @@
 """The outbox: every outgoing mail is a row first, written in the caller's
 transaction, and sent by the worker after the commit.
 
-A row is one envelope. With its recipients it is also the record of who
-received what (`sent_on(case)`). `dedupe_key` makes a send exactly-once at the
+A row is one envelope, to one recipient or to many (a case's team). With its
+recipients, and `delivered` (those the relay accepted), it is also the record of
+who received what (`sent_on(case)`). `dedupe_key` makes a send exactly-once at the
 source: enqueueing the same key again returns the first row and adds nothing.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -29,11 +31,13 @@ def new_row(
     case=None,
     case_message=None,
     cc: list[str] | None = None,
+    header_to: str = "",
     reply_to: str | None = None,
     headers: dict[str, str] | None = None,
     dedupe_key: str | None = None,
 ) -> OutgoingMessage:
-    """An unsaved row, for callers that write many at once (bulk_create)."""
+    """An unsaved row, for callers that write many at once (bulk_create).
+    `header_to` is the To header when it should not list the recipients."""
     if not to:
         raise BadInput("an outgoing mail needs at least one recipient")
     headers = dict(headers or {})
@@ -47,6 +51,7 @@ def new_row(
         message_id=new_message_id(project),
         to=list(to),
         cc=list(cc or []),
+        header_to=header_to,
         reply_to=reply_to or "",
         subject=" ".join(subject.split())[:998],
         body=body,
@@ -141,11 +146,19 @@ def claim_due(limit: int = 200) -> list[OutgoingMessage]:
 
 def mark_sent(row: OutgoingMessage) -> None:
     OutgoingMessage.objects.filter(pk=row.pk).update(
-        state=Outgoing.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, last_error=""
+        state=Outgoing.SENT,
+        sent_at=timezone.now(),
+        attempts=row.attempts + 1,
+        last_error="",
+        delivered=row.recipients,
     )
 
 
-def mark_failed(row: OutgoingMessage, error: str, *, permanent: bool) -> None:
+def mark_failed(
+    row: OutgoingMessage, error: str, *, permanent: bool, delivered: Iterable[str] = ()
+) -> None:
+    """The attempt failed, for everyone or (when the relay accepted some
+    recipients, `delivered`) for the rest; the next attempt goes to the rest."""
     attempts = row.attempts + 1
     failed = permanent or attempts >= MAX_ATTEMPTS
     OutgoingMessage.objects.filter(pk=row.pk).update(
@@ -153,6 +166,7 @@ def mark_failed(row: OutgoingMessage, error: str, *, permanent: bool) -> None:
         attempts=attempts,
         last_error=error[:500],
         next_attempt_at=timezone.now() + backoff(attempts),
+        delivered=[*row.delivered, *delivered],
     )
 
 

@@ -67,11 +67,20 @@ def _free_port():
 
 
 class Sink:
-    """An SMTP server that keeps every message it is given."""
+    """An SMTP server that keeps every message it is given, with the recipients
+    it accepted for it. `refuse` answers DATA (refusing the whole mail),
+    `refuse_rcpt` answers RCPT TO for some addresses (refusing those only)."""
 
     def __init__(self):
         self.messages = []
         self.refuse = None
+        self.refuse_rcpt = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

@@ -12,11 +12,11 @@ from secdesk.mail.moderation import escalate_held_reports
 from secdesk.mail.tests.conftest import deliver, mail
 
 
-def _queue(project, **kw):
+def _queue(project, to=("announce@libvirt.example",), **kw):
     with transaction.atomic():
         return outbox.enqueue(
             project=project,
-            to=["announce@libvirt.example"],
+            to=list(to),
             subject="Advisory",
             body="text",
             kind="announcement",
@@ -55,6 +55,69 @@ def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink
     assert row.state == Outgoing.SENT
 
 
+TEAM = ["alice@redhat.example", "bob@suse.example", "carol@debian.example"]
+
+
+def _rcpts(sink) -> list[list[str]]:
+    """The recipients the relay accepted for each mail it was given, in order."""
+    return [rcpts for rcpts, _ in sink.messages]
+
+
+def test_recipients_refused_by_the_relay_get_the_retry_and_the_others_do_not(
+    project, sink, monkeypatch
+):
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    sink.refuse_rcpt = {"bob@suse.example": "450 4.2.2 mailbox full"}
+    row = _queue(project, to=TEAM)
+    assert delivery.deliver_due() == {"sent": 0, "failed": 1}
+    row.refresh_from_db()
+    assert row.state == Outgoing.QUEUED and row.attempts == 1
+    assert row.delivered == ["alice@redhat.example", "carol@debian.example"]
+    assert "bob@suse.example 450 4.2.2 mailbox full" in row.last_error
+    assert _rcpts(sink) == [["alice@redhat.example", "carol@debian.example"]]
+
+    sink.refuse_rcpt = {}
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert delivery.deliver_due() == {"sent": 1, "failed": 0}
+    row.refresh_from_db()
+    assert row.state == Outgoing.SENT and sorted(row.delivered) == TEAM
+    assert _rcpts(sink)[1:] == [["bob@suse.example"]]
+
+
+def test_a_mail_fails_when_every_remaining_refusal_is_permanent_and_a_retry_sends_to_those_only(
+    project, alice, sink, monkeypatch
+):
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    sink.refuse_rcpt = {
+        "bob@suse.example": "450 4.2.2 mailbox full",
+        "carol@debian.example": "550 5.1.1 no such user",
+    }
+    row = _queue(project, to=TEAM)
+    delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.QUEUED  # bob's refusal is temporary
+    assert "bob@suse.example 450" in row.last_error
+    assert "carol@debian.example 550" in row.last_error
+
+    del sink.refuse_rcpt["bob@suse.example"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.FAILED and "carol@debian.example 550" in row.last_error
+    assert row.delivered == ["alice@redhat.example", "bob@suse.example"]
+
+    sink.refuse_rcpt = {}
+    outbox.do_retry(row.pk, acting=alice)
+    delivery.deliver_due()
+    row.refresh_from_db()
+    assert row.state == Outgoing.SENT
+    assert _rcpts(sink) == [
+        ["alice@redhat.example"],
+        ["bob@suse.example"],
+        ["carol@debian.example"],
+    ]
+
+
 def test_an_unreachable_relay_is_retried_later_with_backoff(project, monkeypatch):
     monkeypatch.setenv("SECDESK_SMTP_RELAY", "127.0.0.1:1")
     row = _queue(project)
@@ -71,6 +134,15 @@ def test_without_a_relay_mail_is_written_as_eml_files(project, settings, tmp_pat
     delivery.deliver_due()
     [eml] = (tmp_path / "outbox").glob("*.eml")
     assert b"Subject: Advisory" in eml.read_bytes()
+
+
+def test_an_eml_file_delivers_a_mail_to_all_its_recipients_at_once(project, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    row = _queue(project, to=TEAM)
+    assert delivery.deliver_due() == {"sent": 1, "failed": 0}
+    row.refresh_from_db()
+    assert row.state == Outgoing.SENT and row.delivered == TEAM
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
 
 
 def test_a_report_held_too_long_is_escalated_to_the_admins_once(project, alice):

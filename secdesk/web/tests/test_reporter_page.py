@@ -20,8 +20,8 @@ def test_reporter_answer_joins_the_case_and_reaches_the_members(client, alice, b
     assert response["Location"] == f"/r/{case.token}/"
     message = Message.objects.get(case=case)
     assert (message.author, message.internal) == (case.reporter, False)
-    recipients = {row.to[0] for row in OutgoingMessage.objects.filter(case_message=message)}
-    assert recipients == {alice.email, bob.email}
+    [team] = OutgoingMessage.objects.filter(case_message=message)
+    assert set(team.to) == {alice.email, bob.email}
     audit = AuditRecord.objects.get(event=AuditEvent.REPORTER_REPLIED)
     assert audit.actor is None
     assert audit.details["by"] == "reporter@example.net"
