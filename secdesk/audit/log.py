@@ -31,25 +31,48 @@ def _digest(prev_hash: str, record: AuditRecord) -> str:
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
-def record(actor, event: AuditEvent, *, project=None, case=None, **details) -> AuditRecord:
-    """Append one record. Must run inside the action's transaction."""
-    assert transaction.get_connection().in_atomic_block, "audit outside a transaction"
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+def _entry(actor, event, prev: AuditRecord | AuditHead, *, project, case, details) -> AuditRecord:
+    seq, prev_hash = (
+        (prev.seq, prev.hash) if isinstance(prev, AuditRecord) else (prev.count, prev.last_hash)
+    )
     entry = AuditRecord(
-        seq=head.count + 1,
+        seq=seq + 1,
         at=timezone.now(),
         actor=actor,
         event=event,
         project_id=project.pk if project is not None else (case.project_id if case else None),
         case_id=case.pk if case is not None else None,
         details=json.loads(json.dumps(details, default=_plain)),
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
-    entry.hash = _digest(head.last_hash, entry)
-    entry.save()
-    head.last_hash, head.count = entry.hash, entry.seq
-    head.save(update_fields=["last_hash", "count"])
+    entry.hash = _digest(prev_hash, entry)
     return entry
+
+
+def record(actor, event: AuditEvent, *, project=None, case=None, **details) -> AuditRecord:
+    """Append one record. Must run inside the action's transaction."""
+    return record_each(actor, event, [{"project": project, "case": case, **details}])[0]
+
+
+def record_each(actor, event: AuditEvent, entries: list[dict]) -> list[AuditRecord]:
+    """Append one record per entry (its `project`, `case`, details, and an `actor`
+    of its own if it has one), chained in order, with one update of the head:
+    for an action on many things at once, such as a batch of reports from the
+    mail intake. Inside the transaction."""
+    assert transaction.get_connection().in_atomic_block, "audit outside a transaction"
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    records, prev = [], head
+    for details in entries:
+        details = dict(details)
+        project, case = details.pop("project", None), details.pop("case", None)
+        who = details.pop("actor", actor)
+        prev = _entry(who, event, prev, project=project, case=case, details=details)
+        records.append(prev)
+    AuditRecord.objects.bulk_create(records)
+    if records:
+        head.last_hash, head.count = prev.hash, prev.seq
+        head.save(update_fields=["last_hash", "count"])
+    return records
 
 
 def record_view(person, case, *, via: str) -> None:

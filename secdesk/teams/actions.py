@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -72,6 +73,29 @@ def person_for_address(email: str, name: str = "") -> Person:
     if person is None:
         person = Person.objects.create(email=email, name=name.strip())
     return person
+
+
+def people_for_addresses(addresses: list[tuple[str, str]]) -> dict[str, Person]:
+    """`person_for_address` for many (address, name) pairs at once, by lower-cased
+    address: the people secdesk knows, and the others created."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for email, name in addresses:
+        email = email.strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise BadInput(f"malformed email address {email!r}") from None
+        wanted.setdefault(email.lower(), (email, name.strip()))
+    found = {
+        person.lower: person
+        for person in Person.objects.annotate(lower=Lower("email")).filter(lower__in=list(wanted))
+    }
+    new = [
+        Person(email=email, name=name) for key, (email, name) in wanted.items() if key not in found
+    ]
+    for person in Person.objects.bulk_create(new):
+        found[person.email.lower()] = person
+    return found
 
 
 def person_by_email(email: str | None) -> Person:
