@@ -59,16 +59,10 @@ def _envelope(
     )
 
 
-def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
-    """Queue the message for the case's members (and the reporter when
-    `to_reporter`); call inside the action's transaction. Once only."""
-    mail = MessageMail.objects.select_for_update().filter(case_message=message).first()
-    if mail is None:
-        mail = MessageMail.objects.create(case_message=message)
-    if mail.distributed_at is not None:
-        return []
+def envelopes(message: Message, members: list[str], *, to_reporter: bool) -> list[OutgoingMessage]:
+    """The unsaved outbox rows for a message: one for the team (`members`, the
+    case's audience), one for the reporter when `to_reporter`."""
     case = message.case
-    members = list(case_audience(case).values_list("email", flat=True))
     reporter = case.reporter
     rows = []
     if members:
@@ -77,6 +71,22 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
     # A reporter who is also a member has the team's mail already.
     if to_reporter and reporter.email.lower() not in {m.lower() for m in members}:
         rows.append(_envelope(message, "reporter", [reporter.email]))
+    return rows
+
+
+def audience_addresses(case) -> list[str]:
+    return list(case_audience(case).values_list("email", flat=True))
+
+
+def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
+    """Queue the message for the case's members (and the reporter when
+    `to_reporter`); call inside the action's transaction. Once only."""
+    mail = MessageMail.objects.select_for_update().filter(case_message=message).first()
+    if mail is None:
+        mail = MessageMail.objects.create(case_message=message)
+    if mail.distributed_at is not None:
+        return []
+    rows = envelopes(message, audience_addresses(message.case), to_reporter=to_reporter)
     OutgoingMessage.objects.bulk_create(rows)
     mail.distributed_at = timezone.now()
     mail.save(update_fields=["distributed_at"])

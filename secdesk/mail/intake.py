@@ -2,31 +2,37 @@
 
 1. `store` writes the raw message, one row per project addressed, and commits
    before the daemon answers 250. Nothing after this step can lose it.
-2. `process_pending` claims stored rows one at a time, reads them (`parsing`),
-   learns what it can (the case its address or threading points to, whether a
-   member provably sent it), and runs the intake chain (`chain`).
-3. The decision is carried out by actions: a held report (case received, held,
-   acknowledged once within RFC 3834's limits), mail appended to a case and
-   distributed, a held post, a quarantine, a discard. Each is audited.
+2. `process_pending` claims stored rows a batch at a time, reads them
+   (`parsing`), learns what it can with one lookup of each kind for the batch
+   (the case an address or thread points to, whether a member provably sent
+   it), and runs the intake chain (`chain`) on each.
+3. The decisions are carried out by actions: held reports (a case each,
+   received, held, acknowledged within RFC 3834's limits) and mail appended to
+   a case and distributed, each kind together in one transaction; a held post,
+   a quarantine, a discard one by one. Every message gets its own audit record,
+   and a batch that fails is carried out again message by message, so that a
+   bad message quarantines itself and not its neighbours.
 
 A row found mid-processing after a restart is quarantined for a person: it may
 have opened a case already, and a person decides better than a guess.
 """
 
+import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
-from secdesk.cases.actions.messages import do_append_mail
+from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append_mails
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
 from secdesk.mail import chain
@@ -80,7 +86,7 @@ def store(envelopes: list[Envelope]) -> list[int]:
             )
             for project_id, addresses in by_project.items()
         ]
-    with transaction.atomic(durable=True):
+    with writing(), transaction.atomic(durable=True):
         created = InboundMessage.objects.bulk_create(rows)
     if created and created[0].pk is None:
         # Backends that do not return ids from a bulk insert: read them back.
@@ -108,10 +114,50 @@ def recover_interrupted() -> int:
     return count
 
 
-def process_pending(limit: int = 100) -> int:
-    """Run the rules on stored messages, oldest first. Returns how many."""
-    pks = InboundMessage.objects.filter(state=Inbound.RECEIVED).values_list("pk", flat=True)
-    return sum(process_one(pk) for pk in list(pks[:limit]))
+# In one process, whoever writes mail (the daemon's writer thread, the rules
+# thread, the report form) takes SQLite's single write lock through this lock,
+# which hands it over the moment it is free, rather than through SQLite's
+# busy handler, which sleeps and polls. PostgreSQL locks rows: no turns.
+_WRITES = threading.RLock()
+
+
+def writing():
+    return _WRITES if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+
+# Rows read and decided together: their lookups are shared and their new
+# reports written in one transaction.
+BATCH = 50
+
+
+def process_pending(limit: int = 200) -> int:
+    """Run the rules on stored messages, oldest first, a batch at a time.
+    Returns how many were read."""
+    done = 0
+    while done < limit:
+        rows = _claim(min(BATCH, limit - done))
+        if not rows:
+            break
+        process_batch(rows)
+        done += len(rows)
+    return done
+
+
+def _claim(limit: int) -> list[InboundMessage]:
+    at = timezone.now()
+    with writing(), transaction.atomic():
+        pks = list(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=Inbound.RECEIVED)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if pks:
+            InboundMessage.objects.filter(pk__in=pks).update(
+                state=Inbound.PROCESSING, claimed_at=at
+            )
+    rows = InboundMessage.objects.filter(pk__in=pks).select_related("project__policy")
+    return list(rows.order_by("pk"))
 
 
 def process_one(pk: int) -> bool:
@@ -120,23 +166,104 @@ def process_one(pk: int) -> bool:
     )
     if not claimed:
         return False  # another process has it
-    row = InboundMessage.objects.select_related("project__policy").get(pk=pk)
+    process_batch([InboundMessage.objects.select_related("project__policy").get(pk=pk)])
+    return True
+
+
+def _guarded(row: InboundMessage, work, *args) -> None:
+    """Carry out the decision on one message; a failure quarantines it, never loses it."""
     try:
-        process(row)
+        with writing():
+            work(*args)
     except Exception as err:
         # Never lost, never retried blindly: a person looks at it. The action's
         # transaction was rolled back, so the row is read again rather than
         # kept with what the action had set on it (a case that does not exist).
-        logger.error("inbound #%s could not be processed: %s", pk, type(err).__name__)
-        logger.debug("inbound #%s failed", pk, exc_info=True)
+        logger.error("inbound #%s could not be processed: %s", row.pk, type(err).__name__)
+        logger.debug("inbound #%s failed", row.pk, exc_info=True)
         row.refresh_from_db()
-        _finish(
-            row,
-            Inbound.QUARANTINED,
-            AuditEvent.MAIL_QUARANTINED,
-            [{"rule": "failure", "reason": f"processing failed ({type(err).__name__})"}],
-        )
-    return True
+        with writing():
+            _finish(
+                row,
+                Inbound.QUARANTINED,
+                AuditEvent.MAIL_QUARANTINED,
+                [{"rule": "failure", "reason": f"processing failed ({type(err).__name__})"}],
+            )
+
+
+def process_batch(rows: list[InboundMessage]) -> None:
+    """Read, decide and carry out claimed rows, in order. A message that answers
+    one earlier in the same batch waits until that one is in the database, so
+    that its thread leads to the case."""
+    segment, ids = [], set()
+    for row in rows:
+        parsed = _parse(row)
+        if parsed is not None and ids.intersection(parsed.thread_ids):
+            _process_segment(segment)
+            segment, ids = [], set()
+        segment.append((row, parsed))
+        if parsed is not None and parsed.message_id:
+            ids.add(parsed.message_id)
+    _process_segment(segment)
+
+
+def _parse(row: InboundMessage) -> Parsed | None:
+    try:
+        return parse(bytes(row.raw))
+    except Unparseable:
+        return None
+
+
+def _process_segment(segment: list[tuple[InboundMessage, Parsed | None]]) -> None:
+    if not segment:
+        return
+    try:
+        examined = examine_all(segment)
+    except Exception as err:
+        logger.error("reading %d inbound message(s) failed: %s", len(segment), type(err).__name__)
+        logger.debug("examine failed", exc_info=True)
+        for row, _ in segment:
+            _guarded(row, _raise, err)
+        return
+    acknowledged: dict[tuple[int, str], int] = {}
+    reports: dict[int, list[tuple[InboundMessage, Incoming]]] = {}
+    posts: dict[int, list[tuple[InboundMessage, Incoming]]] = {}
+    for row, msg in examined:
+        decision = chain.decide(msg)
+        _note(row, msg, decision)
+        if decision.action == chain.ACCEPT and msg.case is not None:
+            posts.setdefault(msg.case.pk, []).append((row, msg))
+        elif decision.action == chain.HOLD and msg.case is None:
+            # A new report: acknowledged within the day's limit, counting the
+            # ones acknowledged earlier in this batch.
+            key = (row.project_id, msg.reporter_address.lower())
+            msg.acknowledgements_today += acknowledged.get(key, 0)
+            msg.acknowledge_refused = chain.acknowledgement_refused(msg)
+            if not msg.acknowledge_refused:
+                acknowledged[key] = acknowledged.get(key, 0) + 1
+            reports.setdefault(row.project_id, []).append((row, msg))
+        else:
+            _guarded(row, _carry_out, row, msg, decision.action)
+    for items in posts.values():
+        _posts(items)
+    for items in reports.values():
+        _held_reports(items)
+
+
+def _raise(err: Exception) -> None:
+    raise err
+
+
+def _note(row: InboundMessage, msg: Incoming, decision) -> None:
+    row.reasons = decision.reasons
+    _note_parsed(row, msg)
+
+
+def _note_parsed(row: InboundMessage, msg: Incoming) -> None:
+    if msg.parsed is not None:
+        row.sender = msg.reporter_address[:500]
+        row.subject = msg.parsed.subject
+        row.message_id = msg.parsed.message_id
 
 
 def _reporter_address(parsed: Parsed, mail_from: str) -> str:
@@ -149,83 +276,146 @@ def _reporter_address(parsed: Parsed, mail_from: str) -> str:
     return ""
 
 
-def _find_case(row: InboundMessage, parsed: Parsed) -> tuple[Case | None, bool]:
-    from secdesk.mail.addresses import split
-
-    cases = Case.objects.filter(project=row.project).select_related("reporter", "project")
-    for address in row.rcpt_tos:
-        _, token, _ = split(address)
-        if len(token) == 32:
-            case = cases.filter(token=token).first()
-            if case is not None:
-                return case, True
-    ids = parsed.thread_ids
-    if ids:
-        sent = OutgoingMessage.objects.filter(message_id__in=ids, case__project=row.project)
-        case_id = sent.values_list("case_id", flat=True).first()
-        if case_id is None:
-            case_id = (
-                MessageMail.objects.filter(
-                    message_id__in=ids, case_message__case__project=row.project
-                )
-                .values_list("case_message__case_id", flat=True)
-                .first()
-            )
-        if case_id is not None:
-            return cases.get(pk=case_id), False
-    return None, False
-
-
 def examine(row: InboundMessage) -> Incoming:
     """What secdesk can learn about a stored message before the rules run."""
-    raw = bytes(row.raw)
-    try:
-        parsed = parse(raw)
-    except Unparseable:
-        parsed = None
-    msg = Incoming(raw=raw, mail_from=row.mail_from, project=row.project, parsed=parsed)
-    if parsed is None:
-        return msg
-    msg.reporter_address = _reporter_address(parsed, row.mail_from)
-    if parsed.message_id:
-        msg.loop = OutgoingMessage.objects.filter(message_id=parsed.message_id).exists()
-    msg.case, msg.token_case = _find_case(row, parsed)
-    authenticate(msg, _members(row.project, msg.case))
-    if msg.reporter_address:
-        msg.acknowledgements_today = (
-            AcknowledgementCount.objects.filter(
-                project=row.project, address=msg.reporter_address.lower(), day=timezone.localdate()
-            )
-            .values_list("count", flat=True)
-            .first()
-            or 0
-        )
+    [(_, msg)] = examine_all([(row, _parse(row))])
     return msg
 
 
-def _members(project: Project, case: Case | None) -> list[Person]:
-    """Who may be the sender: the members who would see the case (or any case)."""
-    if case is not None:
-        return list(case_audience(case))
-    active = Membership.objects.filter(
-        project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
+def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple]:
+    """`examine` for a batch, each lookup made once for all of them: our own
+    Message-IDs (loops), the cases their addresses or threads lead to, who may
+    have sent them, and the day's acknowledgements per sender."""
+    found = []
+    for row, parsed in items:
+        msg = Incoming(
+            raw=bytes(row.raw), mail_from=row.mail_from, project=row.project, parsed=parsed
+        )
+        if parsed is not None:
+            msg.reporter_address = _reporter_address(parsed, row.mail_from)
+        found.append((row, msg))
+    read = [(row, msg) for row, msg in found if msg.parsed is not None]
+    if not read:
+        return found
+    own = set(
+        OutgoingMessage.objects.filter(
+            message_id__in=[m.parsed.message_id for _, m in read if m.parsed.message_id]
+        ).values_list("message_id", flat=True)
     )
-    return list(Person.objects.filter(memberships__in=active).distinct())
+    cases = _cases_of(read)
+    members = _Members()
+    counts = {
+        (c.project_id, c.address): c.count
+        for c in AcknowledgementCount.objects.filter(
+            day=timezone.localdate(),
+            project__in={row.project_id for row, _ in read},
+            address__in={m.reporter_address.lower() for _, m in read if m.reporter_address},
+        )
+    }
+    for row, msg in read:
+        msg.loop = bool(msg.parsed.message_id) and msg.parsed.message_id in own
+        msg.case, msg.token_case = cases.get(row.pk, (None, False))
+        authenticate(msg, members.who_may_send(row.project, msg.case))
+        if msg.reporter_address:
+            msg.acknowledgements_today = counts.get(
+                (row.project_id, msg.reporter_address.lower()), 0
+            )
+    return found
+
+
+def _tokens(row: InboundMessage) -> list[str]:
+    from secdesk.mail.addresses import split
+
+    return [token for _, token, _ in map(split, row.rcpt_tos) if len(token) == 32]
+
+
+def _cases_of(read) -> dict[int, tuple[Case, bool]]:
+    """For each row, the case its reply address names (token), or else the case
+    of the nearest message it answers (In-Reply-To, then References)."""
+    tokens = {row.pk: _tokens(row) for row, _ in read}
+    by_token = {
+        (case.project_id, case.token): case
+        for case in Case.objects.filter(
+            token__in={t for ts in tokens.values() for t in ts}
+        ).select_related("reporter", "project")
+    }
+    thread_ids = {i for _, m in read for i in m.parsed.thread_ids}
+    by_thread: dict[tuple[int, str], int] = {}
+    if thread_ids:
+        linked = MessageMail.objects.filter(message_id__in=thread_ids).values_list(
+            "message_id", "case_message__case_id", "case_message__case__project_id"
+        )
+        for message_id, case_id, project_id in linked:
+            by_thread[(project_id, message_id)] = case_id
+        # What we sent is the surer sign of a thread: it wins.
+        sent = OutgoingMessage.objects.filter(
+            message_id__in=thread_ids, case__isnull=False
+        ).values_list("message_id", "case_id", "project_id")
+        for message_id, case_id, project_id in sent:
+            by_thread[(project_id, message_id)] = case_id
+    result, threaded = {}, {}
+    for row, msg in read:
+        named = [
+            by_token[(row.project_id, t)] for t in tokens[row.pk] if (row.project_id, t) in by_token
+        ]
+        if named:
+            result[row.pk] = (named[0], True)
+            continue
+        answered = [
+            by_thread[(row.project_id, i)]
+            for i in msg.parsed.thread_ids
+            if (row.project_id, i) in by_thread
+        ]
+        if answered:
+            threaded[row.pk] = answered[0]
+    if threaded:
+        found = Case.objects.select_related("reporter", "project").in_bulk(set(threaded.values()))
+        for pk, case_id in threaded.items():
+            result[pk] = (found[case_id], False)
+    return result
+
+
+class _Members:
+    """Who may be the sender: the members who would see the case (or any case),
+    read once per project and per case for a batch."""
+
+    def __init__(self):
+        self.by_project: dict[int, list[Person]] = {}
+        self.by_case: dict[int, list[Person]] = {}
+
+    def who_may_send(self, project: Project, case: Case | None) -> list[Person]:
+        if case is not None:
+            if case.pk not in self.by_case:
+                self.by_case[case.pk] = list(case_audience(case))
+            return self.by_case[case.pk]
+        if project.pk not in self.by_project:
+            active = Membership.objects.filter(
+                project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
+            )
+            self.by_project[project.pk] = list(
+                Person.objects.filter(memberships__in=active).distinct()
+            )
+        return self.by_project[project.pk]
 
 
 def process(row: InboundMessage) -> str:
+    """Run the rules on one claimed row and carry out the decision."""
     msg = examine(row)
     decision = chain.decide(msg)
-    row.reasons = decision.reasons
-    if msg.parsed is not None:
-        row.sender = msg.reporter_address[:500]
-        row.subject = msg.parsed.subject
-        row.message_id = msg.parsed.message_id
-    action = decision.action
+    _note(row, msg, decision)
+    if decision.action == chain.HOLD and msg.case is None:
+        msg.acknowledge_refused = chain.acknowledgement_refused(msg)
+        _held_report(row, msg)
+    else:
+        _carry_out(row, msg, decision.action)
+    return decision.action
+
+
+def _carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
     if action == chain.QUARANTINE:
-        _finish(row, Inbound.QUARANTINED, AuditEvent.MAIL_QUARANTINED, decision.reasons)
+        _finish(row, Inbound.QUARANTINED, AuditEvent.MAIL_QUARANTINED, row.reasons)
     elif action == chain.DISCARD:
-        _finish(row, Inbound.DISCARDED, AuditEvent.MAIL_DISCARDED, decision.reasons)
+        _finish(row, Inbound.DISCARDED, AuditEvent.MAIL_DISCARDED, row.reasons)
     elif action == chain.ACCEPT and msg.member is not None and msg.case is None:
         _member_report(row, msg)
     elif action == chain.ACCEPT:
@@ -234,16 +424,15 @@ def process(row: InboundMessage) -> str:
             msg.case, inbound=row, parsed=msg.parsed, author=author, member=msg.member is not None
         )
     elif msg.case is not None:
-        _finish(row, Inbound.HELD, AuditEvent.MAIL_HELD, decision.reasons, case=msg.case, msg=msg)
+        _finish(row, Inbound.HELD, AuditEvent.MAIL_HELD, row.reasons, case=msg.case, msg=msg)
     else:
-        _held_report(row, msg)
-    return action
+        raise AssertionError(f"no way to carry out {action!r} here")
 
 
-def keep_attachments(row: InboundMessage, parsed: Parsed | None) -> None:
-    if parsed is None or row.attachments.exists():
-        return
-    Attachment.objects.bulk_create(
+def attachment_rows(row: InboundMessage, parsed: Parsed | None) -> list[Attachment]:
+    if parsed is None:
+        return []
+    return [
         Attachment(
             inbound=row,
             filename=part.filename,
@@ -253,7 +442,13 @@ def keep_attachments(row: InboundMessage, parsed: Parsed | None) -> None:
             data=part.data,
         )
         for part in parsed.attachments
-    )
+    ]
+
+
+def keep_attachments(row: InboundMessage, parsed: Parsed | None) -> None:
+    if parsed is None or not parsed.attachments or row.attachments.exists():
+        return
+    Attachment.objects.bulk_create(attachment_rows(row, parsed))
 
 
 def _finish(row, state, event, reasons, *, case=None, msg=None) -> None:
@@ -278,9 +473,9 @@ def _report_text(parsed: Parsed) -> tuple[str, str]:
     return subject, body
 
 
-def link_mail(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
-    """Tie a case message to the mail it came from, for threading."""
-    return MessageMail.objects.create(
+def link_mail_row(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
+    """Tie a case message to the mail it came from, for threading (unsaved)."""
+    return MessageMail(
         case_message=message,
         message_id=parsed.message_id,
         in_reply_to=(parsed.thread_ids or [""])[0][:500],
@@ -288,27 +483,91 @@ def link_mail(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
     )
 
 
+def link_mail(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
+    mail = link_mail_row(message, row, parsed)
+    mail.save()
+    return mail
+
+
+def _mailed_report(row: InboundMessage, msg: Incoming) -> reports.MailedReport:
+    subject, body = _report_text(msg.parsed)
+    refused = msg.acknowledge_refused
+    row.reasons = [*row.reasons, *[{**r, "acknowledgement": False} for r in refused]]
+    return reports.MailedReport(
+        inbound=row,
+        parsed=msg.parsed,
+        reporter_email=msg.reporter_address,
+        reporter_name=msg.parsed.from_name,
+        subject=subject,
+        body=body,
+        acknowledge=not refused,
+    )
+
+
 def _held_report(row: InboundMessage, msg: Incoming) -> None:
     """A new report from a non-member: a case, held, and (RFC 3834 permitting)
     one automatic acknowledgement with its reference."""
-    subject, body = _report_text(msg.parsed)
     reasons = row.reasons
-    refused = chain.acknowledgement_refused(msg)
-    row.reasons = [*reasons, *[{**r, "acknowledgement": False} for r in refused]]
     try:
-        reports.do_receive_held_report(
-            row.project,
-            inbound=row,
-            parsed=msg.parsed,
-            reporter_email=msg.reporter_address,
-            reporter_name=msg.parsed.from_name,
-            subject=subject,
-            body=body,
-            acknowledge=not refused,
-        )
+        reports.do_receive_held_reports(row.project, [_mailed_report(row, msg)])
     except Refused as err:
         reasons = [*reasons, {"rule": "refused", "reason": err.message}]
         _finish(row, Inbound.QUARANTINED, AuditEvent.MAIL_QUARANTINED, reasons, msg=msg)
+
+
+def _mailed_post(row: InboundMessage, msg: Incoming) -> MailedPost:
+    return MailedPost(
+        inbound=row,
+        parsed=msg.parsed,
+        author=msg.member or msg.case.reporter,
+        member=msg.member is not None,
+    )
+
+
+def _together(items: list[tuple[InboundMessage, Incoming]], action, one, what: str) -> None:
+    """Carry out `action` for several messages at once; if it fails, `one` for
+    each message alone, so that a bad message quarantines itself and not its
+    neighbours."""
+    reasons = {row.pk: row.reasons for row, _ in items}
+    try:
+        with writing():
+            action()
+        return
+    except Exception as err:
+        logger.warning(
+            "%d %s could not be handled together (%s); handling each alone",
+            len(items),
+            what,
+            type(err).__name__,
+        )
+    for row, msg in items:
+        row.refresh_from_db()
+        row.reasons = reasons[row.pk]
+        _note_parsed(row, msg)
+        _guarded(row, one, row, msg)
+
+
+def _posts(items: list[tuple[InboundMessage, Incoming]]) -> None:
+    """Mail into one case, together."""
+    posts = [_mailed_post(row, msg) for row, msg in items]
+    _together(items, lambda: do_append_mails(items[0][1].case, posts), _post, "mails into a case")
+
+
+def _post(row: InboundMessage, msg: Incoming) -> None:
+    _carry_out(row, msg, chain.ACCEPT)
+
+
+def _held_reports(items: list[tuple[InboundMessage, Incoming]]) -> None:
+    """New reports of one project, together."""
+    project = items[0][0].project
+    _together(
+        items,
+        lambda: reports.do_receive_held_reports(
+            project, [_mailed_report(row, msg) for row, msg in items]
+        ),
+        _held_report,
+        "reports",
+    )
 
 
 def _member_report(row: InboundMessage, msg: Incoming) -> None:

@@ -1,23 +1,19 @@
 """The mail secdesk writes on its own: the acknowledgement of a held report,
 the notice of a rejection, the escalation of a report held too long."""
 
-from django.db.models import F
+from collections import Counter
+
 from django.utils import timezone
 
+from secdesk.lib.rows import save_fields
 from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
-from secdesk.mail.models import AcknowledgementCount
+from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
 from secdesk.teams.models import Membership, Role
 
 
-def acknowledge(case, *, to: str, in_reply_to: str = ""):
-    """RFC 3834 §3: an automatic reply, marked so, to the report's sender,
-    counted towards the day's limit for that sender."""
-    counter, _ = AcknowledgementCount.objects.get_or_create(
-        project=case.project, address=to.lower(), day=timezone.localdate()
-    )
-    AcknowledgementCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)
+def _acknowledgement(case, to: str, in_reply_to: str) -> dict:
     headers = {"Auto-Submitted": outbox.AUTO_REPLIED, "X-Secdesk-Case": case.reference}
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
@@ -30,16 +26,45 @@ def acknowledge(case, *, to: str, in_reply_to: str = ""):
         "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
         "This is an automatic reply.\n"
     )
-    return outbox.enqueue(
-        project=case.project,
-        to=[to],
-        subject=f"Auto: {subject_for(case, case.title)}",
-        body=body,
-        kind="acknowledgement",
-        case=case,
-        reply_to=case_address(case),
-        headers=headers,
+    return {
+        "project": case.project,
+        "to": [to],
+        "subject": f"Auto: {subject_for(case, case.title)}",
+        "body": body,
+        "kind": "acknowledgement",
+        "case": case,
+        "reply_to": case_address(case),
+        "headers": headers,
+    }
+
+
+def acknowledge(case, *, to: str, in_reply_to: str = ""):
+    """RFC 3834 §3: an automatic reply, marked so, to the report's sender,
+    counted towards the day's limit for that sender."""
+    return acknowledge_each(case.project, [(case, to, in_reply_to)])[0]
+
+
+def acknowledge_each(project, replies: list[tuple]) -> list[OutgoingMessage]:
+    """`acknowledge` for many (case, to, in_reply_to) of one project at once:
+    the day's counts updated together, the replies queued together."""
+    day = timezone.localdate()
+    per_address = Counter(to.lower() for _, to, _ in replies)
+    counts = {
+        row.address: row
+        for row in AcknowledgementCount.objects.select_for_update().filter(
+            project=project, day=day, address__in=list(per_address)
+        )
+    }
+    for address, row in counts.items():
+        row.count += per_address[address]
+    save_fields(list(counts.values()), ["count"])
+    AcknowledgementCount.objects.bulk_create(
+        AcknowledgementCount(project=project, address=address, day=day, count=n)
+        for address, n in per_address.items()
+        if address not in counts
     )
+    rows = [outbox.new_row(**_acknowledgement(*reply)) for reply in replies]
+    return OutgoingMessage.objects.bulk_create(rows)
 
 
 def rejected(case, *, reason: str):

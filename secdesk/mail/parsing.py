@@ -10,6 +10,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses
 
@@ -29,6 +31,9 @@ _READ = (
     "x-spam-flag",
     "x-spam-status",
 )
+
+
+_READ_SET = frozenset(_READ)
 
 
 class Unparseable(Exception):
@@ -75,10 +80,14 @@ class Parsed:
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
+# A raw 8-bit byte that the email package kept as a lone surrogate.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def clean(text: str) -> str:
     """Text any database stores: raw 8-bit bytes read as UTF-8 (Latin-1 if that
     fails), no NUL characters (PostgreSQL refuses them)."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _ESCAPED_BYTE.search(text):
         raw = text.encode("utf-8", "surrogateescape")
         try:
             text = raw.decode("utf-8")
@@ -123,15 +132,29 @@ def _body_and_attachments(message: EmailMessage) -> tuple[str, list[AttachmentPa
     return clean(body), attachments
 
 
+def _headers(message: EmailMessage) -> dict[str, str]:
+    """The first of each header the rules read, as text. Encoded words are
+    decoded directly from the raw value, which costs a tenth of building the
+    policy's structured header; a value that does not decode that way is read
+    through the policy after all."""
+    headers = {}
+    for name, raw in message.raw_items():
+        key = name.lower()
+        if key not in _READ_SET or key in headers:
+            continue
+        try:
+            value = str(make_header(decode_header(" ".join(raw.split()))))
+        except (LookupError, UnicodeError, ValueError, HeaderParseError):
+            value = str(message.get(name))
+        headers[key] = clean(value).strip()
+    return headers
+
+
 def parse(raw: bytes) -> Parsed:
     """The message, read as far as it can be; Unparseable if it cannot be read at all."""
     try:
         message = message_from_bytes(raw, policy=policy.default)
-        headers = {}
-        for name in _READ:
-            value = message.get(name)
-            if value is not None:
-                headers[name] = clean(str(value)).strip()
+        headers = _headers(message)
         from_name, from_addresses = "", []
         for name, address in getaddresses([headers.get("from", "")]):
             if "@" in address:

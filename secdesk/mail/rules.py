@@ -32,6 +32,8 @@ class Incoming:
     claimed_members: list[str] = field(default_factory=list)
     reporter_address: str = ""
     acknowledgements_today: int = 0
+    # Why no automatic reply may go out (RFC 3834), for a new report.
+    acknowledge_refused: list[dict] = field(default_factory=list)
 
     @property
     def from_address(self) -> str:

@@ -1,12 +1,15 @@
 """Messages on a case: the team's replies and notes, and mail that joins a case."""
 
-from secdesk.audit.log import record
+from dataclasses import dataclass
+
+from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Message
 from secdesk.errors import BadInput
-from secdesk.mail.distribution import distribute
-from secdesk.mail.models import Inbound, MessageMail
+from secdesk.lib.rows import save_fields
+from secdesk.mail.distribution import audience_addresses, distribute, envelopes
+from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail, OutgoingMessage
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
@@ -44,43 +47,91 @@ def do_post_reply(case, *, body: str, internal: bool = False, subject: str = "",
     return message
 
 
+@dataclass
+class MailedPost:
+    """Mail that joins a case, as the intake read it."""
+
+    inbound: InboundMessage
+    parsed: object
+    author: Person
+    member: bool  # a member's post (authenticated), else the reporter's answer
+
+
 def do_append_mail(case, *, inbound, parsed, author: Person, member: bool):
     """Mail that joins a case: a member's post (to the team and the reporter) or
     the reporter's answer (to the team, once the report is approved)."""
-    from secdesk.mail.intake import keep_attachments
+    return do_append_mails(case, [MailedPost(inbound, parsed, author, member)])[0]
+
+
+def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
+    """`do_append_mail` for many mails into one case, in one transaction (the
+    mail intake's batch): each its message, its link to the mail, its
+    attachments, its distribution and its own audit record."""
+    from secdesk.mail.intake import attachment_rows, link_mail_row
 
     with atomic():
         case = lock_case(case)
         at = now()
-        message = Message.objects.create(
-            case=case,
-            author=author,
-            subject=parsed.subject,
-            body=parsed.body or "(no text; see the attachments)",
-            created_at=at,
+        messages = Message.objects.bulk_create(
+            Message(
+                case=case,
+                author=post.author,
+                subject=post.parsed.subject,
+                body=post.parsed.body or "(no text; see the attachments)",
+                created_at=at,
+            )
+            for post in posts
         )
-        MessageMail.objects.create(
-            case_message=message,
-            message_id=parsed.message_id,
-            in_reply_to=(parsed.thread_ids or [""])[0][:500],
-            inbound=inbound,
+        # Mail released from moderation may have its attachments stored already.
+        kept = set(
+            Attachment.objects.filter(inbound__in=[p.inbound for p in posts]).values_list(
+                "inbound_id", flat=True
+            )
         )
-        keep_attachments(inbound, parsed)
-        inbound.state, inbound.case, inbound.decided_at = Inbound.ACCEPTED, case, at
-        inbound.save(update_fields=["state", "case", "decided_at", "reasons", "sender", "subject"])
-        rows = []
-        if member or case.state not in UNAPPROVED:
-            rows = distribute(message, to_reporter=member)
-        record(
-            author if member else None,
+        Attachment.objects.bulk_create(
+            attachment
+            for post in posts
+            if post.inbound.pk not in kept
+            for attachment in attachment_rows(post.inbound, post.parsed)
+        )
+        members = audience_addresses(case)
+        mails, envelopes_of = [], []
+        for post, message in zip(posts, messages, strict=True):
+            message.case = case
+            mail = link_mail_row(message, post.inbound, post.parsed)
+            rows = []
+            if post.member or case.state not in UNAPPROVED:
+                rows = envelopes(message, members, to_reporter=post.member)
+                mail.distributed_at = at
+            mails.append(mail)
+            envelopes_of.append(rows)
+            post.inbound.state, post.inbound.case, post.inbound.decided_at = (
+                Inbound.ACCEPTED,
+                case,
+                at,
+            )
+        MessageMail.objects.bulk_create(mails)
+        OutgoingMessage.objects.bulk_create(row for rows in envelopes_of for row in rows)
+        save_fields(
+            [post.inbound for post in posts],
+            ["state", "case", "decided_at", "reasons", "sender", "subject", "message_id"],
+        )
+        record_each(
+            None,
             AuditEvent.MAIL_APPENDED,
-            case=case,
-            message=message.pk,
-            inbound=inbound.pk,
-            by=author.email,
-            recipients=[address for row in rows for address in row.to],
+            [
+                {
+                    "actor": post.author if post.member else None,
+                    "case": case,
+                    "message": message.pk,
+                    "inbound": post.inbound.pk,
+                    "by": post.author.email,
+                    "recipients": [address for row in rows for address in row.to],
+                }
+                for post, message, rows in zip(posts, messages, envelopes_of, strict=True)
+            ],
         )
-    return message
+    return messages
 
 
 def do_post_reporter_reply(case, *, body: str):

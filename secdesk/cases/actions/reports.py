@@ -1,15 +1,18 @@
 """Receiving a report and moving it through its lifecycle."""
 
-from secdesk.audit.log import record
+from dataclasses import dataclass
+
+from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
+from secdesk.lib.rows import save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.teams.access import require_case, require_role
-from secdesk.teams.actions import person_for_address
+from secdesk.teams.actions import people_for_addresses, person_for_address
 from secdesk.teams.models import Person, Project, Role
 
 
@@ -90,55 +93,98 @@ def do_receive_report(
     return case
 
 
-def do_receive_held_report(
-    project: Project,
-    *,
-    inbound: InboundMessage,
-    parsed,
-    reporter_email: str,
-    subject: str,
-    body: str,
-    reporter_name: str = "",
-    acknowledge: bool,
-) -> Case:
-    """A report by mail from a non-member, in one step (§2.2): the case is
-    received and held, the mail is linked to its first message, and, when
-    `acknowledge` (RFC 3834 permitting), one automatic reply is queued.
+@dataclass
+class MailedReport:
+    """A non-member's report by mail, as the intake read it."""
 
-    The mail intake does this for every report, so it is one durable
-    transaction with one audit record rather than a commit per move: the
-    report machine still applies both moves, received then held.
-    """
-    from secdesk.mail.intake import keep_attachments, link_mail
+    inbound: InboundMessage
+    parsed: object
+    reporter_email: str
+    reporter_name: str
+    subject: str
+    body: str
+    acknowledge: bool
 
-    subject = _check_report(subject, body)
+
+def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> list[Case]:
+    """Reports by mail from non-members (§2.2), many of one project at once: the
+    mail intake's batch, in one durable transaction. Each report gets its case,
+    received and held (the report machine applies both moves), its first
+    message linked to the mail, its attachments, one automatic acknowledgement
+    when RFC 3834 allows, and an audit record of its own. A failure writes none
+    of them."""
+    from secdesk.mail.intake import attachment_rows, link_mail_row
+    from secdesk.mail.models import Attachment, MessageMail
+
+    if not reports:
+        return []
+    subjects = [_check_report(r.subject, r.body) for r in reports]
+    state = REPORT.apply("received", "hold")
     with atomic():
-        case, message = _open_case(
-            project,
-            reporter_email=reporter_email,
-            reporter_name=reporter_name,
-            subject=subject,
-            body=body,
-            state=REPORT.apply("received", "hold"),
+        people = people_for_addresses([(r.reporter_email, r.reporter_name) for r in reports])
+        at = now()
+        cases = Case.objects.bulk_create(
+            Case(
+                project=project,
+                title=subject[:300],
+                reporter=people[r.reporter_email.strip().lower()],
+                state=state,
+                received_at=at,
+            )
+            for r, subject in zip(reports, subjects, strict=True)
         )
-        link_mail(message, inbound, parsed)
-        keep_attachments(inbound, parsed)
-        if acknowledge:
-            notices.acknowledge(case, to=reporter_email, in_reply_to=parsed.message_id)
-        inbound.state, inbound.case, inbound.opened_case = Inbound.HELD, case, True
-        inbound.decided_at = now()
-        inbound.save()
-        record(
+        Embargo.objects.bulk_create(Embargo(case=case) for case in cases)
+        messages = Message.objects.bulk_create(
+            Message(case=case, author=case.reporter, subject=subject, body=r.body, created_at=at)
+            for r, case, subject in zip(reports, cases, subjects, strict=True)
+        )
+        MessageMail.objects.bulk_create(
+            link_mail_row(message, r.inbound, r.parsed)
+            for r, message in zip(reports, messages, strict=True)
+        )
+        Attachment.objects.bulk_create(
+            attachment for r in reports for attachment in attachment_rows(r.inbound, r.parsed)
+        )
+        notices.acknowledge_each(
+            project,
+            [
+                (case, r.reporter_email, r.parsed.message_id)
+                for r, case in zip(reports, cases, strict=True)
+                if r.acknowledge
+            ],
+        )
+        for r, case in zip(reports, cases, strict=True):
+            r.inbound.state, r.inbound.case, r.inbound.opened_case = Inbound.HELD, case, True
+            r.inbound.decided_at = at
+        save_fields(
+            [r.inbound for r in reports],
+            [
+                "state",
+                "case",
+                "opened_case",
+                "decided_at",
+                "reasons",
+                "sender",
+                "subject",
+                "message_id",
+            ],
+        )
+        record_each(
             None,
             AuditEvent.REPORT_RECEIVED,
-            case=case,
-            reporter=case.reporter.email,
-            zero_day=False,
-            after=case.state,
-            inbound=inbound.pk,
-            acknowledged=acknowledge,
+            [
+                {
+                    "case": case,
+                    "reporter": case.reporter.email,
+                    "zero_day": False,
+                    "after": case.state,
+                    "inbound": r.inbound.pk,
+                    "acknowledged": r.acknowledge,
+                }
+                for r, case in zip(reports, cases, strict=True)
+            ],
         )
-    return case
+    return cases
 
 
 # event → (audit event, role needed, whether a reason is required)

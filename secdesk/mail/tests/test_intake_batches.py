@@ -1,0 +1,127 @@
+"""The rules read stored mail a batch at a time: what one message does must not
+depend on which other messages share its batch."""
+
+from email import message_from_bytes, policy
+from email.utils import make_msgid
+
+import time_machine
+from django.db import IntegrityError
+
+from secdesk.audit.log import first_broken
+from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.cases.actions import reports
+from secdesk.cases.models import Case
+from secdesk.mail import intake
+from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
+from secdesk.mail.tests.conftest import mail
+from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
+
+
+def _store_all(raws, to="security@libvirt.example") -> list[int]:
+    """Store every message first, as a burst does, so that one pass reads them together."""
+    table = security_addresses()
+    return intake.store(
+        [
+            intake.Envelope(raw, "finder@research.example", [(to, resolve(to, table))])
+            for raw in raws
+        ]
+    )
+
+
+def _rows(pks) -> list[InboundMessage]:
+    return [InboundMessage.objects.get(pk=pk) for pk in pks]
+
+
+def test_a_batch_of_reports_makes_a_held_case_and_one_audit_record_each(project, alice):
+    before = AuditRecord.objects.count()
+    pks = _store_all([mail(sender=f"finder{n}@research.example") for n in range(7)])
+    assert intake.process_pending() == 7
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD] * 7
+    assert len({r.case_id for r in rows}) == 7
+    assert all(r.case.state == "held" and r.case.reporter.email == r.sender for r in rows)
+    entries = list(AuditRecord.objects.order_by("seq")[before:])
+    assert [e.event for e in entries] == [AuditEvent.REPORT_RECEIVED] * 7
+    assert [e.details["inbound"] for e in entries] == pks
+    assert first_broken(AuditRecord.objects.order_by("seq")) is None
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 7
+
+
+def test_one_sender_four_times_in_one_batch_gets_three_acknowledgements(project, alice):
+    with time_machine.travel("2026-03-02 09:00Z", tick=True):
+        pks = _store_all([mail(subject=f"report {n}") for n in range(4)])
+        intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD] * 4
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 3
+    assert rows[3].reasons[-1]["rule"] == "acknowledged_enough_today"
+
+
+def test_a_follow_up_to_a_report_in_the_same_batch_joins_its_case(project, alice):
+    report_id = make_msgid(domain="research.example")
+    message = message_from_bytes(mail(), policy=policy.default)
+    message.replace_header("Message-ID", report_id)
+    report = message.as_bytes()
+    follow_up = mail(subject="Re: Heap overflow", headers={"In-Reply-To": report_id})
+    first, second = _rows(_store_all([report, follow_up]))
+    intake.process_pending()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.opened_case and second.case_id == first.case_id
+    assert second.state == Inbound.ACCEPTED
+    assert first.case.messages.count() == 2
+    assert Case.objects.count() == 1
+
+
+def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
+    project, alice, monkeypatch
+):
+    real = reports.people_for_addresses
+
+    def refusing(addresses):
+        if any(email == "broken@research.example" for email, _ in addresses):
+            raise IntegrityError("refused by the database")
+        return real(addresses)
+
+    monkeypatch.setattr(reports, "people_for_addresses", refusing)
+    senders = ["one@research.example", "broken@research.example", "two@research.example"]
+    pks = _store_all([mail(sender=s) for s in senders])
+    intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
+    assert rows[1].reasons[-1]["rule"] == "failure" and rows[1].case is None
+    assert Case.objects.count() == 2
+    assert first_broken(AuditRecord.objects.order_by("seq")) is None
+
+
+def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited(
+    project, alice, bob
+):
+    [report] = _rows(_store_all([mail()]))
+    intake.process_pending()
+    report.refresh_from_db()
+    case = report.case
+    case.state = "valid"
+    case.save(update_fields=["state"])
+    _trusting(project)
+    before = AuditRecord.objects.count()
+    to = f"security+{case.token}@libvirt.example"
+    raw = _with_results(
+        "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
+    )
+    posts = [raw.replace(b"Message-ID: <", f"Message-ID: <{n}.".encode(), 1) for n in range(3)]
+    pks = _store_all(posts, to=to)
+    intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.ACCEPTED] * 3
+    assert case.messages.count() == 4
+    entries = list(AuditRecord.objects.order_by("seq")[before:])
+    assert [e.event for e in entries] == [AuditEvent.MAIL_APPENDED] * 3
+    assert {e.actor.email for e in entries} == {"bob@suse.example"}
+    for entry in entries:
+        assert "alice@redhat.example" in entry.details["recipients"]
+        assert "finder@research.example" in entry.details["recipients"]
+    sent = OutgoingMessage.objects.filter(case=case, kind="case-message")
+    assert sent.filter(dedupe_key__endswith=":team").count() == 3
+    assert sent.filter(dedupe_key__endswith=":reporter").count() == 3
