@@ -71,12 +71,13 @@ def _listen(value: str):
         raise BadInput(str(err)) from None
 
 
-def start_intake(value: str, *, lmtp: bool = False):
-    """Start the intake daemon's threads; returns the server (call .stop())."""
+def start_intake(value: str, *, lmtp: bool = False, rules_process: bool = False):
+    """Start the intake daemon; returns the server (call .stop()) and where it listens."""
     from secdesk.mail.daemon import MailServer
 
     host, port = _listen(value)
-    return MailServer(host, port, lmtp=lmtp).start(), f"{host}:{port}"
+    server = MailServer(host, port, lmtp=lmtp, rules_process=rules_process)
+    return server.start(), f"{host}:{port}"
 
 
 def daemon(args, out):
@@ -87,7 +88,13 @@ def daemon(args, out):
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server, where = start_intake(args.smtp, lmtp=args.lmtp)
+    from django.db import connection
+
+    from secdesk.mail.daemon import rules_in_a_process
+
+    server, where = start_intake(
+        args.smtp, lmtp=args.lmtp, rules_process=rules_in_a_process(connection.vendor)
+    )
     protocol = "lmtp" if args.lmtp else "smtp"
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
     out.console.print(f"secdesk: mail ({protocol}) on {where}", markup=False)
