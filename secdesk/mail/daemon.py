@@ -171,8 +171,12 @@ class Processor(threading.Thread):
     """Runs the rules on stored mail, as soon as it is stored, in this process."""
 
     # Storing comes first: while mail is arriving, the rules wait for a pause,
-    # so that a sender never waits for the rules to free the database.
+    # so that a sender never waits for the rules to free the database. Under
+    # a stream without pauses they still get a batch in every LONGEST_WAIT,
+    # or a flood would hold back every report (and its acknowledgement) until
+    # it ended.
     PAUSE = 0.05
+    LONGEST_WAIT = 1.0
 
     def __init__(self, stored: threading.Event, writer: Writer):
         super().__init__(name="mail-rules", daemon=True)
@@ -181,7 +185,10 @@ class Processor(threading.Thread):
         self.stopping = threading.Event()
 
     def _wait_for_a_pause(self):
+        deadline = time.monotonic() + self.LONGEST_WAIT
         while not self.stopping.is_set() and not self.writer.quiet_for(self.PAUSE):
+            if time.monotonic() >= deadline:
+                return
             time.sleep(self.PAUSE / 2)
 
     def run(self):

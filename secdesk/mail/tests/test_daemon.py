@@ -147,3 +147,29 @@ def _stored_burst_numbers(cli) -> set[int]:
     return {
         int(m.group(1)) for raw in stored_raw(cli) if (m := re.search(rb"<burst\.(\d+)\.", raw))
     }
+
+
+def test_reports_are_read_while_a_stream_of_mail_is_still_arriving(desk):
+    """A flood without pauses must not hold back every report until it ends."""
+    cli, daemon = desk
+    stop, sent = threading.Event(), []
+
+    def client(n):
+        with smtplib.SMTP("127.0.0.1", daemon.port, timeout=30) as smtp:
+            i = n
+            while not stop.is_set():
+                smtp.sendmail("finder@research.example", ["security@libvirt.example"], _report(i))
+                sent.append(i)
+                i += 2
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        held_during_the_stream = _until(lambda: _held(cli) > 0, timeout=20)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert held_during_the_stream
+    assert _until(lambda: _held(cli) == len(sent))
