@@ -1,13 +1,13 @@
 """Mail intake against a bare aiosmtpd server, on SQLite, in one run.
 
     uv run python bench/mail_intake.py [--messages 1000] [--burst 5000]
-        [--rules auto|process|thread] [--database-url postgres://…/empty]
+        [--rules process|thread] [--database-url postgres://…/empty]
 
 1. baseline: a bare aiosmtpd server that accepts and discards;
 2. reports: non-member reports through the intake daemon as `secdesk mail` runs
-   it (on SQLite the rules in a thread, on PostgreSQL in a process of their
-   own; `--rules` chooses), until every one is held and its acknowledgement
-   queued (and, separately, the rate of 250 replies);
+   it (the rules in a process of their own; `--rules thread` as in `secdesk
+   serve`), until every one is held and its acknowledgement queued (and,
+   separately, the rate of 250 replies);
 3. member posts: DKIM-authenticated members writing into a case, until each
    post is in the case and queued for the 50 members and the reporter;
 4. a burst of 5,000 messages: stored = accepted.
@@ -170,9 +170,10 @@ def main():
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument(
         "--rules",
-        choices=("auto", "process", "thread"),
-        default="auto",
-        help="where the rules run; auto: as `secdesk mail` does on this database",
+        choices=("process", "thread"),
+        default="process",
+        help="where the rules run: a process of their own, as in `secdesk mail` (default), "
+        "or a thread, as in `secdesk serve`",
     )
     parser.add_argument(
         "--database-url",
@@ -212,14 +213,7 @@ def main():
     bare = sorted(bares)[1]
 
     port = _free_port()
-    from django.db import connection
-
-    from secdesk.mail.daemon import rules_in_a_process
-
-    in_a_process = (
-        rules_in_a_process(connection.vendor) if args.rules == "auto" else args.rules == "process"
-    )
-    server = MailServer("127.0.0.1", port, rules_process=in_a_process).start()
+    server = MailServer("127.0.0.1", port, rules_process=args.rules == "process").start()
     try:
         accepted, smtp_seconds, held_seconds = _send(
             port,

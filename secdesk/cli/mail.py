@@ -88,13 +88,8 @@ def daemon(args, out):
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    from django.db import connection
-
-    from secdesk.mail.daemon import rules_in_a_process
-
-    server, where = start_intake(
-        args.smtp, lmtp=args.lmtp, rules_process=rules_in_a_process(connection.vendor)
-    )
+    # The daemon alone: the rules get a process (and a core) of their own.
+    server, where = start_intake(args.smtp, lmtp=args.lmtp, rules_process=True)
     protocol = "lmtp" if args.lmtp else "smtp"
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
     out.console.print(f"secdesk: mail ({protocol}) on {where}", markup=False)

@@ -198,17 +198,6 @@ class Processor(threading.Thread):
             read_stored(self.stopping, self._wait_for_a_pause)
 
 
-def rules_in_a_process(vendor: str) -> bool:
-    """Whether `secdesk mail` reads mail in a process of its own. On PostgreSQL
-    it does: the rules then use the second core (bench/mail_intake.py: reports
-    held and acknowledged 273/s against 219/s in a thread). On SQLite it does
-    not: one database file has one writer at a time, and the writer thread
-    waiting on the rules process through SQLite's sleeping busy handler cost
-    more than the second core gave (277/s against 311/s, and 250 replies at
-    331/s against 610/s)."""
-    return vendor != "sqlite"
-
-
 class _Wake:
     """The parent's end of the pipe to the rules process: `set()` never blocks."""
 
