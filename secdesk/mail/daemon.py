@@ -197,6 +197,11 @@ class Processor(threading.Thread):
             self.stored.clear()
             read_stored(self.stopping, self._wait_for_a_pause)
 
+    def stop(self):
+        self.stopping.set()
+        self.stored.set()
+        self.join(timeout=30)
+
 
 class _Wake:
     """The parent's end of the pipe to the rules process: `set()` never blocks."""
@@ -341,15 +346,9 @@ class MailServer:
         return self
 
     def stop(self):
-        if isinstance(self.rules, RulesProcess):
-            self.rules.stopping = True
+        # What is stored and not yet read is read at the next start (or by the worker).
         self.controller.stop()
+        self.rules.stop()
         self.writer.stopping.set()
         self.writer.join(timeout=10)
-        if isinstance(self.rules, Processor):
-            self.rules.stopping.set()
-            self.rules.stored.set()
-            self.rules.join(timeout=30)
-        else:
-            self.rules.stop()
         self.handler.lookups.shutdown(wait=False)

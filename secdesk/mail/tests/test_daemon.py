@@ -1,6 +1,7 @@
 """The real `secdesk mail` daemon in a subprocess, a real smtplib client, and a
 real aiosmtpd sink catching what the worker relays."""
 
+import os
 import re
 import signal
 import smtplib
@@ -173,3 +174,29 @@ def test_reports_are_read_while_a_stream_of_mail_is_still_arriving(desk):
             t.join()
     assert held_during_the_stream
     assert _until(lambda: _held(cli) == len(sent))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(child) for child in f.read().split()]
+    return found
+
+
+def test_a_rules_process_that_dies_is_started_again_and_nothing_stored_is_lost(desk):
+    cli, daemon = desk
+    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
+        smtp.sendmail("finder@research.example", ["security@libvirt.example"], _report(1))
+    assert _until(lambda: _held(cli) == 1)
+    [rules] = [c for c in _children(daemon.process.pid) if b"spawn_main" in _cmdline(c)]
+    os.kill(rules, signal.SIGKILL)
+    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
+        smtp.sendmail("finder@research.example", ["security@libvirt.example"], _report(2))
+    assert _until(lambda: _held(cli) == 2)
+    assert rules not in _children(daemon.process.pid)
+
+
+def _cmdline(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read()
