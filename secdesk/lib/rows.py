@@ -1,4 +1,4 @@
-"""Saving the same fields of many rows at once.
+"""Writing many rows at once, for the mail intake's hot paths.
 
 Django's `bulk_update` builds one CASE expression per field over every row,
 which costs more than the rest of a mail intake batch together; an UPDATE per
@@ -34,3 +34,37 @@ def save_fields(rows: list, fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def insert_rows(rows: list) -> list[int]:
+    """INSERT new instances of one model in one statement and set their ids, as
+    `bulk_create` does, without the ORM's per-value compilation: for the mail
+    intake's writer, which pays for it before every 250. The ids come back in
+    the order of the rows, as `bulk_create` also relies on."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # Only quoted names from the model's own metadata go into the text.
+    sql = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(field.column) for field in columns),
+        ", ".join([one] * len(rows)),
+        quote(meta.pk.column),
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+    return ids

@@ -36,6 +36,7 @@ from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append_mails
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
+from secdesk.lib.rows import insert_rows
 from secdesk.mail import chain
 from secdesk.mail.addresses import Recipient
 from secdesk.mail.distribution import distribute
@@ -106,14 +107,16 @@ def _insert_at_once(rows: list[InboundMessage]) -> list[InboundMessage]:
     1, 2, 5, 10, 15 … ms between tries while every sender waits for its 250."""
     if connection.vendor != "sqlite":
         with transaction.atomic(durable=True):
-            return InboundMessage.objects.bulk_create(rows)
+            insert_rows(rows)
+            return rows
     give_up = time.monotonic() + BUSY_FOR_AT_MOST
     while True:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout = 0")
         try:
             with transaction.atomic(durable=True):
-                return InboundMessage.objects.bulk_create(rows)
+                insert_rows(rows)
+                return rows
         except OperationalError as err:
             if "locked" not in str(err) or time.monotonic() > give_up:
                 raise
