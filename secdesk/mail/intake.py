@@ -305,16 +305,11 @@ def _reporter_address(parsed: Parsed, mail_from: str) -> str:
     return ""
 
 
-def examine(row: InboundMessage) -> Incoming:
-    """What secdesk can learn about a stored message before the rules run."""
-    [(_, msg)] = examine_all([(row, _parse(row))])
-    return msg
-
-
 def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple]:
-    """`examine` for a batch, each lookup made once for all of them: our own
-    Message-IDs (loops), the cases their addresses or threads lead to, who may
-    have sent them, and the day's acknowledgements per sender."""
+    """What secdesk can learn about stored messages before the rules run, each
+    lookup made once for all of them: our own Message-IDs (loops), the cases
+    their addresses or threads lead to, who may have sent them, and the day's
+    acknowledgements per sender."""
     found = []
     for row, parsed in items:
         msg = Incoming(
@@ -425,19 +420,6 @@ class _Members:
                 Person.objects.filter(memberships__in=active).distinct()
             )
         return self.by_project[project.pk]
-
-
-def process(row: InboundMessage) -> str:
-    """Run the rules on one claimed row and carry out the decision."""
-    msg = examine(row)
-    decision = chain.decide(msg)
-    _note(row, msg, decision)
-    if decision.action == chain.HOLD and msg.case is None:
-        msg.acknowledge_refused = chain.acknowledgement_refused(msg)
-        _held_report(row, msg)
-    else:
-        _carry_out(row, msg, decision.action)
-    return decision.action
 
 
 def _carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
