@@ -38,15 +38,10 @@ def _acknowledgement(case, to: str, in_reply_to: str) -> dict:
     }
 
 
-def acknowledge(case, *, to: str, in_reply_to: str = ""):
-    """RFC 3834 §3: an automatic reply, marked so, to the report's sender,
-    counted towards the day's limit for that sender."""
-    return acknowledge_each(case.project, [(case, to, in_reply_to)])[0]
-
-
 def acknowledge_each(project, replies: list[tuple]) -> list[OutgoingMessage]:
-    """`acknowledge` for many (case, to, in_reply_to) of one project at once:
-    the day's counts updated together, the replies queued together."""
+    """RFC 3834 §3: an automatic reply, marked so, to each report's sender, for
+    (case, to, in_reply_to) of one project, counted towards the day's limit for
+    that sender; the counts updated together, the replies queued together."""
     day = timezone.localdate()
     per_address = Counter(to.lower() for _, to, _ in replies)
     counts = {
