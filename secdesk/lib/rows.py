@@ -48,6 +48,14 @@ def insert_rows(rows: list) -> list[int]:
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     columns = [f for f in meta.concrete_fields if not f.primary_key]
+    # Databases cap the parameters of one statement (SQLite 32,766; PostgreSQL 65,535).
+    per_statement = max(1, 10_000 // len(columns))
+    if len(rows) > per_statement:
+        return [
+            pk
+            for start in range(0, len(rows), per_statement)
+            for pk in insert_rows(rows[start : start + per_statement])
+        ]
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     # Only quoted names from the model's own metadata go into the text.
     sql = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608

@@ -98,12 +98,13 @@ class Writer(threading.Thread):
 
     BATCH = 64
 
-    def __init__(self, stored, on_idle=None):
+    def __init__(self, stored, watchdog=None):
         super().__init__(name="mail-writer", daemon=True)
         self.queue: queue.Queue = queue.Queue()
         # Set after each commit: an Event of this process or of the rules process.
         self.stored = stored
-        self.on_idle = on_idle
+        self.watchdog = watchdog
+        self.watched_at = 0.0
         self.stopping = threading.Event()
         self.last_submit = 0.0
 
@@ -119,11 +120,14 @@ class Writer(threading.Thread):
     def run(self):
         # On stop, what is queued is still written: its senders are waiting.
         while not self.stopping.is_set() or not self.queue.empty():
+            if self.watchdog is not None and time.monotonic() - self.watched_at > 1.0:
+                # Also under a stream without pauses: a dead rules process is
+                # started again within a second, not when the mail stops.
+                self.watched_at = time.monotonic()
+                self.watchdog()
             try:
                 batch = [self.queue.get(timeout=0.5)]
             except queue.Empty:
-                if self.on_idle is not None:
-                    self.on_idle()
                 continue
             while len(batch) < self.BATCH:
                 try:
@@ -321,7 +325,7 @@ class MailServer:
     def __init__(self, host: str, port: int, *, lmtp: bool = False, rules_process: bool = False):
         if rules_process:
             self.rules = RulesProcess()
-            self.writer = Writer(self.rules.stored, on_idle=self.rules.watch)
+            self.writer = Writer(self.rules.stored, watchdog=self.rules.watch)
         else:
             self.writer = Writer(threading.Event())
             self.rules = Processor(self.writer.stored, self.writer)
@@ -339,8 +343,13 @@ class MailServer:
 
     def start(self) -> "MailServer":
         self.writer.start()
-        self.rules.start()
+        # The port first: if it cannot be had, there is no rules process to end.
         self.controller.start()
+        try:
+            self.rules.start()
+        except BaseException:
+            self.controller.stop()
+            raise
         # Whatever was stored before a restart and not yet read is read now.
         self.rules.stored.set()
         return self

@@ -110,17 +110,25 @@ def _insert_at_once(rows: list[InboundMessage]) -> list[InboundMessage]:
             insert_rows(rows)
             return rows
     give_up = time.monotonic() + BUSY_FOR_AT_MOST
-    while True:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        [(waited,)] = cursor.fetchall()
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                with transaction.atomic(durable=True):
+                    insert_rows(rows)
+                    return rows
+            except OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > give_up:
+                    raise
+            time.sleep(0.0005)
+    finally:
+        # The connection is kept for other work (the report form goes on to
+        # read the message): give it back its usual patience.
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 0")
-        try:
-            with transaction.atomic(durable=True):
-                insert_rows(rows)
-                return rows
-        except OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > give_up:
-                raise
-        time.sleep(0.0005)
+            cursor.execute(f"PRAGMA busy_timeout = {int(waited)}")
 
 
 def recover_interrupted() -> int:
@@ -258,8 +266,12 @@ def _process_segment(segment: list[tuple[InboundMessage, Parsed | None]]) -> Non
     reports: dict[int, list[tuple[InboundMessage, Incoming]]] = {}
     posts: dict[int, list[tuple[InboundMessage, Incoming]]] = {}
     for row, msg in examined:
-        decision = chain.decide(msg)
-        _note(row, msg, decision)
+        try:
+            decision = chain.decide(msg)
+            _note(row, msg, decision)
+        except Exception as err:
+            _guarded(row, _raise, err)
+            continue
         if decision.action == chain.ACCEPT and msg.case is not None:
             posts.setdefault(msg.case.pk, []).append((row, msg))
         elif decision.action == chain.HOLD and msg.case is None:

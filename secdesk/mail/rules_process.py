@@ -5,10 +5,33 @@ import it before its apps are ready.
 
 The parent wakes the child by writing a byte into a pipe after each commit,
 and stops it by closing the pipe: no lock is shared, so neither side can be
-left waiting on the other when one dies.
+left waiting on the other when one dies. The child looks at the pipe between
+batches, so it ends after the batch in hand; what is left is read at the next
+start, or by the worker.
 """
 
-import threading
+import time
+
+
+class _ParentGone:
+    """`is_set()` once the parent has closed the pipe (or died); a wake-up byte
+    read on the way is one wake-up less to answer."""
+
+    def __init__(self, wake):
+        self.wake = wake
+        self.gone = False
+
+    def is_set(self) -> bool:
+        if not self.gone:
+            try:
+                while self.wake.poll(0):
+                    self.wake.recv_bytes()
+            except (EOFError, OSError):
+                self.gone = True
+        return self.gone
+
+    def wait(self, timeout: float) -> None:
+        time.sleep(timeout)
 
 
 def main(wake) -> None:
@@ -20,19 +43,17 @@ def main(wake) -> None:
     # parent closes the pipe, after the batch in hand, never half-way through it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
     django.setup()
     from django.db import close_old_connections
 
     from secdesk.mail.daemon import read_stored
 
-    stopping = threading.Event()
-    while not stopping.is_set():
+    gone = _ParentGone(wake)
+    while not gone.is_set():
         try:
-            if wake.poll(2.0):
-                while wake.poll(0):
-                    wake.recv_bytes()
-        except (EOFError, OSError):
-            stopping.set()  # the parent closed the pipe (or is gone): read what is left, end
-        read_stored(stopping if not stopping.is_set() else threading.Event())
+            wake.poll(2.0)
+        except OSError:
+            break
+        if not gone.is_set():
+            read_stored(gone)
     close_old_connections()

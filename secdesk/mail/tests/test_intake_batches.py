@@ -125,3 +125,17 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
     sent = OutgoingMessage.objects.filter(case=case, kind="case-message")
     assert sent.filter(dedupe_key__endswith=":team").count() == 3
     assert sent.filter(dedupe_key__endswith=":reporter").count() == 3
+
+
+def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before(project):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return  # the half-millisecond retries are SQLite's alone
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        [(before,)] = cursor.fetchall()
+        _store_all([mail()])
+        cursor.execute("PRAGMA busy_timeout")
+        [(after,)] = cursor.fetchall()
+    assert before > 0 and after == before
