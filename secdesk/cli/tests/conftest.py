@@ -17,19 +17,9 @@ from secdesk.testing import Cli, Databases
 ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
 
 
-@pytest.fixture(scope="session")
-def cli_databases(tmp_path_factory):
-    databases = Databases(tmp_path_factory.mktemp("cli"))
-    yield databases
-    databases.drop_all()
-
-
-@pytest.fixture(scope="session")
-def team_template(cli_databases):
-    """root creates project libvirt; alice (admin) and bob (member) join it; case #1 is
-    received, validated and accepted."""
-    env = cli_databases.env("template")
-    cli = Cli({k: v for k, v in env.items() if k != "db"})
+def set_up_libvirt(cli: Cli) -> None:
+    """Through the command: a migrated database, root's project libvirt, and
+    alice (admin) and bob (member) on its team, both bound by its policy."""
     cli.ok("migrate")
     cli.ok("admin", "create", ROOT)
     cli.ok(
@@ -47,6 +37,22 @@ def team_template(cli_databases):
     for email, role in ((ALICE, "admin"), (BOB, "member")):
         cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
         cli.ok("member", "accept-policy", "libvirt", who=email)
+
+
+@pytest.fixture(scope="session")
+def cli_databases(tmp_path_factory):
+    databases = Databases(tmp_path_factory.mktemp("cli"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def team_template(cli_databases):
+    """root creates project libvirt; alice (admin) and bob (member) join it; case #1 is
+    received, validated and accepted."""
+    env = cli_databases.env("template")
+    cli = Cli({k: v for k, v in env.items() if k != "db"})
+    set_up_libvirt(cli)
     cli.ok(
         "case",
         "receive",

@@ -1,27 +1,12 @@
 """A whole case through the real command (acceptance B of the foundation issue)."""
 
+from secdesk.cli.tests.conftest import ALICE, BOB, set_up_libvirt
+
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
-ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
 
 
 def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
-    cli.ok("migrate")
-    cli.ok("admin", "create", ROOT)
-    cli.ok(
-        "project",
-        "create",
-        "libvirt",
-        "--security-address",
-        "security@libvirt.example",
-        "--dev-list",
-        "devel@libvirt.example",
-        "--announce-list",
-        "announce@libvirt.example",
-        who=ROOT,
-    )
-    for email, role in ((ALICE, "admin"), (BOB, "member")):
-        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
-        cli.ok("member", "accept-policy", "libvirt", who=email)
+    set_up_libvirt(cli)
     case = cli.json(
         "case",
         "receive",
