@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from secdesk.audit.models import AuditEvent, AuditHead, AuditRecord
+from secdesk.lib.rows import insert_rows
 
 
 def _plain(value):
@@ -68,7 +69,7 @@ def record_each(actor, event: AuditEvent, entries: list[dict]) -> list[AuditReco
         who = details.pop("actor", actor)
         prev = _entry(who, event, prev, project=project, case=case, details=details)
         records.append(prev)
-    AuditRecord.objects.bulk_create(records)
+    insert_rows(records)
     if records:
         head.last_hash, head.count = prev.hash, prev.seq
         head.save(update_fields=["last_hash", "count"])

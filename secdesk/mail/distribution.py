@@ -11,6 +11,7 @@ of who received what.
 from django.utils import timezone
 
 from secdesk.cases.models import Message
+from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
@@ -87,7 +88,7 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
     if mail.distributed_at is not None:
         return []
     rows = envelopes(message, audience_addresses(message.case), to_reporter=to_reporter)
-    OutgoingMessage.objects.bulk_create(rows)
+    insert_rows(rows)
     mail.distributed_at = timezone.now()
     mail.save(update_fields=["distributed_at"])
     return rows

@@ -5,20 +5,50 @@ from collections import Counter
 
 from django.utils import timezone
 
-from secdesk.lib.rows import save_fields
+from secdesk.lib.rows import Inserts, insert_rows, save_fields
 from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
-from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
+from secdesk.mail.models import AcknowledgementCount
 from secdesk.teams.models import Membership, Role
 
 
-def _acknowledgement(case, to: str, in_reply_to: str) -> dict:
-    headers = {"Auto-Submitted": outbox.AUTO_REPLIED, "X-Secdesk-Case": case.reference}
-    if in_reply_to:
-        headers["In-Reply-To"] = in_reply_to
-        headers["References"] = in_reply_to
-    body = (
+def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> None:
+    """RFC 3834 §3: an automatic reply, marked so, to each report's sender, for
+    (case, to, in_reply_to) of one project; the cases may not have their ids
+    yet. The replies are built now and added to `inserts`, which words each
+    with its case's reference when it runs; call `count_acknowledgements` in
+    the same transaction."""
+    inserts.add(
+        [
+            outbox.new_row(
+                project=project,
+                to=[to],
+                subject="",
+                body="",
+                kind="acknowledgement",
+                case=case,
+                reply_to=case_address(case),
+                headers=(
+                    {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
+                ),
+            )
+            for case, to, in_reply_to in replies
+        ],
+        later=("subject", "body", "headers"),
+        fill=_word_acknowledgement,
+    )
+
+
+def _word_acknowledgement(row) -> None:
+    case = row.case
+    row.subject = f"Auto: {subject_for(case, case.title)}"[:998]
+    row.headers = {
+        **row.headers,
+        "Auto-Submitted": outbox.AUTO_REPLIED,
+        "X-Secdesk-Case": case.reference,
+    }
+    row.body = (
         f"Thank you for your report to the {case.project.name} security team.\n\n"
         f"It has been received and is held for moderation. Its reference is {case.reference};\n"
         "a moderator will look at it soon, and the team will answer you.\n\n"
@@ -26,24 +56,13 @@ def _acknowledgement(case, to: str, in_reply_to: str) -> dict:
         "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
         "This is an automatic reply.\n"
     )
-    return {
-        "project": case.project,
-        "to": [to],
-        "subject": f"Auto: {subject_for(case, case.title)}",
-        "body": body,
-        "kind": "acknowledgement",
-        "case": case,
-        "reply_to": case_address(case),
-        "headers": headers,
-    }
 
 
-def acknowledge_each(project, replies: list[tuple]) -> list[OutgoingMessage]:
-    """RFC 3834 §3: an automatic reply, marked so, to each report's sender, for
-    (case, to, in_reply_to) of one project, counted towards the day's limit for
-    that sender; the counts updated together, the replies queued together."""
+def count_acknowledgements(project, addresses: list[str]) -> None:
+    """Count replies to these addresses towards the day's limit per sender (in
+    the transaction that queues them)."""
     day = timezone.localdate()
-    per_address = Counter(to.lower() for _, to, _ in replies)
+    per_address = Counter(address.lower() for address in addresses)
     counts = {
         row.address: row
         for row in AcknowledgementCount.objects.select_for_update().filter(
@@ -53,13 +72,11 @@ def acknowledge_each(project, replies: list[tuple]) -> list[OutgoingMessage]:
     for address, row in counts.items():
         row.count += per_address[address]
     save_fields(list(counts.values()), ["count"])
-    AcknowledgementCount.objects.bulk_create(
+    insert_rows(
         AcknowledgementCount(project=project, address=address, day=day, count=n)
         for address, n in per_address.items()
         if address not in counts
     )
-    rows = [outbox.new_row(**_acknowledgement(*reply)) for reply in replies]
-    return OutgoingMessage.objects.bulk_create(rows)
 
 
 def rejected(case, *, reason: str):

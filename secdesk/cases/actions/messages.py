@@ -7,9 +7,9 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Message
 from secdesk.errors import BadInput
-from secdesk.lib.rows import save_fields
+from secdesk.lib.rows import insert_rows, save_fields
 from secdesk.mail.distribution import audience_addresses, distribute, envelopes
-from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail, OutgoingMessage
+from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
@@ -72,7 +72,7 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     with atomic():
         case = lock_case(case)
         at = now()
-        messages = Message.objects.bulk_create(
+        messages = insert_rows(
             Message(
                 case=case,
                 author=post.author,
@@ -88,7 +88,7 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
                 "inbound_id", flat=True
             )
         )
-        Attachment.objects.bulk_create(
+        insert_rows(
             attachment
             for post in posts
             if post.inbound.pk not in kept
@@ -110,8 +110,8 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
                 case,
                 at,
             )
-        MessageMail.objects.bulk_create(mails)
-        OutgoingMessage.objects.bulk_create(row for rows in envelopes_of for row in rows)
+        insert_rows(mails)
+        insert_rows(row for rows in envelopes_of for row in rows)
         save_fields(
             [post.inbound for post in posts],
             ["state", "case", "decided_at", "reasons", "sender", "subject", "message_id"],

@@ -8,7 +8,7 @@ from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
-from secdesk.lib.rows import save_fields
+from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.teams.access import require_case, require_role
@@ -114,44 +114,46 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
     when RFC 3834 allows, and an audit record of its own. A failure writes none
     of them."""
     from secdesk.mail.intake import attachment_rows, link_mail_row
-    from secdesk.mail.models import Attachment, MessageMail
 
     if not reports:
         return []
     subjects = [_check_report(r.subject, r.body) for r in reports]
     state = REPORT.apply("received", "hold")
+    at = now()
+    # Built before the transaction, which on SQLite holds up all other mail.
+    cases = [
+        Case(project=project, title=subject[:300], state=state, received_at=at)
+        for subject in subjects
+    ]
+    messages = [
+        Message(case=case, subject=subject, body=r.body, created_at=at)
+        for r, case, subject in zip(reports, cases, subjects, strict=True)
+    ]
+    inserts = Inserts()
+    inserts.add(cases, later=("reporter",))
+    inserts.add(Embargo(case=case) for case in cases)
+    inserts.add(messages, later=("author",))
+    inserts.add(
+        link_mail_row(message, r.inbound, r.parsed)
+        for r, message in zip(reports, messages, strict=True)
+    )
+    inserts.add(attachment for r in reports for attachment in attachment_rows(r.inbound, r.parsed))
+    notices.acknowledge_each(
+        inserts,
+        project,
+        [
+            (case, r.reporter_email, r.parsed.message_id)
+            for r, case in zip(reports, cases, strict=True)
+            if r.acknowledge
+        ],
+    )
     with atomic():
         people = people_for_addresses([(r.reporter_email, r.reporter_name) for r in reports])
-        at = now()
-        cases = Case.objects.bulk_create(
-            Case(
-                project=project,
-                title=subject[:300],
-                reporter=people[r.reporter_email.strip().lower()],
-                state=state,
-                received_at=at,
-            )
-            for r, subject in zip(reports, subjects, strict=True)
-        )
-        Embargo.objects.bulk_create(Embargo(case=case) for case in cases)
-        messages = Message.objects.bulk_create(
-            Message(case=case, author=case.reporter, subject=subject, body=r.body, created_at=at)
-            for r, case, subject in zip(reports, cases, subjects, strict=True)
-        )
-        MessageMail.objects.bulk_create(
-            link_mail_row(message, r.inbound, r.parsed)
-            for r, message in zip(reports, messages, strict=True)
-        )
-        Attachment.objects.bulk_create(
-            attachment for r in reports for attachment in attachment_rows(r.inbound, r.parsed)
-        )
-        notices.acknowledge_each(
-            project,
-            [
-                (case, r.reporter_email, r.parsed.message_id)
-                for r, case in zip(reports, cases, strict=True)
-                if r.acknowledge
-            ],
+        for r, case, message in zip(reports, cases, messages, strict=True):
+            case.reporter = message.author = people[r.reporter_email.strip().lower()]
+        inserts.run()
+        notices.count_acknowledgements(
+            project, [r.reporter_email for r in reports if r.acknowledge]
         )
         for r, case in zip(reports, cases, strict=True):
             r.inbound.state, r.inbound.case, r.inbound.opened_case = Inbound.HELD, case, True

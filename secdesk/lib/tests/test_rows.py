@@ -1,0 +1,122 @@
+"""The mail intake's own ways of writing rows must store exactly what the ORM
+would have stored: they skip its layers, not its conversions."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from secdesk.cases.models import Case, Embargo, Message
+from secdesk.lib.rows import Inserts, insert_rows, save_fields
+from secdesk.mail import intake, outbox
+from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.models import InboundMessage, OutgoingMessage
+from secdesk.teams.models import Person
+
+
+def _fields(row) -> dict:
+    return {
+        f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if not f.primary_key
+    }
+
+
+def test_inserted_rows_read_back_as_rows_saved_through_the_orm(project):
+    made = dict(
+        project=project,
+        to=["finder@research.example"],
+        subject="[libvirt#1] Heap overflow",
+        body="Thanks.\n",
+        kind="acknowledgement",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<a@b>"},
+    )
+    saved = outbox.new_row(**made)
+    saved.save()
+    [inserted] = insert_rows([outbox.new_row(**made)])
+    volatile = ("message_id", "created_at", "next_attempt_at")
+    ours, theirs = (
+        {
+            k: v
+            for k, v in _fields(OutgoingMessage.objects.get(pk=row.pk)).items()
+            if k not in volatile
+        }
+        for row in (inserted, saved)
+    )
+    assert ours == theirs
+    assert inserted.pk != saved.pk and not inserted._state.adding
+
+
+def test_prepared_inserts_fill_in_the_ids_of_rows_inserted_before_them(project):
+    reporter = Person.objects.create(email="finder@research.example")
+    at = timezone.now()
+    cases = [Case(project=project, title=f"report {n}", received_at=at) for n in range(3)]
+    messages = [
+        Message(case=case, subject=case.title, body="text", created_at=at) for case in cases
+    ]
+    inserts = Inserts()
+    inserts.add(cases, later=("reporter",))
+    inserts.add(Embargo(case=case) for case in cases)
+    inserts.add(
+        messages,
+        later=("subject",),
+        fill=lambda message: setattr(message, "subject", f"[#{message.case.pk}]"),
+    )
+    with transaction.atomic():
+        for case in cases:
+            case.reporter = reporter
+        inserts.run()
+    for case, message in zip(cases, messages, strict=True):
+        stored = Case.objects.get(pk=case.pk)
+        assert stored.reporter == reporter and stored.embargo.case_id == case.pk
+        assert Message.objects.get(pk=message.pk).case_id == case.pk
+        assert Message.objects.get(pk=message.pk).subject == f"[#{case.pk}]"
+
+
+def test_prepared_inserts_write_nothing_when_their_transaction_fails(project):
+    inserts = Inserts()
+    inserts.add([Case(project=project, title="lost", received_at=timezone.now())])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        inserts.run()
+        raise RuntimeError("the action failed after the INSERT")
+    assert not Case.objects.filter(title="lost").exists()
+
+
+def test_saved_fields_are_updated_for_each_row_and_no_others(project):
+    at = timezone.now()
+    rows = insert_rows(
+        InboundMessage(raw=b"x", size=1, received_at=at, project=project) for _ in range(3)
+    )
+    for n, row in enumerate(rows):
+        row.subject, row.reasons, row.decided_at = f"s{n}", [{"rule": "r"}], at + timedelta(n)
+        row.sender = "not saved"
+    save_fields(rows, ["subject", "reasons", "decided_at"])
+    for n, row in enumerate(rows):
+        stored = InboundMessage.objects.get(pk=row.pk)
+        assert (stored.subject, stored.reasons) == (f"s{n}", [{"rule": "r"}])
+        assert stored.decided_at == at + timedelta(n) and stored.sender == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_stored_outside_a_transaction_reads_back_as_the_orm_would_store_it(project):
+    table = security_addresses()
+    to = "security@libvirt.example"
+    before = timezone.now()
+    pks = intake.store(
+        [
+            intake.Envelope(
+                b"Subject: one\r\n\r\nA\r\n", "a@x.example", [(to, resolve(to, table))]
+            ),
+            intake.Envelope(b"Subject: two\r\n\r\nB\r\n", "", [(to, resolve(to, table))], "::1"),
+        ]
+    )
+    first, second = (InboundMessage.objects.get(pk=pk) for pk in pks)
+    assert bytes(first.raw) == b"Subject: one\r\n\r\nA\r\n" and first.size == 19
+    assert (first.mail_from, first.rcpt_tos, first.project_id) == ("a@x.example", [to], project.pk)
+    assert (first.state, first.reasons, first.opened_case, first.case) == (
+        "received",
+        [],
+        False,
+        None,
+    )
+    assert before <= first.received_at <= timezone.now()
+    assert (second.mail_from, second.peer) == ("", "::1")
