@@ -12,6 +12,9 @@ start, or by the worker.
 
 import time
 
+# After a batch that was not full, how long the rules let the next one fill.
+GATHER = 0.05
+
 
 class _ParentGone:
     """`is_set()` once the parent has closed the pipe (or died); a wake-up byte
@@ -55,5 +58,5 @@ def main(wake) -> None:
         except OSError:
             break
         if not gone.is_set():
-            read_stored(gone)
+            read_stored(gone, gather=lambda: gone.wait(GATHER))
     close_old_connections()

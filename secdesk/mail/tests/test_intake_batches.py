@@ -1,9 +1,11 @@
 """The rules read stored mail a batch at a time: what one message does must not
 depend on which other messages share its batch."""
 
+import threading
 from email import message_from_bytes, policy
 from email.utils import make_msgid
 
+import pytest
 import time_machine
 from django.db import IntegrityError
 
@@ -13,6 +15,7 @@ from secdesk.cases.actions import reports
 from secdesk.cases.models import Case
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
 from secdesk.mail.tests.conftest import mail
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
@@ -127,6 +130,7 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
     assert sent.filter(dedupe_key__endswith=":reporter").count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
 def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before(project):
     from django.db import connection
 
@@ -139,3 +143,26 @@ def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before
         cursor.execute("PRAGMA busy_timeout")
         [(after,)] = cursor.fetchall()
     assert before > 0 and after == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rules_let_a_batch_that_was_not_full_fill_before_reading_on(project, monkeypatch):
+    """Mail arriving a few messages at a time is read in batches, not one by one:
+    after a batch that was not full the rules wait (`gather`) before the next."""
+    batches, waits = [], []
+    read = intake.process_batch
+    monkeypatch.setattr(
+        intake, "process_batch", lambda rows: batches.append(len(rows)) or read(rows)
+    )
+
+    def gather():
+        waits.append(len(batches))
+        if len(waits) == 1:  # mail that arrived meanwhile
+            _store_all([mail(sender=f"later{n}@research.example") for n in range(5)])
+
+    _store_all([mail(sender=f"finder{n}@research.example") for n in range(intake.BATCH + 3)])
+    read_stored(threading.Event(), gather=gather)
+    # No wait after the full batch; one after each batch that was not.
+    assert batches == [intake.BATCH, 3, 5]
+    assert waits == [2, 3]
+    assert InboundMessage.objects.filter(state=Inbound.HELD).count() == intake.BATCH + 8
