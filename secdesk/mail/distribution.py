@@ -45,7 +45,7 @@ def _envelope(
     message: Message, audience: str, to: list[str], *, header_to: str = ""
 ) -> OutgoingMessage:
     case = message.case
-    return outbox.new_row(
+    row = outbox.new_row(
         project=case.project,
         case=case,
         case_message=message,
@@ -56,8 +56,16 @@ def _envelope(
         kind="internal-note" if message.internal else "case-message",
         reply_to=case_address(case),
         headers={"X-Secdesk-Case": case.reference},
-        dedupe_key=f"message:{message.pk}:{audience}",
+        dedupe_key=f"message:{message.pk}:{audience}" if message.pk else None,
     )
+    # Kept for `name_envelope`, when the message is written with its envelopes.
+    row.audience = audience
+    return row
+
+
+def name_envelope(row: OutgoingMessage) -> None:
+    """The once-only key of an envelope built before its message had an id."""
+    row.dedupe_key = f"message:{row.case_message.pk}:{row.audience}"
 
 
 def envelopes(message: Message, members: list[str], *, to_reporter: bool) -> list[OutgoingMessage]:

@@ -7,8 +7,8 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Message
 from secdesk.errors import BadInput
-from secdesk.lib.rows import insert_rows, save_fields
-from secdesk.mail.distribution import audience_addresses, distribute, envelopes
+from secdesk.lib.rows import Inserts, save_fields
+from secdesk.mail.distribution import audience_addresses, distribute, envelopes, name_envelope
 from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
@@ -66,52 +66,26 @@ def do_append_mail(case, *, inbound, parsed, author: Person, member: bool):
 def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     """`do_append_mail` for many mails into one case, in one transaction (the
     mail intake's batch): each its message, its link to the mail, its
-    attachments, its distribution and its own audit record."""
-    from secdesk.mail.intake import attachment_rows, link_mail_row
+    attachments, its distribution and its own audit record.
 
+    The rows are built before the transaction, which on SQLite holds up all
+    other mail, from the case's state and audience as read then; inside it
+    both are read again under the case's lock, and the rows built again in
+    the rare event that either has changed."""
+    at = now()
+    plan = _Appending(case, posts, at, audience_addresses(case))
     with atomic():
         case = lock_case(case)
-        at = now()
-        messages = insert_rows(
-            Message(
-                case=case,
-                author=post.author,
-                subject=post.parsed.subject,
-                body=post.parsed.body or "(no text; see the attachments)",
-                created_at=at,
-            )
-            for post in posts
-        )
-        # Mail released from moderation may have its attachments stored already.
-        kept = set(
-            Attachment.objects.filter(inbound__in=[p.inbound for p in posts]).values_list(
-                "inbound_id", flat=True
-            )
-        )
-        insert_rows(
-            attachment
-            for post in posts
-            if post.inbound.pk not in kept
-            for attachment in attachment_rows(post.inbound, post.parsed)
-        )
         members = audience_addresses(case)
-        mails, envelopes_of = [], []
-        for post, message in zip(posts, messages, strict=True):
-            message.case = case
-            mail = link_mail_row(message, post.inbound, post.parsed)
-            rows = []
-            if post.member or case.state not in UNAPPROVED:
-                rows = envelopes(message, members, to_reporter=post.member)
-                mail.distributed_at = at
-            mails.append(mail)
-            envelopes_of.append(rows)
+        if (case.state, members) != (plan.case.state, plan.members):
+            plan = _Appending(case, posts, at, members)
+        plan.inserts.run()
+        for post in posts:
             post.inbound.state, post.inbound.case, post.inbound.decided_at = (
                 Inbound.ACCEPTED,
                 case,
                 at,
             )
-        insert_rows(mails)
-        insert_rows(row for rows in envelopes_of for row in rows)
         save_fields(
             [post.inbound for post in posts],
             ["state", "case", "decided_at", "reasons", "sender", "subject", "message_id"],
@@ -128,10 +102,58 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
                     "by": post.author.email,
                     "recipients": [address for row in rows for address in row.to],
                 }
-                for post, message, rows in zip(posts, messages, envelopes_of, strict=True)
+                for post, message, rows in zip(posts, plan.messages, plan.envelopes, strict=True)
             ],
         )
-    return messages
+    return plan.messages
+
+
+class _Appending:
+    """The rows that mail joining a case makes, for the case as it stands."""
+
+    def __init__(self, case, posts: list[MailedPost], at, members: list[str]):
+        from secdesk.mail.intake import attachment_rows, link_mail_row
+
+        self.case, self.members = case, members
+        self.messages = [
+            Message(
+                case=case,
+                author=post.author,
+                subject=post.parsed.subject,
+                body=post.parsed.body or "(no text; see the attachments)",
+                created_at=at,
+            )
+            for post in posts
+        ]
+        # Mail released from moderation may have its attachments stored already.
+        kept = set(
+            Attachment.objects.filter(inbound__in=[p.inbound for p in posts]).values_list(
+                "inbound_id", flat=True
+            )
+        )
+        mails, self.envelopes = [], []
+        for post, message in zip(posts, self.messages, strict=True):
+            mail = link_mail_row(message, post.inbound, post.parsed)
+            rows = []
+            if post.member or case.state not in UNAPPROVED:
+                rows = envelopes(message, members, to_reporter=post.member)
+                mail.distributed_at = at
+            mails.append(mail)
+            self.envelopes.append(rows)
+        self.inserts = Inserts()
+        self.inserts.add(self.messages)
+        self.inserts.add(
+            attachment
+            for post in posts
+            if post.inbound.pk not in kept
+            for attachment in attachment_rows(post.inbound, post.parsed)
+        )
+        self.inserts.add(mails)
+        self.inserts.add(
+            (row for rows in self.envelopes for row in rows),
+            later=("dedupe_key",),
+            fill=name_envelope,
+        )
 
 
 def do_post_reporter_reply(case, *, body: str):

@@ -130,6 +130,43 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
     assert sent.filter(dedupe_key__endswith=":reporter").count() == 3
 
 
+def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
+    project, alice, bob, monkeypatch
+):
+    """Posts are built before their transaction, from the audience as read then;
+    a member removed in between must not receive them (the rows are built again)."""
+    from secdesk.cases.actions import messages
+
+    [report] = _rows(_store_all([mail()]))
+    intake.process_pending()
+    report.refresh_from_db()
+    case = report.case
+    case.state = "valid"
+    case.save(update_fields=["state"])
+    _trusting(project)
+    current = messages.audience_addresses
+    reads = []
+
+    def read_before_removal(case):
+        reads.append(case.pk)
+        found = current(case)
+        return [*found, "removed@vendor.example"] if len(reads) == 1 else found
+
+    monkeypatch.setattr(messages, "audience_addresses", read_before_removal)
+    raw = _with_results(
+        "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
+    )
+    [pk] = _store_all([raw], to=f"security+{case.token}@libvirt.example")
+    intake.process_pending()
+    assert InboundMessage.objects.get(pk=pk).state == Inbound.ACCEPTED
+    [team] = OutgoingMessage.objects.filter(case=case, dedupe_key__endswith=":team")
+    assert "alice@redhat.example" in team.to and "removed@vendor.example" not in team.to
+    message = team.case_message
+    assert team.dedupe_key == f"message:{message.pk}:team"
+    entry = AuditRecord.objects.filter(event=AuditEvent.MAIL_APPENDED).get()
+    assert "removed@vendor.example" not in entry.details["recipients"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before(project):
     from django.db import connection
