@@ -98,9 +98,8 @@ def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
     assert first_broken(AuditRecord.objects.order_by("seq")) is None
 
 
-def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited(
-    project, alice, bob
-):
+def _approved_case(project) -> Case:
+    """A report by mail, approved, in a project that trusts its MTA's DKIM results."""
     [report] = _rows(_store_all([mail()]))
     intake.process_pending()
     report.refresh_from_db()
@@ -108,6 +107,13 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
     case.state = "valid"
     case.save(update_fields=["state"])
     _trusting(project)
+    return case
+
+
+def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited(
+    project, alice, bob
+):
+    case = _approved_case(project)
     before = AuditRecord.objects.count()
     to = f"security+{case.token}@libvirt.example"
     raw = _with_results(
@@ -137,13 +143,7 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
     a member removed in between must not receive them (the rows are built again)."""
     from secdesk.cases.actions import messages
 
-    [report] = _rows(_store_all([mail()]))
-    intake.process_pending()
-    report.refresh_from_db()
-    case = report.case
-    case.state = "valid"
-    case.save(update_fields=["state"])
-    _trusting(project)
+    case = _approved_case(project)
     current = messages.audience_addresses
     reads = []
 
