@@ -50,7 +50,7 @@ from secdesk.mail.models import (
     OutgoingMessage,
 )
 from secdesk.mail.parsing import Parsed, Unparseable, parse
-from secdesk.mail.rules import Incoming, authenticate
+from secdesk.mail.rules import Incoming, Senders, authenticate
 from secdesk.teams.access import case_audience
 from secdesk.teams.models import Consent, Membership, Person, Project
 
@@ -260,8 +260,12 @@ def _claim(limit: int) -> list[InboundMessage]:
             InboundMessage.objects.filter(pk__in=pks).update(
                 state=Inbound.PROCESSING, claimed_at=at
             )
-    rows = InboundMessage.objects.filter(pk__in=pks).select_related("project__policy")
-    return list(rows.order_by("pk"))
+    rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk"))
+    # One copy of each project (and its policy) for the batch, not one per row.
+    projects = Project.objects.select_related("policy").in_bulk({row.project_id for row in rows})
+    for row in rows:
+        row.project = projects[row.project_id]
+    return rows
 
 
 def process_one(pk: int) -> bool:
@@ -436,11 +440,14 @@ def _cases_of(read) -> dict[int, tuple[Case, bool]]:
     """For each row, the case its reply address names (token), or else the case
     of the nearest message it answers (In-Reply-To, then References)."""
     tokens = {row.pk: _tokens(row) for row, _ in read}
+    named = {t for ts in tokens.values() for t in ts}
     by_token = {
         (case.project_id, case.token): case
-        for case in Case.objects.filter(
-            token__in={t for ts in tokens.values() for t in ts}
-        ).select_related("reporter", "project")
+        for case in (
+            Case.objects.filter(token__in=named).select_related("reporter", "project")
+            if named
+            else []
+        )
     }
     thread_ids = {i for _, m in read for i in m.parsed.thread_ids}
     by_thread: dict[tuple[int, str], int] = {}
@@ -483,20 +490,20 @@ class _Members:
     read once per project and per case for a batch."""
 
     def __init__(self):
-        self.by_project: dict[int, list[Person]] = {}
-        self.by_case: dict[int, list[Person]] = {}
+        self.by_project: dict[int, Senders] = {}
+        self.by_case: dict[int, Senders] = {}
 
-    def who_may_send(self, project: Project, case: Case | None) -> list[Person]:
+    def who_may_send(self, project: Project, case: Case | None) -> Senders:
         if case is not None:
             if case.pk not in self.by_case:
-                self.by_case[case.pk] = list(case_audience(case))
+                self.by_case[case.pk] = Senders(list(case_audience(case)))
             return self.by_case[case.pk]
         if project.pk not in self.by_project:
             active = Membership.objects.filter(
                 project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
             )
-            self.by_project[project.pk] = list(
-                Person.objects.filter(memberships__in=active).distinct()
+            self.by_project[project.pk] = Senders(
+                list(Person.objects.filter(memberships__in=active).distinct())
             )
         return self.by_project[project.pk]
 

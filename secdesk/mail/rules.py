@@ -163,29 +163,42 @@ def acknowledged_enough_today(msg: Incoming) -> str | None:
 # --- how a sender is authenticated ------------------------------------------
 
 
-def authenticate(msg: Incoming, members: list[Person]) -> None:
+class Senders:
+    """The members who may have sent a message, indexed once for a batch: by
+    OpenPGP fingerprint and by address."""
+
+    def __init__(self, members: list[Person]):
+        self.keys = [m.openpgp_key for m in members if m.openpgp_key]
+        self.by_fingerprint: dict[str, Person] = {}
+        self.by_address: dict[str, Person] = {}
+        for member in members:
+            if member.openpgp_key:
+                self.by_fingerprint.setdefault(member.openpgp_fingerprint.upper(), member)
+            self.by_address.setdefault(member.email.lower(), member)
+
+
+def authenticate(msg: Incoming, senders: Senders) -> None:
     """Find the member who sent the message, if one provably did."""
     parsed = msg.parsed
-    keys = [m.openpgp_key for m in members if m.openpgp_key]
-    fingerprint = openpgp.signer(msg.raw, parsed.message, keys) if keys else None
-    if fingerprint:
-        for member in members:
-            if member.openpgp_key and member.openpgp_fingerprint.upper() == fingerprint:
-                msg.member, msg.how_authenticated = member, "OpenPGP signature"
-                return
+    fingerprint = openpgp.signer(msg.raw, parsed.message, senders.keys) if senders.keys else None
+    if fingerprint and fingerprint in senders.by_fingerprint:
+        msg.member, msg.how_authenticated = senders.by_fingerprint[fingerprint], "OpenPGP signature"
+        return
     project = msg.project
     if project.trust_mta_authentication and len(parsed.from_addresses) == 1:
         sender = parsed.from_addresses[0].lower()
-        for member in members:
-            if member.email.lower() == sender and authresults.dkim_pass_for(
-                parsed.message, sender, project.mta_authserv_id
-            ):
-                msg.member, msg.how_authenticated = member, "DKIM pass from the site's MTA"
-                return
+        member = senders.by_address.get(sender)
+        if member is not None and authresults.dkim_pass_for(
+            parsed.message, sender, project.mta_authserv_id
+        ):
+            msg.member, msg.how_authenticated = member, "DKIM pass from the site's MTA"
+            return
     named = {a.lower() for a in parsed.from_addresses}
     for header in ("reply-to", "sender"):
         named |= {a.lower() for a in _addresses(parsed.header(header))}
-    msg.claimed_members = sorted(m.email for m in members if m.email.lower() in named)
+    msg.claimed_members = sorted(
+        senders.by_address[a].email for a in named if a in senders.by_address
+    )
 
 
 def _addresses(value: str) -> list[str]:
