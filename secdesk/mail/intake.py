@@ -330,8 +330,12 @@ def _process_segment(segment: list[tuple[InboundMessage, Parsed | None]]) -> Non
     except Exception as err:
         logger.error("reading %d inbound message(s) failed: %s", len(segment), type(err).__name__)
         logger.debug("examine failed", exc_info=True)
-        for row, _ in segment:
-            _guarded(row, _raise, err)
+        if len(segment) > 1:
+            # Read each alone: only the one that fails alone goes to quarantine.
+            for item in segment:
+                _process_segment([item])
+            return
+        _guarded(segment[0][0], _raise, err)
         return
     acknowledged: dict[tuple[int, str], int] = {}
     reports: dict[int, list[tuple[InboundMessage, Incoming]]] = {}
@@ -526,9 +530,17 @@ def _carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
         raise AssertionError(f"no way to carry out {action!r} here")
 
 
-def attachment_rows(row: InboundMessage, parsed: Parsed | None) -> list[Attachment]:
-    if parsed is None:
+def new_attachments(mails: list[tuple[InboundMessage, Parsed | None]]) -> list[Attachment]:
+    """The unsaved attachment rows of each (row, parsed) whose attachments are not
+    stored yet: mail that was quarantined, then released, has them already."""
+    wanted = [(row, parsed) for row, parsed in mails if parsed is not None and parsed.attachments]
+    if not wanted:
         return []
+    kept = set(
+        Attachment.objects.filter(inbound__in=[row for row, _ in wanted]).values_list(
+            "inbound_id", flat=True
+        )
+    )
     return [
         Attachment(
             inbound=row,
@@ -538,14 +550,14 @@ def attachment_rows(row: InboundMessage, parsed: Parsed | None) -> list[Attachme
             sha256=part.sha256,
             data=part.data,
         )
+        for row, parsed in wanted
+        if row.pk not in kept
         for part in parsed.attachments
     ]
 
 
 def keep_attachments(row: InboundMessage, parsed: Parsed | None) -> None:
-    if parsed is None or not parsed.attachments or row.attachments.exists():
-        return
-    Attachment.objects.bulk_create(attachment_rows(row, parsed))
+    insert_rows(new_attachments([(row, parsed)]))
 
 
 def _finish(row, state, event, reasons, *, case=None, msg=None) -> None:

@@ -9,7 +9,7 @@ from secdesk.cases.models import Message
 from secdesk.errors import BadInput
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail.distribution import audience_addresses, distribute, envelopes, name_envelope
-from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail
+from secdesk.mail.models import Inbound, InboundMessage, MessageMail
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
@@ -112,7 +112,7 @@ class _Appending:
     """The rows that mail joining a case makes, for the case as it stands."""
 
     def __init__(self, case, posts: list[MailedPost], at, members: list[str]):
-        from secdesk.mail.intake import attachment_rows, link_mail_row
+        from secdesk.mail.intake import link_mail_row, new_attachments
 
         self.case, self.members = case, members
         self.messages = [
@@ -125,12 +125,6 @@ class _Appending:
             )
             for post in posts
         ]
-        # Mail released from moderation may have its attachments stored already.
-        kept = set(
-            Attachment.objects.filter(inbound__in=[p.inbound for p in posts]).values_list(
-                "inbound_id", flat=True
-            )
-        )
         mails, self.envelopes = [], []
         for post, message in zip(posts, self.messages, strict=True):
             mail = link_mail_row(message, post.inbound, post.parsed)
@@ -142,12 +136,7 @@ class _Appending:
             self.envelopes.append(rows)
         self.inserts = Inserts()
         self.inserts.add(self.messages)
-        self.inserts.add(
-            attachment
-            for post in posts
-            if post.inbound.pk not in kept
-            for attachment in attachment_rows(post.inbound, post.parsed)
-        )
+        self.inserts.add(new_attachments([(post.inbound, post.parsed) for post in posts]))
         self.inserts.add(mails)
         self.inserts.add(
             (row for rows in self.envelopes for row in rows),

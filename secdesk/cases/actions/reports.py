@@ -113,7 +113,7 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
     message linked to the mail, its attachments, one automatic acknowledgement
     when RFC 3834 allows, and an audit record of its own. A failure writes none
     of them."""
-    from secdesk.mail.intake import attachment_rows, link_mail_row
+    from secdesk.mail.intake import link_mail_row, new_attachments
 
     if not reports:
         return []
@@ -137,7 +137,7 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
         link_mail_row(message, r.inbound, r.parsed)
         for r, message in zip(reports, messages, strict=True)
     )
-    inserts.add(attachment for r in reports for attachment in attachment_rows(r.inbound, r.parsed))
+    inserts.add(new_attachments([(r.inbound, r.parsed) for r in reports]))
     notices.acknowledge_each(
         inserts,
         project,

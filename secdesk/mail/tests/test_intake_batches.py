@@ -98,6 +98,54 @@ def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
     assert first_broken(AuditRecord.objects.order_by("seq")) is None
 
 
+def test_a_message_whose_lookups_fail_quarantines_itself_not_its_batch(project, alice, monkeypatch):
+    real = intake._cases_of
+
+    def failing(read):
+        if any(b"broken@research.example" in row.raw for row, _ in read):
+            raise ValueError("a lookup failed")
+        return real(read)
+
+    monkeypatch.setattr(intake, "_cases_of", failing)
+    senders = ["one@research.example", "broken@research.example", "two@research.example"]
+    pks = _store_all([mail(sender=s) for s in senders])
+    intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
+    assert rows[1].reasons[-1] == {"rule": "failure", "reason": "processing failed (ValueError)"}
+    assert Case.objects.count() == 2
+
+
+def test_a_released_report_keeps_its_attachment_once(project, alice, monkeypatch):
+    from email.message import EmailMessage
+
+    from secdesk.errors import Refused
+    from secdesk.mail.models import Attachment
+    from secdesk.mail.moderation import do_release
+
+    message = EmailMessage()
+    message["From"], message["To"] = "finder@research.example", "security@libvirt.example"
+    message["Subject"], message["Message-ID"] = "Crash with a PoC", make_msgid()
+    message.set_content("The attached file crashes the parser.")
+    message.add_attachment(
+        b"\x00poc", maintype="application", subtype="octet-stream", filename="poc.bin"
+    )
+    real = reports.do_receive_held_reports
+
+    def refused(project, batch):
+        raise Refused("not now")
+
+    monkeypatch.setattr(reports, "do_receive_held_reports", refused)
+    [pk] = _store_all([message.as_bytes()])
+    intake.process_pending()
+    row = InboundMessage.objects.get(pk=pk)
+    assert row.state == Inbound.QUARANTINED and row.attachments.count() == 1
+    monkeypatch.setattr(reports, "do_receive_held_reports", real)
+    released = do_release(row, acting=alice)
+    assert released.state == Inbound.HELD
+    assert Attachment.objects.filter(inbound=row).count() == 1
+
+
 def _approved_case(project) -> Case:
     """A report by mail, approved, in a project that trusts its MTA's DKIM results."""
     [report] = _rows(_store_all([mail()]))
