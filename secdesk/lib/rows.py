@@ -108,6 +108,13 @@ class Inserts:
             self.steps.append(_Step(rows, later, fill))
         return rows
 
+    def discard(self, rows) -> None:
+        """Leave these rows out after all (found inside the transaction)."""
+        gone = {id(row) for row in rows}
+        for step in self.steps:
+            step.discard(gone)
+        self.steps = [step for step in self.steps if step.rows]
+
     def run(self) -> None:
         for step in self.steps:
             step.run()
@@ -133,6 +140,15 @@ class _Step:
                 else:
                     values.append(self._value(field, row))
             self.params.append(values)
+
+    def discard(self, gone: set[int]) -> None:
+        kept = [r for r, row in enumerate(self.rows) if id(row) not in gone]
+        if len(kept) == len(self.rows):
+            return
+        position = {old: new for new, old in enumerate(kept)}
+        self.rows = [self.rows[r] for r in kept]
+        self.params = [self.params[r] for r in kept]
+        self.pending = [(position[r], c) for r, c in self.pending if r in position]
 
     def _value(self, field, row):
         return field.get_db_prep_save(field.pre_save(row, True), self.connection)

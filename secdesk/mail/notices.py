@@ -9,17 +9,17 @@ from secdesk.lib.rows import Inserts, insert_rows, save_fields
 from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
-from secdesk.mail.models import AcknowledgementCount
+from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
 from secdesk.teams.models import Membership, Role
 
 
-def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> None:
+def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[OutgoingMessage]:
     """RFC 3834 §3: an automatic reply, marked so, to each report's sender, for
     (case, to, in_reply_to) of one project; the cases may not have their ids
     yet. The replies are built now and added to `inserts`, which words each
-    with its case's reference when it runs; call `count_acknowledgements` in
-    the same transaction."""
-    inserts.add(
+    with its case's reference when it runs; `count_acknowledgements`, in the
+    transaction, counts them and takes back any over the day's limit."""
+    return inserts.add(
         [
             outbox.new_row(
                 project=project,
@@ -58,25 +58,41 @@ def _word_acknowledgement(row) -> None:
     )
 
 
-def count_acknowledgements(project, addresses: list[str]) -> None:
-    """Count replies to these addresses towards the day's limit per sender (in
-    the transaction that queues them)."""
+def count_acknowledgements(
+    inserts: Inserts, project, replies: list[OutgoingMessage]
+) -> list[OutgoingMessage]:
+    """Count the replies towards the day's limit per sender, in the transaction
+    that queues them. The limit was checked when the mail was read; another
+    process may have acknowledged the same sender since, so it is checked
+    again here, under the lock: replies over the limit are taken out of
+    `inserts`, and returned."""
+    limit = project.policy.acknowledgements_per_day
     day = timezone.localdate()
-    per_address = Counter(address.lower() for address in addresses)
+    wanted = Counter(row.to[0].lower() for row in replies)
     counts = {
         row.address: row
         for row in AcknowledgementCount.objects.select_for_update().filter(
-            project=project, day=day, address__in=list(per_address)
+            project=project, day=day, address__in=list(wanted)
         )
     }
+    allowed = {a: max(0, limit - (counts[a].count if a in counts else 0)) for a in wanted}
+    over, seen = [], Counter()
+    for row in replies:
+        address = row.to[0].lower()
+        seen[address] += 1
+        if seen[address] > allowed[address]:
+            over.append(row)
+    inserts.discard(over)
+    sent = {a: min(n, allowed[a]) for a, n in wanted.items()}
     for address, row in counts.items():
-        row.count += per_address[address]
+        row.count += sent[address]
     save_fields(list(counts.values()), ["count"])
     insert_rows(
         AcknowledgementCount(project=project, address=address, day=day, count=n)
-        for address, n in per_address.items()
-        if address not in counts
+        for address, n in sent.items()
+        if address not in counts and n
     )
+    return over
 
 
 def rejected(case, *, reason: str):

@@ -138,23 +138,30 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
         for r, message in zip(reports, messages, strict=True)
     )
     inserts.add(new_attachments([(r.inbound, r.parsed) for r in reports]))
-    notices.acknowledge_each(
+    acknowledged = [(r, case) for r, case in zip(reports, cases, strict=True) if r.acknowledge]
+    replies = notices.acknowledge_each(
         inserts,
         project,
-        [
-            (case, r.reporter_email, r.parsed.message_id)
-            for r, case in zip(reports, cases, strict=True)
-            if r.acknowledge
-        ],
+        [(case, r.reporter_email, r.parsed.message_id) for r, case in acknowledged],
     )
     with atomic():
         people = people_for_addresses([(r.reporter_email, r.reporter_name) for r in reports])
         for r, case, message in zip(reports, cases, messages, strict=True):
             case.reporter = message.author = people[r.reporter_email.strip().lower()]
+        over = {id(row) for row in notices.count_acknowledgements(inserts, project, replies)}
+        for (r, _), reply in zip(acknowledged, replies, strict=True):
+            if id(reply) in over:
+                # Another process acknowledged this sender since the mail was read.
+                r.acknowledge = False
+                r.inbound.reasons = [
+                    *r.inbound.reasons,
+                    {
+                        "rule": "acknowledged_enough_today",
+                        "reason": "the day's limit of automatic replies was reached meanwhile",
+                        "acknowledgement": False,
+                    },
+                ]
         inserts.run()
-        notices.count_acknowledgements(
-            project, [r.reporter_email for r in reports if r.acknowledge]
-        )
         for r, case in zip(reports, cases, strict=True):
             r.inbound.state, r.inbound.case, r.inbound.opened_case = Inbound.HELD, case, True
             r.inbound.decided_at = at

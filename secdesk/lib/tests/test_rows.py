@@ -72,6 +72,20 @@ def test_prepared_inserts_fill_in_the_ids_of_rows_inserted_before_them(project):
         assert Message.objects.get(pk=message.pk).subject == f"[#{case.pk}]"
 
 
+def test_rows_discarded_from_prepared_inserts_are_not_written(project):
+    at = timezone.now()
+    cases = [Case(project=project, title=f"report {n}", received_at=at) for n in range(3)]
+    inserts = Inserts()
+    inserts.add(cases, later=("title",), fill=lambda case: setattr(case, "title", case.title + "!"))
+    embargoes = inserts.add(Embargo(case=case) for case in cases)
+    with transaction.atomic():
+        inserts.discard([cases[1], embargoes[1]])
+        inserts.run()
+    assert sorted(Case.objects.values_list("title", flat=True)) == ["report 0!", "report 2!"]
+    assert cases[1].pk is None and embargoes[1].pk is None
+    assert sorted(Embargo.objects.values_list("case_id", flat=True)) == [cases[0].pk, cases[2].pk]
+
+
 def test_prepared_inserts_write_nothing_when_their_transaction_fails(project):
     inserts = Inserts()
     inserts.add([Case(project=project, title="lost", received_at=timezone.now())])

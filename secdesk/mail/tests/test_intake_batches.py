@@ -61,6 +61,36 @@ def test_one_sender_four_times_in_one_batch_gets_three_acknowledgements(project,
     assert rows[3].reasons[-1]["rule"] == "acknowledged_enough_today"
 
 
+def test_acknowledgements_another_process_sent_meanwhile_count_against_the_limit(
+    project, alice, monkeypatch
+):
+    """The day's count is read with the mail and checked again in the transaction
+    that queues the replies: a sender acknowledged by another process (the
+    report form, say) in between does not get a fourth reply."""
+    from secdesk.mail.models import AcknowledgementCount
+
+    real = intake.examine_all
+
+    def examined_then_acknowledged_elsewhere(items):
+        found = real(items)
+        AcknowledgementCount.objects.filter(address="finder@research.example").update(count=2)
+        return found
+
+    with time_machine.travel("2026-03-02 09:00Z", tick=True):
+        _store_all([mail(subject="report 0")])
+        intake.process_pending()
+        monkeypatch.setattr(intake, "examine_all", examined_then_acknowledged_elsewhere)
+        pks = _store_all([mail(subject=f"report {n}") for n in (1, 2)])
+        intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD] * 2
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 2
+    assert AcknowledgementCount.objects.get(address="finder@research.example").count == 3
+    assert rows[1].reasons[-1]["rule"] == "acknowledged_enough_today"
+    entries = AuditRecord.objects.filter(event=AuditEvent.REPORT_RECEIVED).order_by("seq")
+    assert [e.details["acknowledged"] for e in entries] == [True, True, False]
+
+
 def test_a_follow_up_to_a_report_in_the_same_batch_joins_its_case(project, alice):
     report_id = make_msgid(domain="research.example")
     message = message_from_bytes(mail(), policy=policy.default)
