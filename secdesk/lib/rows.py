@@ -12,7 +12,45 @@ rows are built and their values converted before the transaction, which then
 only runs the statements.
 """
 
+import functools
+
 from django.db import connections, router
+
+# Fields that store a value of this exact type as it is: their
+# `get_db_prep_save` returns it unchanged, after half a dozen calls, for every
+# value of every row. Any other value goes through the field.
+_UNCHANGED = {
+    "BigIntegerField": int,
+    "BinaryField": bytes,
+    "BooleanField": bool,
+    "CharField": str,
+    "EmailField": str,
+    "ForeignKey": int,
+    "IntegerField": int,
+    "OneToOneField": int,
+    "PositiveBigIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "SlugField": str,
+    "SmallIntegerField": int,
+    "TextField": str,
+    "URLField": str,
+}
+
+
+@functools.cache
+def converter(field, vendor: str):
+    """The value → parameter conversion of `field` on this database: what
+    `field.get_db_prep_save` does, without its calls for the plain values."""
+    plain = _UNCHANGED.get(field.get_internal_type())
+    connection = next(c for c in connections.all() if c.vendor == vendor)
+
+    def convert(value):
+        if value is None or type(value) is plain:
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return convert
 
 
 def save_fields(rows: list, fields: list[str]) -> None:
@@ -31,12 +69,9 @@ def save_fields(rows: list, fields: list[str]) -> None:
         ", ".join(f"{quote(field.column)} = %s" for field in columns),
         quote(meta.pk.column),
     )
+    converters = [(field.attname, converter(field, connection.vendor)) for field in columns]
     params = [
-        [
-            *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns),
-            row.pk,
-        ]
-        for row in rows
+        [*(convert(getattr(row, name)) for name, convert in converters), row.pk] for row in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
@@ -64,11 +99,8 @@ def insert_rows(rows) -> list:
 
 
 def _insert(connection, meta, columns, rows) -> None:
-    params = [
-        field.get_db_prep_save(field.pre_save(row, True), connection)
-        for row in rows
-        for field in columns
-    ]
+    converters = [(field, converter(field, connection.vendor)) for field in columns]
+    params = [convert(field.pre_save(row, True)) for row in rows for field, convert in converters]
     _execute_insert(connection, meta, columns, rows, params)
 
 
@@ -128,6 +160,7 @@ class _Step:
         self.rows = rows
         self.connection = connections[router.db_for_write(model)]
         self.columns = [f for f in self.meta.concrete_fields if not f.primary_key]
+        self.converters = [converter(f, self.connection.vendor) for f in self.columns]
         self.params: list[list] = []
         # (row, column) whose value is read when the statement runs.
         self.pending: list[tuple[int, int]] = []
@@ -138,7 +171,7 @@ class _Step:
                     self.pending.append((r, c))
                     values.append(None)
                 else:
-                    values.append(self._value(field, row))
+                    values.append(self.converters[c](field.pre_save(row, True)))
             self.params.append(values)
 
     def discard(self, gone: set[int]) -> None:
@@ -149,9 +182,6 @@ class _Step:
         self.rows = [self.rows[r] for r in kept]
         self.params = [self.params[r] for r in kept]
         self.pending = [(position[r], c) for r, c in self.pending if r in position]
-
-    def _value(self, field, row):
-        return field.get_db_prep_save(field.pre_save(row, True), self.connection)
 
     @staticmethod
     def _unsaved_target(field, row) -> bool:
@@ -169,7 +199,7 @@ class _Step:
             if field.is_relation and field.is_cached(row):
                 target = field.get_cached_value(row)
                 setattr(row, field.attname, None if target is None else target.pk)
-            self.params[r][c] = self._value(field, row)
+            self.params[r][c] = self.converters[c](field.pre_save(row, True))
         per_statement = max(1, 10_000 // len(self.columns))
         for start in range(0, len(self.rows), per_statement):
             _execute_insert(

@@ -165,7 +165,7 @@ def read_stored(stopping, wait_for_a_pause=None, gather=None) -> None:
         while not stopping.is_set():
             if wait_for_a_pause is not None:
                 wait_for_a_pause()
-            read = intake.process_pending(limit=intake.BATCH)
+            read = intake.process_next()
             if not read:
                 break
             if read < intake.BATCH and gather is not None:

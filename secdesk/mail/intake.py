@@ -239,12 +239,20 @@ def process_pending(limit: int = 200) -> int:
     Returns how many were read."""
     done = 0
     while done < limit:
-        rows = _claim(min(BATCH, limit - done))
-        if not rows:
+        read = process_next(min(BATCH, limit - done))
+        if not read:
             break
-        process_batch(rows)
-        done += len(rows)
+        done += read
     return done
+
+
+def process_next(limit: int = BATCH) -> int:
+    """Claim one batch of stored messages (what is there, up to `limit`) and
+    run the rules on it. Returns how many were read."""
+    rows = _claim(limit)
+    if rows:
+        process_batch(rows)
+    return len(rows)
 
 
 def _claim(limit: int) -> list[InboundMessage]:

@@ -12,8 +12,11 @@ start, or by the worker.
 
 import time
 
-# After a batch that was not full, how long the rules let the next one fill.
+# After a batch that was not full, the rules let the next one fill for up to
+# GATHER seconds, unless no mail is stored for QUIET seconds (the stream has
+# paused, and what is there is all there will be for now).
 GATHER = 0.05
+QUIET = 0.005
 
 
 class _ParentGone:
@@ -35,6 +38,19 @@ class _ParentGone:
 
     def wait(self, timeout: float) -> None:
         time.sleep(timeout)
+
+    def gather(self) -> None:
+        """Wait while mail is still being stored (a wake-up at least every QUIET
+        seconds), for at most GATHER seconds."""
+        deadline = time.monotonic() + GATHER
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                if not self.wake.poll(min(QUIET, left)):
+                    return
+                while self.wake.poll(0):
+                    self.wake.recv_bytes()
+        except (EOFError, OSError):
+            self.gone = True
 
 
 def main(wake) -> None:
@@ -58,5 +74,5 @@ def main(wake) -> None:
         except OSError:
             break
         if not gone.is_set():
-            read_stored(gone, gather=lambda: gone.wait(GATHER))
+            read_stored(gone, gather=gone.gather)
     close_old_connections()

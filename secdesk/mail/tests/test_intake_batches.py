@@ -263,21 +263,26 @@ def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before
 @pytest.mark.django_db(transaction=True)
 def test_the_rules_let_a_batch_that_was_not_full_fill_before_reading_on(project, monkeypatch):
     """Mail arriving a few messages at a time is read in batches, not one by one:
-    after a batch that was not full the rules wait (`gather`) before the next."""
+    after a batch that was not full the rules wait (`gather`) before the next,
+    also for mail that arrived while that batch was being read."""
     batches, waits = [], []
     read = intake.process_batch
-    monkeypatch.setattr(
-        intake, "process_batch", lambda rows: batches.append(len(rows)) or read(rows)
-    )
+
+    def counted(rows):
+        batches.append(len(rows))
+        read(rows)
+        if len(batches) == 2:  # arrived while the second batch was read
+            _store_all([mail(sender=f"meanwhile{n}@research.example") for n in range(2)])
 
     def gather():
         waits.append(len(batches))
-        if len(waits) == 1:  # mail that arrived meanwhile
+        if len(waits) == 1:  # arrived while the rules waited
             _store_all([mail(sender=f"later{n}@research.example") for n in range(5)])
 
+    monkeypatch.setattr(intake, "process_batch", counted)
     _store_all([mail(sender=f"finder{n}@research.example") for n in range(intake.BATCH + 3)])
     read_stored(threading.Event(), gather=gather)
     # No wait after the full batch; one after each batch that was not.
-    assert batches == [intake.BATCH, 3, 5]
+    assert batches == [intake.BATCH, 3, 7]
     assert waits == [2, 3]
-    assert InboundMessage.objects.filter(state=Inbound.HELD).count() == intake.BATCH + 8
+    assert InboundMessage.objects.filter(state=Inbound.HELD).count() == intake.BATCH + 10
