@@ -134,3 +134,26 @@ def test_mail_stored_outside_a_transaction_reads_back_as_the_orm_would_store_it(
     )
     assert before <= first.received_at <= timezone.now()
     assert (second.mail_from, second.peer) == ("", "::1")
+
+
+def test_plain_values_go_to_the_database_as_their_fields_would_send_them(db):
+    from django.apps import apps
+    from django.db import connection
+
+    from secdesk.lib.rows import _UNCHANGED, converter
+
+    samples = {str: "text", int: 7, bool: True, bytes: b"\x00raw"}
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            plain = _UNCHANGED.get(field.get_internal_type())
+            if plain is None:
+                continue
+            value = samples[plain]
+            expected = field.get_db_prep_save(value, connection)
+            # Bytes may come wrapped for the driver (psycopg's Binary): the same bytes.
+            expected = getattr(expected, "obj", expected)
+            got = converter(field, connection.vendor)(value)
+            assert got == expected or bytes(got) == bytes(expected), field
+            checked += 1
+    assert checked > 100
