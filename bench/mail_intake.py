@@ -223,6 +223,7 @@ def main():
             until=lambda n: InboundMessage.objects.filter(state=Inbound.HELD).count() >= n,
         )
         held_before = InboundMessage.objects.filter(state=Inbound.HELD).count()
+        acks_before = OutgoingMessage.objects.filter(kind="acknowledgement").count()
         accepted, smtp_seconds, held_seconds = _send(
             port,
             reports,
@@ -230,7 +231,7 @@ def main():
                 InboundMessage.objects.filter(state=Inbound.HELD).count() - held_before >= n
             ),
         )
-        acks = OutgoingMessage.objects.filter(kind="acknowledgement").count() - held_before
+        acks = OutgoingMessage.objects.filter(kind="acknowledgement").count() - acks_before
         accept_rate = accepted / smtp_seconds
         report_rate = accepted / held_seconds
 

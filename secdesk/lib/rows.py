@@ -81,9 +81,8 @@ def insert_rows(rows) -> list:
     """INSERT new instances of one model in one statement and set their ids, as
     `bulk_create` does, without the ORM's per-value compilation, which costs
     more than the database's work on the mail intake's hot paths. Returns the
-    rows, with their ids in the order of the rows (RETURNING keeps it on both
-    databases, as `bulk_create` also relies on). Like `bulk_create`, it calls
-    no `save()` and sends no signals."""
+    rows with their ids (an automatic, growing integer id: models here have
+    no other). Like `bulk_create`, it calls no `save()` and sends no signals."""
     rows = list(rows)
     if not rows:
         return rows
@@ -116,7 +115,10 @@ def _execute_insert(connection, meta, columns, rows, params) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = [pk for (pk,) in cursor.fetchall()]
+        # Ids grow in the order of the VALUES (SQLite's AUTOINCREMENT, PostgreSQL's
+        # sequence); the order of RETURNING's rows is not promised, so it is not
+        # relied on: the smallest id is the first row's.
+        ids = sorted(pk for (pk,) in cursor.fetchall())
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False
@@ -198,7 +200,13 @@ class _Step:
             row, field = self.rows[r], self.columns[c]
             if field.is_relation and field.is_cached(row):
                 target = field.get_cached_value(row)
+                if target is not None and target.pk is None:
+                    raise ValueError(
+                        f"{self.meta.label}.{field.name}: the row it points to was not written"
+                    )
                 setattr(row, field.attname, None if target is None else target.pk)
+                # Setting the id forgets the object; keep it, it is the same row.
+                field.set_cached_value(row, target)
             self.params[r][c] = self.converters[c](field.pre_save(row, True))
         per_statement = max(1, 10_000 // len(self.columns))
         for start in range(0, len(self.rows), per_statement):

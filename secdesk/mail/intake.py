@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -108,10 +108,11 @@ class _Stored:
     as much as the commit itself: storing one message took 0.25 ms of CPU
     through the ORM, 0.18 ms this way, most of it the commit's sync.
 
-    On SQLite, a database busy with another process's transaction (the rules
-    process of `secdesk mail`) is tried again every half millisecond, instead
-    of through SQLite's busy handler, which sleeps 1, 2, 5, 10, 15 … ms
-    between tries while every sender waits for its 250."""
+    On SQLite, the writers of this process take turns through `writing()`;
+    a database busy with another process's transaction (the rules process of
+    `secdesk mail`) is tried again every half millisecond, instead of through
+    SQLite's busy handler, which sleeps 1, 2, 5, 10, 15 … ms between tries
+    while every sender waits for its 250."""
 
     FIELDS = ("raw", "size", "mail_from", "rcpt_tos", "peer", "received_at", "project_id")
 
@@ -154,24 +155,24 @@ class _Stored:
                 "received_at": received.get_db_prep_save(row["received_at"], connection),
             }
             params.append([values[f.attname] for f in fields])
-        cursor = connection.connection.cursor()
-        try:
-            cls._begin(cursor, sqlite)
+        # Django's error classes for the driver's, and a connection that failed
+        # is marked for closing, as through Django's own cursor.
+        with writing(), connection.wrap_database_errors:
+            cursor = connection.connection.cursor()
             try:
-                ids = []
-                for values in params:
-                    cursor.execute(sql, values)
-                    ids.append(cursor.fetchone()[0])
-                cursor.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(connection.Database.Error):
-                    cursor.execute("ROLLBACK")
-                raise
-        except connection.Database.Error as err:
-            # What Django's own cursor would raise.
-            raise OperationalError(f"{type(err).__name__}: {err}") from err
-        finally:
-            cursor.close()
+                cls._begin(cursor, sqlite)
+                try:
+                    ids = []
+                    for values in params:
+                        cursor.execute(sql, values)
+                        ids.append(cursor.fetchone()[0])
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(connection.Database.Error):
+                        cursor.execute("ROLLBACK")
+                    raise
+            finally:
+                cursor.close()
         return ids
 
     @staticmethod

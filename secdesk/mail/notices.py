@@ -64,8 +64,11 @@ def count_acknowledgements(
     """Count the replies towards the day's limit per sender, in the transaction
     that queues them. The limit was checked when the mail was read; another
     process may have acknowledged the same sender since, so it is checked
-    again here, under the lock: replies over the limit are taken out of
-    `inserts`, and returned."""
+    again here: replies over the limit are taken out of `inserts`, and
+    returned. The counts are read under a lock (SQLite's, or each count row's
+    on PostgreSQL); a sender's first count of the day has no row to lock, and
+    two processes writing it at once meet the table's unique constraint: one
+    transaction fails and is carried out again, against the other's count."""
     limit = project.policy.acknowledgements_per_day
     day = timezone.localdate()
     wanted = Counter(row.to[0].lower() for row in replies)

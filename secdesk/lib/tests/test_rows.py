@@ -86,6 +86,30 @@ def test_rows_discarded_from_prepared_inserts_are_not_written(project):
     assert sorted(Embargo.objects.values_list("case_id", flat=True)) == [cases[0].pk, cases[2].pk]
 
 
+def test_a_row_pointing_to_a_discarded_row_is_refused_not_written_without_it(project):
+    case = Case(project=project, title="report", received_at=timezone.now())
+    inserts = Inserts()
+    inserts.add([case])
+    inserts.add([Embargo(case=case)])
+    inserts.discard([case])
+    with pytest.raises(ValueError, match=r"Embargo\.case"), transaction.atomic():
+        inserts.run()
+    assert not Embargo.objects.exists()
+
+
+def test_rows_written_by_prepared_inserts_keep_the_objects_they_point_to(
+    project, django_assert_num_queries
+):
+    case = Case(project=project, title="report", received_at=timezone.now())
+    inserts = Inserts()
+    inserts.add([case])
+    [embargo] = inserts.add([Embargo(case=case)])
+    with transaction.atomic():
+        inserts.run()
+    with django_assert_num_queries(0):
+        assert embargo.case is case and embargo.case_id == case.pk
+
+
 def test_prepared_inserts_write_nothing_when_their_transaction_fails(project):
     inserts = Inserts()
     inserts.add([Case(project=project, title="lost", received_at=timezone.now())])

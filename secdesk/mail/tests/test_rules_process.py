@@ -55,4 +55,4 @@ def test_the_rules_see_the_daemon_gone_while_gathering():
     ours.close()
     gone = rules_process._ParentGone(theirs)
     gone.gather()
-    assert gone.is_set()
+    assert gone.gone
