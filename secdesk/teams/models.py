@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 DEFAULT_SECURITY_ISSUE_TEXT = (
     "A flaw is a security issue when it crosses a privilege boundary: for example when a "
@@ -117,6 +118,8 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["email"]
+        # Mail finds its sender by address whatever its case: every report does.
+        indexes = [models.Index(Lower("email"), name="person_email_lower")]
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email
