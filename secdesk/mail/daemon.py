@@ -12,14 +12,14 @@ sender tries again later; nothing is acknowledged that is not committed.
 """
 
 import asyncio
+import collections
 import contextlib
 import logging
 import multiprocessing
 import os
-import queue
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
@@ -94,13 +94,18 @@ class Directory:
 
 
 class Writer(threading.Thread):
-    """Stores messages, committing those that arrive together in one transaction."""
+    """Stores messages, committing those that arrive together in one transaction.
+
+    Each SMTP session waits on an asyncio future of the event loop; the writer
+    settles a whole batch's futures with one call into the loop, rather than
+    waking the loop once per message."""
 
     BATCH = 64
 
     def __init__(self, stored, watchdog=None):
         super().__init__(name="mail-writer", daemon=True)
-        self.queue: queue.Queue = queue.Queue()
+        self.pending: collections.deque = collections.deque()
+        self.arrived = threading.Event()
         # Set after each commit: an Event of this process or of the rules process.
         self.stored = stored
         self.watchdog = watchdog
@@ -108,50 +113,73 @@ class Writer(threading.Thread):
         self.stopping = threading.Event()
         self.last_submit = 0.0
 
-    def submit(self, envelope: intake.Envelope) -> Future:
-        future: Future = Future()
+    def submit(self, envelope: intake.Envelope) -> asyncio.Future:
+        """On the event loop: a future of the message's number once it is stored."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self.last_submit = time.monotonic()
-        self.queue.put((envelope, future))
+        self.pending.append((envelope, future, loop))
+        self.arrived.set()
         return future
 
     def quiet_for(self, seconds: float) -> bool:
-        return self.queue.empty() and time.monotonic() - self.last_submit >= seconds
+        return not self.pending and time.monotonic() - self.last_submit >= seconds
 
     def run(self):
+        try:
+            self._run()
+        finally:
+            connection.close()
+
+    def _run(self):
         # On stop, what is queued is still written: its senders are waiting.
-        while not self.stopping.is_set() or not self.queue.empty():
+        while not self.stopping.is_set() or self.pending:
             if self.watchdog is not None and time.monotonic() - self.watched_at > 1.0:
                 # Also under a stream without pauses: a dead rules process is
                 # started again within a second, not when the mail stops.
                 self.watched_at = time.monotonic()
                 self.watchdog()
-            try:
-                batch = [self.queue.get(timeout=0.5)]
-            except queue.Empty:
+            if not self.pending:
+                self.arrived.wait(0.5)
+                # Cleared before looking again: a message submitted from here
+                # on sets it anew, one submitted before is seen below.
+                self.arrived.clear()
                 continue
-            while len(batch) < self.BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = []
+            while self.pending and len(batch) < self.BATCH:
+                batch.append(self.pending.popleft())
             self._write(batch)
 
     def _write(self, batch):
         close_old_connections()
+        numbers, error = [], None
         try:
-            ids = intake.store([envelope for envelope, _ in batch])
+            ids = intake.store([envelope for envelope, _, _ in batch])
         except Exception as err:
             connection.close()
             logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)
-            for _, future in batch:
-                future.set_exception(err)
-            return
-        self.stored.set()
-        # One envelope may make several rows (one per project): the first id names it.
-        position = 0
-        for envelope, future in batch:
-            future.set_result(ids[position] if position < len(ids) else None)
-            position += len({r.project_id for _, r in envelope.recipients})
+            error = err
+        else:
+            self.stored.set()
+            # One envelope may make several rows (one per project): the first id names it.
+            position = 0
+            for envelope, _, _ in batch:
+                numbers.append(ids[position] if position < len(ids) else None)
+                position += len({r.project_id for _, r in envelope.recipients})
+        loop = batch[0][2]
+        with contextlib.suppress(RuntimeError):  # the loop has stopped: no one waits
+            loop.call_soon_threadsafe(_settle, batch, numbers, error)
+
+
+def _settle(batch, numbers, error) -> None:
+    """On the event loop: each session of a batch learns how storing went."""
+    for n, (_, future, _) in enumerate(batch):
+        if future.done():
+            continue  # the session has gone
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(numbers[n])
 
 
 def read_stored(stopping, wait_for_a_pause=None, gather=None) -> None:
@@ -202,6 +230,12 @@ class Processor(threading.Thread):
             time.sleep(self.PAUSE / 2)
 
     def run(self):
+        try:
+            self._run()
+        finally:
+            connection.close()
+
+    def _run(self):
         while not self.stopping.is_set():
             self.stored.wait(timeout=2.0)
             self.stored.clear()
@@ -276,7 +310,9 @@ class Handler:
         self.writer = writer
         self.lmtp = lmtp
         self.directory = Directory()
-        self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail-lookup")
+        # One thread: the addresses are cached, a lookup is rare, and at the end
+        # the thread that holds the lookups' database connection closes it.
+        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-lookup")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         loop = asyncio.get_running_loop()
@@ -295,7 +331,7 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        future = self.writer.submit(
+        stored = self.writer.submit(
             intake.Envelope(
                 raw=bytes(envelope.original_content),
                 mail_from=envelope.mail_from or "",
@@ -304,7 +340,7 @@ class Handler:
             )
         )
         try:
-            number = await asyncio.wrap_future(future)
+            number = await stored
             status = f"250 2.0.0 Stored as #{number}"
         except Exception:
             status = STORE_FAILED
@@ -366,4 +402,7 @@ class MailServer:
         self.rules.stop()
         self.writer.stopping.set()
         self.writer.join(timeout=10)
+        with contextlib.suppress(TimeoutError):
+            # `connection` names the calling thread's: looked up in the pool's.
+            self.handler.lookups.submit(lambda: connection.close()).result(timeout=5)
         self.handler.lookups.shutdown(wait=False)
