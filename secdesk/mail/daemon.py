@@ -401,6 +401,7 @@ class MailServer:
         self.controller.stop()
         self.rules.stop()
         self.writer.stopping.set()
+        self.writer.arrived.set()
         self.writer.join(timeout=10)
         with contextlib.suppress(TimeoutError):
             # `connection` names the calling thread's: looked up in the pool's.
