@@ -112,6 +112,7 @@ class Writer(threading.Thread):
         self.watched_at = 0.0
         self.stopping = threading.Event()
         self.last_submit = 0.0
+        self.writing = False
 
     def submit(self, envelope: intake.Envelope) -> asyncio.Future:
         """On the event loop: a future of the message's number once it is stored."""
@@ -124,6 +125,10 @@ class Writer(threading.Thread):
 
     def quiet_for(self, seconds: float) -> bool:
         return not self.pending and time.monotonic() - self.last_submit >= seconds
+
+    def idle(self) -> bool:
+        """Nothing waiting to be stored, and nothing being stored."""
+        return not self.pending and not self.writing
 
     def run(self):
         try:
@@ -138,34 +143,44 @@ class Writer(threading.Thread):
                 # Also under a stream without pauses: a dead rules process is
                 # started again within a second, not when the mail stops.
                 self.watched_at = time.monotonic()
-                self.watchdog()
+                try:
+                    self.watchdog()
+                except Exception as err:
+                    logger.error("mail rules process: %s", type(err).__name__)
             if not self.pending:
                 self.arrived.wait(0.5)
                 # Cleared before looking again: a message submitted from here
                 # on sets it anew, one submitted before is seen below.
                 self.arrived.clear()
                 continue
-            batch = []
-            while self.pending and len(batch) < self.BATCH:
-                batch.append(self.pending.popleft())
-            self._write(batch)
+            # Marked before the batch leaves `pending`, so that stopping never
+            # sees the writer idle with a batch in hand.
+            self.writing = True
+            try:
+                batch = []
+                while self.pending and len(batch) < self.BATCH:
+                    batch.append(self.pending.popleft())
+                self._write(batch)
+            finally:
+                self.writing = False
 
     def _write(self, batch):
-        close_old_connections()
         numbers, error = [], None
         try:
+            close_old_connections()
             ids = intake.store([envelope for envelope, _, _ in batch])
-        except Exception as err:
-            connection.close()
-            logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)
-            error = err
-        else:
             self.stored.set()
             # One envelope may make several rows (one per project): the first id names it.
             position = 0
             for envelope, _, _ in batch:
                 numbers.append(ids[position] if position < len(ids) else None)
                 position += len({r.project_id for _, r in envelope.recipients})
+        except Exception as err:
+            # Whatever failed, every session of the batch hears it (451): none waits on.
+            with contextlib.suppress(Exception):
+                connection.close()
+            logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)
+            error = err
         loop = batch[0][2]
         with contextlib.suppress(RuntimeError):  # the loop has stopped: no one waits
             loop.call_soon_threadsafe(_settle, batch, numbers, error)
@@ -396,7 +411,18 @@ class MailServer:
         self.rules.stored.set()
         return self
 
+    # How long stopping waits for what is being stored to be answered.
+    DRAIN_FOR_AT_MOST = 30.0
+
     def stop(self):
+        # No new connections; what sessions have handed over is stored and
+        # answered while their connections are still open; then the sessions end.
+        with contextlib.suppress(RuntimeError, AttributeError):
+            self.controller.loop.call_soon_threadsafe(self.controller.server.close)
+        deadline = time.monotonic() + self.DRAIN_FOR_AT_MOST
+        while not self.writer.idle() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._answered()
         # What is stored and not yet read is read at the next start (or by the worker).
         self.controller.stop()
         self.rules.stop()
@@ -407,3 +433,14 @@ class MailServer:
             # `connection` names the calling thread's: looked up in the pool's.
             self.handler.lookups.submit(lambda: connection.close()).result(timeout=5)
         self.handler.lookups.shutdown(wait=False)
+
+    def _answered(self) -> None:
+        """Let the event loop run until the sessions settled last have sent their
+        replies (the futures' callbacks, then the sessions' writes, and one more)."""
+        for _ in range(3):
+            turned = threading.Event()
+            try:
+                self.controller.loop.call_soon_threadsafe(turned.set)
+            except RuntimeError:
+                return
+            turned.wait(timeout=1.0)

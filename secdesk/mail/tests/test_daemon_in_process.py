@@ -5,6 +5,7 @@ import re
 import smtplib
 import socket
 import threading
+import time
 
 import pytest
 from django.db import OperationalError
@@ -13,6 +14,7 @@ from secdesk.mail import intake
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import InboundMessage
 from secdesk.mail.tests.conftest import mail
+from secdesk.teams.actions import do_create_project
 
 
 def _free_port() -> int:
@@ -51,40 +53,128 @@ def test_mail_that_cannot_be_stored_gets_a_451_and_the_sender_s_retry_a_250(proj
     assert bytes(stored.raw).replace(b"\r\n", b"\n").rstrip() == raw.rstrip()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_sessions_stored_together_each_hear_the_number_of_their_own_message(project):
-    """Messages of concurrent sessions are committed together; each 250 names
-    the row of that session's message."""
-    port = _free_port()
-    server = MailServer("127.0.0.1", port).start()
-    heard: dict[str, int] = {}
-    failed = []
+def _slow_store(monkeypatch, seconds: float, sizes: list, fail_batch: int | None = None):
+    """Storing that takes `seconds`, so that concurrent sessions' messages gather
+    into one batch; records each batch's size, and fails the `fail_batch`-th."""
+    real = intake.store
+
+    def slow(envelopes):
+        sizes.append(len(envelopes))
+        time.sleep(seconds)
+        if len(sizes) == fail_batch:
+            raise OperationalError("disk I/O error")
+        return real(envelopes)
+
+    monkeypatch.setattr(intake, "store", slow)
+
+
+def _in_sessions(port: int, count: int, talk) -> list:
+    """Run `talk(smtp, n)` in `count` concurrent sessions; their results, in order."""
+    results: list = [None] * count
 
     def session(n: int) -> None:
         try:
-            talk(n)
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                smtp.ehlo()
+                results[n] = talk(smtp, n)
         except Exception as err:
-            failed.append(err)
+            results[n] = err
 
-    def talk(n: int) -> None:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            smtp.ehlo()
-            for k in range(5):
-                subject = f"report {n}.{k}"
-                smtp.mail("finder@research.example")
-                smtp.rcpt("security@libvirt.example")
-                code, text = smtp.data(mail(subject=subject))
-                assert code == 250, text
-                heard[subject] = int(re.search(rb"#(\d+)", text).group(1))
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _number(text: bytes) -> int:
+    return int(re.search(rb"#(\d+)", text).group(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_stored_together_each_hear_the_number_of_their_own_message(
+    project, root, monkeypatch
+):
+    """Messages of concurrent sessions are committed together; each 250 names
+    the row of that session's message (the first row of a message to two
+    projects)."""
+    other = do_create_project(
+        slug="qemu", name="QEMU", security_address="security@qemu.example", acting=root
+    )
+    sizes: list[int] = []
+    _slow_store(monkeypatch, 0.02, sizes)
+    port = _free_port()
+    server = MailServer("127.0.0.1", port).start()
+
+    def talk(smtp, n):
+        heard = {}
+        for k in range(5):
+            subject = f"report {n}.{k}"
+            smtp.mail("finder@research.example")
+            smtp.rcpt("security@libvirt.example")
+            if n == 0:
+                smtp.rcpt("security@qemu.example")
+            code, text = smtp.data(mail(subject=subject))
+            assert code == 250, text
+            heard[subject] = _number(text)
+        return heard
 
     try:
-        threads = [threading.Thread(target=session, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = _in_sessions(port, 4, talk)
     finally:
         server.stop()
-    assert not failed and len(heard) == 20
+    assert all(isinstance(r, dict) for r in results), results
+    heard = {subject: pk for r in results for subject, pk in r.items()}
+    assert len(heard) == 20 and max(sizes) > 1
     for subject, pk in heard.items():
-        assert f"Subject: {subject}".encode() in bytes(InboundMessage.objects.get(pk=pk).raw)
+        row = InboundMessage.objects.get(pk=pk)
+        assert f"Subject: {subject}".encode() in bytes(row.raw)
+        assert row.project_id == project.pk
+    assert InboundMessage.objects.filter(project=other).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_session_of_a_batch_that_cannot_be_stored_gets_a_451(project, monkeypatch):
+    sizes: list[int] = []
+    _slow_store(monkeypatch, 0.2, sizes, fail_batch=2)
+    port = _free_port()
+    server = MailServer("127.0.0.1", port).start()
+
+    def talk(smtp, n):
+        time.sleep(0.05 * (n > 0))  # the first alone in the first batch, the rest after it
+        smtp.mail("finder@research.example")
+        smtp.rcpt("security@libvirt.example")
+        code, _ = smtp.data(mail(subject=f"report {n}"))
+        return code
+
+    try:
+        codes = _in_sessions(port, 4, talk)
+    finally:
+        server.stop()
+    assert sizes[:2] == [1, 3]
+    assert sorted(codes) == [250, 451, 451, 451]
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_answers_the_message_being_stored_before_it_ends_the_session(project, monkeypatch):
+    sizes: list[int] = []
+    _slow_store(monkeypatch, 0.5, sizes)
+    port = _free_port()
+    server = MailServer("127.0.0.1", port).start()
+
+    def talk(smtp, n):
+        smtp.mail("finder@research.example")
+        smtp.rcpt("security@libvirt.example")
+        return smtp.data(mail())
+
+    sender = threading.Thread(target=lambda: answers.extend(_in_sessions(port, 1, talk)))
+    answers: list = []
+    sender.start()
+    while not sizes:  # the message is being stored
+        time.sleep(0.01)
+    server.stop()
+    sender.join()
+    [(code, text)] = answers
+    assert code == 250 and _number(text) == InboundMessage.objects.get().pk
