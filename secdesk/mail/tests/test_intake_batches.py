@@ -107,6 +107,16 @@ def test_a_follow_up_to_a_report_in_the_same_batch_joins_its_case(project, alice
     assert Case.objects.count() == 1
 
 
+def _three_reports_the_middle_one_quarantined() -> list[InboundMessage]:
+    """Three reports read in one batch, the middle one from broken@: it alone fails."""
+    senders = ["one@research.example", "broken@research.example", "two@research.example"]
+    pks = _store_all([mail(sender=s) for s in senders])
+    intake.process_pending()
+    rows = _rows(pks)
+    assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
+    return rows
+
+
 def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
     project, alice, monkeypatch
 ):
@@ -118,11 +128,7 @@ def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
         return real(addresses)
 
     monkeypatch.setattr(reports, "people_for_addresses", refusing)
-    senders = ["one@research.example", "broken@research.example", "two@research.example"]
-    pks = _store_all([mail(sender=s) for s in senders])
-    intake.process_pending()
-    rows = _rows(pks)
-    assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
+    rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1]["rule"] == "failure" and rows[1].case is None
     assert Case.objects.count() == 2
     assert first_broken(AuditRecord.objects.order_by("seq")) is None
@@ -137,11 +143,7 @@ def test_a_message_whose_lookups_fail_quarantines_itself_not_its_batch(project, 
         return real(read)
 
     monkeypatch.setattr(intake, "_cases_of", failing)
-    senders = ["one@research.example", "broken@research.example", "two@research.example"]
-    pks = _store_all([mail(sender=s) for s in senders])
-    intake.process_pending()
-    rows = _rows(pks)
-    assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
+    rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1] == {"rule": "failure", "reason": "processing failed (ValueError)"}
     assert Case.objects.count() == 2
 
