@@ -89,6 +89,13 @@ class Databases:
                 shutil.copytree(template["SECDESK_DATA_DIR"], env["SECDESK_DATA_DIR"])
         return env
 
+    def template(self, name, set_up) -> dict:
+        """A database built once by `set_up(cli)`, for tests to copy (`cli(...,
+        template=...)`): the SQLite file, or a PostgreSQL template database."""
+        env = self.env(name)
+        set_up(Cli({k: v for k, v in env.items() if k != "db"}))
+        return env
+
     def cli(self, name, template=None) -> Cli:
         """The CLI on a database of its own: new, or a copy of `template`'s."""
         env = self.env(name, template)
@@ -100,3 +107,28 @@ class Databases:
             with self._admin() as conn:
                 for db in self.created:
                     conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
+
+
+def set_up_libvirt(cli: Cli) -> None:
+    """Through the command: a migrated database, root's project libvirt, and
+    alice (admin) and bob (member) on its team, both bound by its policy."""
+    cli.ok("migrate")
+    cli.ok("admin", "create", ROOT)
+    cli.ok(
+        "project",
+        "create",
+        "libvirt",
+        "--security-address",
+        "security@libvirt.example",
+        "--dev-list",
+        "devel@libvirt.example",
+        "--announce-list",
+        "announce@libvirt.example",
+        who=ROOT,
+    )
+    for email, role in ((ALICE, "admin"), (BOB, "member")):
+        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
+        cli.ok("member", "accept-policy", "libvirt", who=email)

@@ -12,31 +12,7 @@ import uuid
 
 import pytest
 
-from secdesk.testing import Cli, Databases
-
-ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
-
-
-def set_up_libvirt(cli: Cli) -> None:
-    """Through the command: a migrated database, root's project libvirt, and
-    alice (admin) and bob (member) on its team, both bound by its policy."""
-    cli.ok("migrate")
-    cli.ok("admin", "create", ROOT)
-    cli.ok(
-        "project",
-        "create",
-        "libvirt",
-        "--security-address",
-        "security@libvirt.example",
-        "--dev-list",
-        "devel@libvirt.example",
-        "--announce-list",
-        "announce@libvirt.example",
-        who=ROOT,
-    )
-    for email, role in ((ALICE, "admin"), (BOB, "member")):
-        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
-        cli.ok("member", "accept-policy", "libvirt", who=email)
+from secdesk.testing import ALICE, Databases, set_up_libvirt
 
 
 @pytest.fixture(scope="session")
@@ -50,24 +26,25 @@ def cli_databases(tmp_path_factory):
 def team_template(cli_databases):
     """root creates project libvirt; alice (admin) and bob (member) join it; case #1 is
     received, validated and accepted."""
-    env = cli_databases.env("template")
-    cli = Cli({k: v for k, v in env.items() if k != "db"})
-    set_up_libvirt(cli)
-    cli.ok(
-        "case",
-        "receive",
-        "libvirt",
-        "--from",
-        "finder@research.example",
-        "--subject",
-        "Crash in RPC dispatch",
-        "--body",
-        "steps to reproduce",
-        who=ALICE,
-    )
-    cli.ok("case", "validate", "1", who=ALICE)
-    cli.ok("case", "accept", "1", who=ALICE)
-    return env
+
+    def set_up(cli):
+        set_up_libvirt(cli)
+        cli.ok(
+            "case",
+            "receive",
+            "libvirt",
+            "--from",
+            "finder@research.example",
+            "--subject",
+            "Crash in RPC dispatch",
+            "--body",
+            "steps to reproduce",
+            who=ALICE,
+        )
+        cli.ok("case", "validate", "1", who=ALICE)
+        cli.ok("case", "accept", "1", who=ALICE)
+
+    return cli_databases.template("template", set_up)
 
 
 @pytest.fixture

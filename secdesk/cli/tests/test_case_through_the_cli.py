@@ -1,6 +1,6 @@
 """A whole case through the real command (acceptance B of the foundation issue)."""
 
-from secdesk.cli.tests.conftest import ALICE, BOB, set_up_libvirt
+from secdesk.testing import ALICE, BOB, set_up_libvirt
 
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 

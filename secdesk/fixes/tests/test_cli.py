@@ -2,7 +2,7 @@
 real command in a subprocess, on a database of its own, against a real
 repository."""
 
-from secdesk.cli.tests.conftest import ALICE, BOB
+from secdesk.testing import ALICE, BOB
 
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 

@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
-from secdesk.testing import Cli, Databases
+from secdesk.testing import Cli, Databases, set_up_libvirt
 
 
 def mail(
@@ -55,9 +55,6 @@ def bob_key(bob):
     bob.openpgp_fingerprint = public.fingerprint.upper()
     bob.save()
     return key
-
-
-ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
 
 
 def _free_port():
@@ -141,17 +138,7 @@ def mail_databases(tmp_path_factory):
 def desk_template(mail_databases):
     """root's project libvirt, alice (admin) and bob (member): built once through
     the CLI, copied for each daemon test."""
-    env = mail_databases.env("desk-template")
-    cli = Cli({k: v for k, v in env.items() if k != "db"})
-    cli.ok("migrate")
-    cli.ok("admin", "create", ROOT)
-    cli.ok(
-        "project", "create", "libvirt", "--security-address", "security@libvirt.example", who=ROOT
-    )
-    for email, role in ((ALICE, "admin"), (BOB, "member")):
-        cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
-        cli.ok("member", "accept-policy", "libvirt", who=email)
-    return env
+    return mail_databases.template("desk-template", set_up_libvirt)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from secdesk.mail.tests.conftest import ALICE, BOB, ROOT, read, stored_raw
+from secdesk.mail.tests.conftest import read, stored_raw
+from secdesk.testing import ALICE, BOB, ROOT
 
 
 def _report(n, sender="finder@research.example", to="security@libvirt.example"):
