@@ -186,6 +186,7 @@ def main():
     _setup_django(data, args.database_url)
 
     from secdesk.cases.models import Case
+    from secdesk.mail import spool
     from secdesk.mail.daemon import MailServer
     from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
     from secdesk.teams.actions import (
@@ -258,6 +259,9 @@ def main():
         stored_before = InboundMessage.objects.count()
         burst_accepted, burst_seconds, _ = _send(port, burst)
         burst_rate = burst_accepted / burst_seconds
+        # Stored in the database, once the rules have moved the spool (on SQLite) there.
+        queue = spool.current()
+        _wait(lambda: queue is None or not queue.count())
         stored = InboundMessage.objects.count() - stored_before
     finally:
         server.stop()

@@ -77,33 +77,34 @@ def save_fields(rows: list, fields: list[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def insert_rows(rows) -> list:
+def insert_rows(rows, *, keep_ids: bool = False) -> list:
     """INSERT new instances of one model in one statement and set their ids, as
     `bulk_create` does, without the ORM's per-value compilation, which costs
     more than the database's work on the mail intake's hot paths. Returns the
     rows with their ids (an automatic, growing integer id: models here have
-    no other). Like `bulk_create`, it calls no `save()` and sends no signals."""
+    no other), or, with `keep_ids`, inserted under the ids they have. Like
+    `bulk_create`, it calls no `save()` and sends no signals."""
     rows = list(rows)
     if not rows:
         return rows
     model = type(rows[0])
     meta = model._meta
     connection = connections[router.db_for_write(model)]
-    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [f for f in meta.concrete_fields if keep_ids or not f.primary_key]
     # Databases cap the parameters of one statement (SQLite 32,766; PostgreSQL 65,535).
     per_statement = max(1, 10_000 // len(columns))
     for start in range(0, len(rows), per_statement):
-        _insert(connection, meta, columns, rows[start : start + per_statement])
+        _insert(connection, meta, columns, rows[start : start + per_statement], keep_ids)
     return rows
 
 
-def _insert(connection, meta, columns, rows) -> None:
+def _insert(connection, meta, columns, rows, keep_ids=False) -> None:
     converters = [(field, converter(field, connection.vendor)) for field in columns]
     params = [convert(field.pre_save(row, True)) for row in rows for field, convert in converters]
-    _execute_insert(connection, meta, columns, rows, params)
+    _execute_insert(connection, meta, columns, rows, params, keep_ids)
 
 
-def _execute_insert(connection, meta, columns, rows, params) -> None:
+def _execute_insert(connection, meta, columns, rows, params, keep_ids=False) -> None:
     quote = connection.ops.quote_name
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     # Only quoted names from the model's own metadata go into the text.
@@ -119,6 +120,8 @@ def _execute_insert(connection, meta, columns, rows, params) -> None:
         # sequence); the order of RETURNING's rows is not promised, so it is not
         # relied on: the smallest id is the first row's.
         ids = sorted(pk for (pk,) in cursor.fetchall())
+    if keep_ids:
+        ids = [row.pk for row in rows]
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False

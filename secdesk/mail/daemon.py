@@ -27,7 +27,7 @@ from aiosmtpd.smtp import SMTP
 from django.db import DatabaseError, close_old_connections, connection
 
 from secdesk.lib.env import ConfigError
-from secdesk.mail import addresses, intake, rules_process
+from secdesk.mail import addresses, intake, rules_process, spool
 
 logger = logging.getLogger("secdesk.mail")
 
@@ -134,6 +134,7 @@ class Writer(threading.Thread):
         try:
             self._run()
         finally:
+            spool.close()
             connection.close()
 
     def _run(self):
@@ -248,6 +249,7 @@ class Processor(threading.Thread):
         try:
             self._run()
         finally:
+            spool.close()
             connection.close()
 
     def _run(self):

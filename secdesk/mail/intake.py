@@ -1,7 +1,9 @@
 """From the SMTP socket to the case: store first, then let the rules decide.
 
 1. `store` writes the raw message, one row per project addressed, and commits
-   before the daemon answers 250. Nothing after this step can lose it.
+   before the daemon answers 250: into the database, or on SQLite into the
+   spool beside it (`spool`), from which claiming moves it into the database.
+   Nothing after this step can lose it.
 2. `process_pending` claims stored rows a batch at a time, reads them
    (`parsing`), learns what it can with one lookup of each kind for the batch
    (the case an address or thread points to, whether a member provably sent
@@ -38,7 +40,7 @@ from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
 from secdesk.lib.rows import insert_rows
-from secdesk.mail import chain
+from secdesk.mail import chain, spool
 from secdesk.mail.addresses import Recipient
 from secdesk.mail.distribution import distribute
 from secdesk.mail.models import (
@@ -70,7 +72,8 @@ class Envelope:
 
 def store(envelopes: list[Envelope]) -> list[int]:
     """Write the messages durably, in one transaction (one commit for a batch
-    from concurrent sessions). Returns the new rows' ids, in order."""
+    from concurrent sessions): into the spool beside a SQLite database, else
+    into the database. Returns their ids, in order."""
     at = timezone.now()
     rows = []
     for envelope in envelopes:
@@ -89,6 +92,8 @@ def store(envelopes: list[Envelope]) -> list[int]:
             }
             for project_id, addresses in by_project.items()
         ]
+    if (queue := spool.current()) is not None:
+        return queue.put(rows)
     if connection.in_atomic_block:
         # Inside the caller's transaction (a test's): its commit is the one that counts.
         return [row.pk for row in insert_rows(InboundMessage(**row) for row in rows)]
@@ -108,9 +113,9 @@ class _Stored:
     as much as the commit itself: storing one message took 0.25 ms of CPU
     through the ORM, 0.18 ms this way, most of it the commit's sync.
 
-    On SQLite, the writers of this process take turns through `writing()`;
-    a database busy with another process's transaction (the rules process of
-    `secdesk mail`) is tried again every half millisecond, instead of through
+    On SQLite (a database in memory: a file has its spool), the writers of
+    this process take turns through `writing()`; a database busy with another
+    transaction is tried again every half millisecond, instead of through
     SQLite's busy handler, which sleeps 1, 2, 5, 10, 15 … ms between tries
     while every sender waits for its 250."""
 
@@ -257,7 +262,12 @@ def process_next(limit: int = BATCH) -> int:
 
 
 def _claim(limit: int) -> list[InboundMessage]:
+    """Mark up to `limit` stored messages as being read, oldest first: those
+    in the database, then those moved in from the spool (read before the
+    transaction, which on SQLite is best kept short)."""
     at = timezone.now()
+    queue = spool.current()
+    waiting = queue.oldest(limit) if queue is not None else []
     with writing(), transaction.atomic():
         pks = list(
             InboundMessage.objects.select_for_update(skip_locked=True)
@@ -269,7 +279,11 @@ def _claim(limit: int) -> list[InboundMessage]:
             InboundMessage.objects.filter(pk__in=pks).update(
                 state=Inbound.PROCESSING, claimed_at=at
             )
-    rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk"))
+        waiting = waiting[: limit - len(pks)]
+        moved = _move(waiting, at)
+    rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
+    rows += moved
+    _drop(queue, waiting)
     # One copy of each project (and its policy) for the batch, not one per row.
     projects = Project.objects.select_related("policy").in_bulk({row.project_id for row in rows})
     for row in rows:
@@ -277,10 +291,70 @@ def _claim(limit: int) -> list[InboundMessage]:
     return rows
 
 
+def _move(waiting: list[spool.Spooled], at) -> list[InboundMessage]:
+    """Inside the claiming transaction: spooled messages into the database,
+    under their numbers, claimed. One found there already was moved before a
+    crash kept it from being dropped: it is not moved (or read) again."""
+    if not waiting:
+        return []
+    there = {
+        pk: (received_at, size, project_id)
+        for pk, received_at, size, project_id in InboundMessage.objects.filter(
+            pk__in=[s.id for s in waiting]
+        ).values_list("pk", "received_at", "size", "project_id")
+    }
+    rows, renumbered = [], []
+    for s in waiting:
+        row = InboundMessage(
+            pk=s.id,
+            raw=s.raw,
+            size=len(s.raw),
+            mail_from=s.mail_from,
+            rcpt_tos=s.rcpt_tos,
+            peer=s.peer,
+            received_at=s.received_at,
+            project_id=s.project_id,
+            state=Inbound.PROCESSING,
+            claimed_at=at,
+        )
+        if s.id not in there:
+            rows.append(row)
+        elif there[s.id] != (s.received_at, len(s.raw), s.project_id):
+            # The spool's numbers start after the database's, so this cannot
+            # happen; were it to, the message is kept under a number of its own.
+            row.pk = None
+            renumbered.append((s.id, row))
+    insert_rows(rows, keep_ids=True)
+    insert_rows(row for _, row in renumbered)
+    for number, row in renumbered:
+        logger.error("spooled message #%s: its number was taken; stored as #%s", number, row.pk)
+    return sorted(rows + [row for _, row in renumbered], key=lambda row: row.pk)
+
+
+def _drop(queue: spool.Spool | None, moved: list[spool.Spooled]) -> None:
+    """Forget moved messages in the spool. If that fails they are moved again
+    next time, found in the database, and dropped then."""
+    if queue is None or not moved:
+        return
+    try:
+        queue.drop([s.id for s in moved])
+    except Exception as err:
+        logger.error("the mail spool could not drop %d message(s): %s", len(moved), err)
+
+
 def process_one(pk: int) -> bool:
-    claimed = InboundMessage.objects.filter(pk=pk, state=Inbound.RECEIVED).update(
-        state=Inbound.PROCESSING, claimed_at=timezone.now()
-    )
+    """Run the rules on one stored message now (the report form's), unless
+    another reader has it already."""
+    at = timezone.now()
+    queue = spool.current()
+    waiting = queue.oldest(1, ids=[pk]) if queue is not None else []
+    with writing(), transaction.atomic():
+        claimed = bool(_move(waiting, at)) or bool(
+            InboundMessage.objects.filter(pk=pk, state=Inbound.RECEIVED).update(
+                state=Inbound.PROCESSING, claimed_at=at
+            )
+        )
+    _drop(queue, waiting)
     if not claimed:
         return False  # another process has it
     process_batch([InboundMessage.objects.select_related("project__policy").get(pk=pk)])

@@ -1,9 +1,11 @@
 """Mail tests: messages as they arrive on the wire, and real OpenPGP keys."""
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import time
 import uuid
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -164,6 +166,21 @@ def read(cli, query: str) -> list[tuple]:
         return list(conn.execute(query))
 
 
-def stored_raw(cli) -> list[bytes]:
-    """Every stored message."""
+def spooled(cli) -> int:
+    """How many messages wait in the daemon's spool (SQLite only)."""
+    path = os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3-spool")
+    if cli.env.get("DATABASE_URL") or not os.path.exists(path):
+        return 0
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("select count(*) from mail").fetchone()[0]
+
+
+def stored_raw(cli, timeout: float = 60.0) -> list[bytes]:
+    """Every stored message, once the daemon has moved its spool into the database."""
+    deadline = time.monotonic() + timeout
+    while spooled(cli) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not spooled(cli), "the daemon did not move its spool into the database"
     return [bytes(raw) for (raw,) in read(cli, "select raw from mail_inboundmessage")]

@@ -1,0 +1,218 @@
+"""The mail spool: on SQLite, where the intake daemon writes each message before
+its 250, in a database file of its own beside the main one.
+
+SQLite lets one connection at a time write to a database file, and a write
+locks the whole file. With one file, the daemon's commit waited whenever the
+rules were writing a batch of reports, and every sender waited with it: under
+a steady stream the daemon spent a third of its time waiting for that lock,
+and so did any long write of the web or the worker (publishing an advisory,
+say) hold up the security address. The spool is a queue in the manner of an
+MTA's (or of Mailman's incoming queue): the daemon is its only writer of new
+mail, so its commits wait for nothing but the disk.
+
+The rules move messages from the spool into the database in the transaction
+that claims them (`intake._claim`), under the number the sender was given
+(the spool's id is the message's id), and then drop them from the spool. A
+crash between the two leaves a message in both places: the next move finds
+it in the database already, with the same content, and only drops it. The
+spool's numbers never run behind the database's (`_seed`), so a number is
+never given twice.
+
+PostgreSQL locks rows, not the database: there the daemon writes straight
+into the database and there is no spool. Nor is there one for a database in
+memory (the tests'), which no other process could share.
+"""
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.db import connection
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mail (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    raw BLOB NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_tos TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    project_id INTEGER NOT NULL
+);
+"""
+
+# How long a write waits for the spool's lock (held only for a moment by the
+# other writer: the daemon adding mail, or the rules dropping what they moved).
+BUSY_FOR_AT_MOST = 20.0
+
+
+@dataclass
+class Spooled:
+    id: int
+    raw: bytes
+    mail_from: str
+    rcpt_tos: list[str]
+    peer: str
+    received_at: datetime
+    project_id: int
+
+
+class Spool:
+    """One spool file; each thread that uses it has a connection of its own."""
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        self.local = threading.local()
+        # The writers of this process take turns here, not in SQLite's busy
+        # handler, which sleeps longer each time it finds the file locked.
+        self.writes = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self.local, "connection", None)
+        if db is None:
+            # Patient while it is set up: another connection may be creating the file.
+            db = sqlite3.connect(
+                self.path, timeout=BUSY_FOR_AT_MOST, isolation_level=None, check_same_thread=False
+            )
+            try:
+                # WAL with FULL sync, as the main database: a 250 survives a power cut.
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.executescript(SCHEMA)
+                # From here on, writes wait in `_writing`, not in SQLite's busy handler.
+                db.execute("PRAGMA busy_timeout=0")
+                self._seed(db)
+            except BaseException:
+                db.close()
+                raise
+            self.local.connection = db
+        return db
+
+    def _seed(self, db: sqlite3.Connection) -> None:
+        """Start the spool's numbers after the database's last message: a new
+        spool beside an old database (or after a restore) must not hand out a
+        number that a stored message already has."""
+        from secdesk.mail.models import InboundMessage
+
+        last = InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        with self._writing(db):
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'mail'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('mail', ?)", (last,))
+            elif row[0] < last:
+                db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'mail'", (last,))
+
+    @contextlib.contextmanager
+    def _writing(self, db: sqlite3.Connection):
+        """One write transaction: BEGIN IMMEDIATE, tried again every half
+        millisecond while the other process holds the lock."""
+        with self.writes:
+            give_up = time.monotonic() + BUSY_FOR_AT_MOST
+            while True:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as err:
+                    if "locked" not in str(err) or time.monotonic() > give_up:
+                        raise
+                time.sleep(0.0005)
+            try:
+                yield
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
+    def put(self, rows: list[dict]) -> list[int]:
+        """Write messages durably, in one transaction; their ids, in order."""
+        values = [
+            (
+                row["raw"],
+                row["mail_from"],
+                json.dumps(row["rcpt_tos"]),
+                row["peer"],
+                row["received_at"].astimezone(UTC).isoformat(),
+                row["project_id"],
+            )
+            for row in rows
+        ]
+        db = self._connection()
+        with self._writing(db):
+            return [
+                db.execute(
+                    "INSERT INTO mail (raw, mail_from, rcpt_tos, peer, received_at, project_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    value,
+                ).fetchone()[0]
+                for value in values
+            ]
+
+    def oldest(self, limit: int, ids: list[int] | None = None) -> list[Spooled]:
+        """Up to `limit` messages, oldest first (or those of `ids` still here)."""
+        db = self._connection()
+        columns = "id, raw, mail_from, rcpt_tos, peer, received_at, project_id"
+        if ids is None:
+            found = db.execute(f"SELECT {columns} FROM mail ORDER BY id LIMIT ?", (limit,))  # noqa: S608
+        else:
+            marks = ", ".join("?" * len(ids))
+            found = db.execute(f"SELECT {columns} FROM mail WHERE id IN ({marks})", ids)  # noqa: S608
+        return [
+            Spooled(
+                id=pk,
+                raw=bytes(raw),
+                mail_from=mail_from,
+                rcpt_tos=json.loads(rcpt_tos),
+                peer=peer,
+                received_at=datetime.fromisoformat(received_at),
+                project_id=project_id,
+            )
+            for pk, raw, mail_from, rcpt_tos, peer, received_at, project_id in found
+        ]
+
+    def drop(self, ids: list[int]) -> None:
+        """Forget messages that are in the database now."""
+        if not ids:
+            return
+        db = self._connection()
+        with self._writing(db):
+            db.executemany("DELETE FROM mail WHERE id = ?", [(pk,) for pk in ids])
+
+    def count(self) -> int:
+        return self._connection().execute("SELECT count(*) FROM mail").fetchone()[0]
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self.local, "connection", None)
+        if db is not None:
+            self.local.connection = None
+            db.close()
+
+
+_spools: dict[str, Spool] = {}
+_spools_lock = threading.Lock()
+
+
+def current() -> Spool | None:
+    """The spool of the database this thread is connected to: beside a SQLite
+    file, none on PostgreSQL or for a database in memory."""
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return None
+    path = str(connection.settings_dict["NAME"]) + "-spool"
+    with _spools_lock:
+        if path not in _spools:
+            _spools[path] = Spool(path)
+        return _spools[path]
+
+
+def close() -> None:
+    """Close this thread's connection to the spool, if it has one."""
+    with _spools_lock:
+        spools = list(_spools.values())
+    for queue in spools:
+        queue.close()

@@ -1,0 +1,161 @@
+"""The spool beside a SQLite database: the daemon writes there before its 250,
+the rules move each message into the database under the number its sender
+heard, once."""
+
+import re
+import smtplib
+import socket
+import threading
+import time
+
+import pytest
+from django.utils import timezone
+
+from secdesk.cases.models import Case
+from secdesk.mail import intake, spool
+from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.daemon import MailServer
+from secdesk.mail.models import Inbound, InboundMessage
+from secdesk.mail.tests.conftest import mail
+
+
+@pytest.fixture
+def queue(tmp_path, monkeypatch):
+    """A spool for the test's database (which, in memory, has none of its own)."""
+    made = spool.Spool(tmp_path / "secdesk.sqlite3-spool")
+    monkeypatch.setattr(spool, "current", lambda: made)
+    yield made
+    made.close()
+
+
+def _envelope(subject: str) -> intake.Envelope:
+    to = "security@libvirt.example"
+    return intake.Envelope(
+        mail(subject=subject), "finder@research.example", [(to, resolve(to, security_addresses()))]
+    )
+
+
+def _row(subject: str) -> dict:
+    envelope = _envelope(subject)
+    return {
+        "raw": envelope.raw,
+        "mail_from": envelope.mail_from,
+        "rcpt_tos": [address for address, _ in envelope.recipients],
+        "peer": "",
+        "received_at": timezone.now(),
+        "project_id": envelope.recipients[0][1].project_id,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_waits_in_the_spool_and_reaches_the_database_under_the_number_its_sender_heard(
+    project, queue
+):
+    port = _free_port()
+    server = MailServer("127.0.0.1", port).start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.ehlo()
+            smtp.mail("finder@research.example")
+            smtp.rcpt("security@libvirt.example")
+            code, text = smtp.data(mail(subject="Heap overflow in the XML parser"))
+        assert code == 250
+        number = int(re.search(rb"#(\d+)", text).group(1))
+        deadline = time.monotonic() + 30
+        while queue.count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    assert queue.count() == 0
+    row = InboundMessage.objects.get(pk=number)
+    assert row.state == Inbound.HELD
+    assert b"Heap overflow in the XML parser" in bytes(row.raw)
+    assert row.case.title == "Heap overflow in the XML parser"
+
+
+def test_a_message_moved_before_a_crash_kept_it_in_the_spool_is_not_read_twice(
+    project, queue, monkeypatch
+):
+    [pk] = intake.store([_envelope("Heap overflow")])
+    assert queue.count() == 1 and not InboundMessage.objects.exists()
+    # The move commits, and the process dies before the spool forgets the message.
+    monkeypatch.setattr(queue, "drop", lambda ids: None)
+    assert intake.process_next() == 1
+    monkeypatch.undo()
+    monkeypatch.setattr(spool, "current", lambda: queue)
+    assert queue.count() == 1
+
+    assert intake.process_next() == 0
+    assert queue.count() == 0
+    assert InboundMessage.objects.get().pk == pk
+    assert Case.objects.count() == 1
+
+
+def test_a_new_spool_numbers_its_mail_after_the_messages_already_in_the_database(
+    project, tmp_path, monkeypatch
+):
+    before = intake.store([_envelope("one"), _envelope("two")])  # no spool yet
+    made = spool.Spool(tmp_path / "new-spool")
+    monkeypatch.setattr(spool, "current", lambda: made)
+    try:
+        [pk] = intake.store([_envelope("three")])
+    finally:
+        made.close()
+    assert pk == max(before) + 1
+
+
+def test_a_message_whose_number_is_taken_is_kept_under_a_new_one(
+    project, queue, monkeypatch, caplog
+):
+    """Cannot happen while all mail goes through the spool; were it to, nothing is lost."""
+    [pk] = intake.store([_envelope("spooled")])
+    monkeypatch.setattr(spool, "current", lambda: None)
+    [straight] = intake.store([_envelope("straight in")])
+    InboundMessage.objects.filter(pk=straight).update(id=pk)  # under the spooled one's number
+    monkeypatch.setattr(spool, "current", lambda: queue)
+
+    assert intake.process_next() == 2
+    assert sorted(mail.subject for mail in InboundMessage.objects.all()) == [
+        "spooled",
+        "straight in",
+    ]
+    assert queue.count() == 0
+    assert f"spooled message #{pk}: its number was taken" in caplog.text
+
+
+def test_the_report_form_s_message_is_read_at_once_from_the_spool(project, queue):
+    [pk] = intake.store([_envelope("From the form")])
+    assert intake.process_one(pk) is True
+    assert InboundMessage.objects.get(pk=pk).state == Inbound.HELD
+    assert queue.count() == 0
+    assert intake.process_one(pk) is False  # read already, by whoever came first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_that_open_a_new_spool_at_once_all_store_their_mail(project, tmp_path):
+    """The daemon's writer and the rules open the spool together when it is new."""
+    made = spool.Spool(tmp_path / "new-spool")
+    start, stored, failed = threading.Barrier(8), [], []
+
+    def writer(n: int) -> None:
+        start.wait()
+        try:
+            stored.extend(made.put([_row(f"report {n}")]))
+        except Exception as err:
+            failed.append(err)
+        finally:
+            made.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failed
+    assert sorted(stored) == sorted(set(stored)) and len(stored) == 8
