@@ -10,6 +10,7 @@ batches, so it ends after the batch in hand; what is left is read at the next
 start, or by the worker.
 """
 
+import gc
 import time
 
 # After a batch that was not full, the rules let the next one fill for up to
@@ -66,6 +67,11 @@ def main(wake) -> None:
     from django.db import close_old_connections
 
     from secdesk.mail.daemon import read_stored
+
+    # What start-up made (Django's modules, settings, models) lives as long as
+    # the process: out of the collector's way, which otherwise walks all of it
+    # at every full collection.
+    gc.freeze()
 
     gone = _ParentGone(wake)
     while not gone.is_set():
