@@ -225,8 +225,26 @@ def main():
         do_accept_policy(project, acting=membership.person)
         members.append(email)
 
-    def held() -> int:
-        return InboundMessage.objects.filter(state=Inbound.HELD).count()
+    def last_stored() -> int:
+        return InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def decided(state: str, after: int, case_id: int | None = None) -> int:
+        """How many messages stored after `after` are in `state`. Asked every
+        10 ms while secdesk runs, so in one plain statement over this round's
+        rows: through the ORM over all rows, a poll cost 0.76 ms, 7% of a core
+        taken from secdesk and not from the bare server."""
+        from django.db import connection
+
+        # The table's name from the model's own metadata; every value a parameter.
+        table = InboundMessage._meta.db_table
+        sql = f"SELECT count(*) FROM {table} WHERE id > %s AND state = %s"  # noqa: S608
+        params = [after, state]
+        if case_id is not None:
+            sql += " AND case_id = %s"
+            params.append(case_id)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
 
     port = _free_port()
     server = MailServer("127.0.0.1", port, rules_process=args.rules == "process").start()
@@ -237,7 +255,7 @@ def main():
         _send(
             port,
             [_report(0, "warm-up", sender="warm-up@bench.example")],
-            until=lambda n: held() >= n,
+            until=lambda n: decided(Inbound.HELD, 0) >= n,
         )
         case = Case.objects.get()
         case.state = "valid"
@@ -248,23 +266,19 @@ def main():
             reports = [_report(n, f"r{r}", round_=r) for n in range(args.messages)]
             posts = [_post(n, case, members, tag=f"p{r}") for n in range(args.posts)]
             bare_before = baseline(reports)
-            held_before = held()
+            after = last_stored()
             acks_before = OutgoingMessage.objects.filter(kind="acknowledgement").count()
             accepted, smtp_seconds, held_seconds = _send(
-                port, reports, until=lambda n, before=held_before: held() - before >= n
+                port, reports, until=lambda n, after=after: decided(Inbound.HELD, after) >= n
             )
             acks = OutgoingMessage.objects.filter(kind="acknowledgement").count() - acks_before
             bare_between = baseline(reports)
             before = OutgoingMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
-            in_case = InboundMessage.objects.filter(state=Inbound.ACCEPTED, case=case).count()
+            after = last_stored()
             sent_posts, post_smtp_seconds, post_seconds = _send(
                 port,
                 posts,
-                until=lambda n, before=in_case: (
-                    InboundMessage.objects.filter(state=Inbound.ACCEPTED, case=case).count()
-                    - before
-                    >= n
-                ),
+                until=lambda n, after=after: decided(Inbound.ACCEPTED, after, case.pk) >= n,
             )
             bare_after = baseline(reports)
             queued = OutgoingMessage.objects.filter(pk__gt=before, case=case)

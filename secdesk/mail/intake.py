@@ -236,8 +236,13 @@ def writing():
 
 
 # Rows read and decided together: their lookups are shared and their new
-# reports written in one transaction.
-BATCH = 50
+# reports written in one transaction. A batch costs a few milliseconds of its
+# own (its commits, its lookups, the team it reads once): for 200 messages the
+# rules spent 13% less CPU per report than for 50, and 30% less per post. Its
+# raw mail is held in memory at once, so a batch also stops at BATCH_BYTES
+# (but always takes one message, however large).
+BATCH = 200
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 def process_pending(limit: int = 200) -> int:
@@ -252,10 +257,10 @@ def process_pending(limit: int = 200) -> int:
     return done
 
 
-def process_next(limit: int = BATCH) -> int:
-    """Claim one batch of stored messages (what is there, up to `limit`) and
-    run the rules on it. Returns how many were read."""
-    rows = _claim(limit)
+def process_next(limit: int | None = None) -> int:
+    """Claim one batch of stored messages (what is there, up to `limit`, by
+    default BATCH) and run the rules on it. Returns how many were read."""
+    rows = _claim(limit or BATCH)
     if rows:
         process_batch(rows)
     return len(rows)
@@ -267,19 +272,24 @@ def _claim(limit: int) -> list[InboundMessage]:
     transaction, which on SQLite is best kept short)."""
     at = timezone.now()
     queue = spool.current()
-    waiting = queue.oldest(limit) if queue is not None else []
+    waiting = queue.oldest(limit, BATCH_BYTES) if queue is not None else []
     with writing(), transaction.atomic():
-        pks = list(
+        pks, size = [], 0
+        for pk, bytes_ in (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(state=Inbound.RECEIVED)
             .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
+            .values_list("pk", "size")[:limit]
+        ):
+            if pks and size + bytes_ > BATCH_BYTES:
+                break
+            pks.append(pk)
+            size += bytes_
         if pks:
             InboundMessage.objects.filter(pk__in=pks).update(
                 state=Inbound.PROCESSING, claimed_at=at
             )
-        waiting = waiting[: limit - len(pks)]
+        waiting = _within(waiting[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
         moved = _move(waiting, at)
     rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
     rows += moved
@@ -289,6 +299,18 @@ def _claim(limit: int) -> list[InboundMessage]:
     for row in rows:
         row.project = projects[row.project_id]
     return rows
+
+
+def _within(waiting: list[spool.Spooled], room: int, have_some: bool) -> list[spool.Spooled]:
+    """The first of `waiting` that fit in `room` bytes (one at least, if the
+    batch has nothing yet)."""
+    taken = []
+    for s in waiting:
+        room -= len(s.raw)
+        if room < 0 and (taken or have_some):
+            break
+        taken.append(s)
+    return taken
 
 
 def _move(waiting: list[spool.Spooled], at) -> list[InboundMessage]:

@@ -153,8 +153,11 @@ class Spool:
                 for value in values
             ]
 
-    def oldest(self, limit: int, ids: list[int] | None = None) -> list[Spooled]:
-        """Up to `limit` messages, oldest first (or those of `ids` still here)."""
+    def oldest(
+        self, limit: int, max_bytes: int | None = None, ids: list[int] | None = None
+    ) -> list[Spooled]:
+        """Up to `limit` messages, oldest first, of at most `max_bytes` together
+        (but one at least); or those of `ids` still here."""
         db = self._connection()
         columns = "id, raw, mail_from, rcpt_tos, peer, received_at, project_id"
         if ids is None:
@@ -162,18 +165,25 @@ class Spool:
         else:
             marks = ", ".join("?" * len(ids))
             found = db.execute(f"SELECT {columns} FROM mail WHERE id IN ({marks})", ids)  # noqa: S608
-        return [
-            Spooled(
-                id=pk,
-                raw=bytes(raw),
-                mail_from=mail_from,
-                rcpt_tos=json.loads(rcpt_tos),
-                peer=peer,
-                received_at=datetime.fromisoformat(received_at),
-                project_id=project_id,
+        taken, size = [], 0
+        # Row by row: reading stops at the first message that does not fit.
+        for pk, raw, mail_from, rcpt_tos, peer, received_at, project_id in found:
+            size += len(raw)
+            if max_bytes is not None and taken and size > max_bytes:
+                break
+            taken.append(
+                Spooled(
+                    id=pk,
+                    raw=bytes(raw),
+                    mail_from=mail_from,
+                    rcpt_tos=json.loads(rcpt_tos),
+                    peer=peer,
+                    received_at=datetime.fromisoformat(received_at),
+                    project_id=project_id,
+                )
             )
-            for pk, raw, mail_from, rcpt_tos, peer, received_at, project_id in found
-        ]
+        found.close()
+        return taken
 
     def drop(self, ids: list[int]) -> None:
         """Forget messages that are in the database now."""

@@ -288,3 +288,21 @@ def test_the_rules_let_a_batch_that_was_not_full_fill_before_reading_on(project,
     assert batches == [intake.BATCH, 3, 7]
     assert waits == [2, 3]
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == intake.BATCH + 10
+
+
+def test_a_batch_stops_at_its_share_of_memory_but_always_takes_one_message(
+    project, alice, monkeypatch
+):
+    big = mail(body="x" * 5000)
+    _store_all([big, big, big, mail(body="x" * 20000), big])
+    monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(big) + 100)
+    batches = []
+    read = intake.process_batch
+    monkeypatch.setattr(
+        intake, "process_batch", lambda rows: (batches.append(len(rows)), read(rows))
+    )
+    while intake.process_next():
+        pass
+    # Two fit; the large one alone, though it is over the limit by itself.
+    assert batches == [2, 1, 1, 1]
+    assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5

@@ -159,3 +159,22 @@ def test_threads_that_open_a_new_spool_at_once_all_store_their_mail(project, tmp
         thread.join()
     assert not failed
     assert sorted(stored) == sorted(set(stored)) and len(stored) == 8
+
+
+def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_one_message(
+    project, queue, monkeypatch
+):
+    small, large = _envelope("small"), _envelope("large")
+    large.raw += b"x" * 20000
+    intake.store([small, small, small, large, small])
+    monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(small.raw) + 100)
+    batches = []
+    read = intake.process_batch
+    monkeypatch.setattr(
+        intake, "process_batch", lambda rows: (batches.append(len(rows)), read(rows))
+    )
+    while intake.process_next():
+        pass
+    assert batches == [2, 1, 1, 1]
+    assert queue.count() == 0
+    assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5
