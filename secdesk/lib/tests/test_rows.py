@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from secdesk.cases.models import Case, Embargo, Message
-from secdesk.lib.rows import Inserts, insert_rows, save_fields
+from secdesk.lib.rows import Inserts, converter, insert_rows, save_fields
 from secdesk.mail import intake, outbox
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage, OutgoingMessage
@@ -181,3 +181,13 @@ def test_plain_values_go_to_the_database_as_their_fields_would_send_them(db):
             assert got == expected or bytes(got) == bytes(expected), field
             checked += 1
     assert checked > 100
+
+
+def test_a_time_converted_again_is_sent_as_its_own_field_would_send_it(db):
+    from django.db import connection
+
+    field = Case._meta.get_field("received_at")
+    convert = converter(field, connection.vendor)
+    first, second = timezone.now(), timezone.now() + timedelta(seconds=1)
+    for value in [first, first, second, first, second, second]:
+        assert convert(value) == field.get_db_prep_save(value, connection)
