@@ -32,6 +32,20 @@ def _digest(prev_hash: str, record: AuditRecord) -> str:
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+def _is_json(value) -> bool:
+    """Whether `value` reads back from JSON as it is: then it need not make
+    the round trip (for a post's audit record, its 51 recipients, that trip
+    cost as much as the record's hash)."""
+    kind = type(value)
+    if kind in (str, int, bool) or value is None:
+        return True
+    if kind is list:
+        return all(_is_json(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _is_json(item) for key, item in value.items())
+    return False
+
+
 def _entry(actor, event, prev: AuditRecord | AuditHead, *, project, case, details) -> AuditRecord:
     seq, prev_hash = (
         (prev.seq, prev.hash) if isinstance(prev, AuditRecord) else (prev.count, prev.last_hash)
@@ -43,7 +57,7 @@ def _entry(actor, event, prev: AuditRecord | AuditHead, *, project, case, detail
         event=event,
         project_id=project.pk if project is not None else (case.project_id if case else None),
         case_id=case.pk if case is not None else None,
-        details=json.loads(json.dumps(details, default=_plain)),
+        details=details if _is_json(details) else json.loads(json.dumps(details, default=_plain)),
         prev_hash=prev_hash,
     )
     entry.hash = _digest(prev_hash, entry)

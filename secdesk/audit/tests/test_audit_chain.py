@@ -3,7 +3,7 @@ from itertools import pairwise
 import pytest
 
 from secdesk.audit.log import first_broken
-from secdesk.audit.models import AuditRecord
+from secdesk.audit.models import AuditEvent, AuditRecord
 
 
 @pytest.fixture
@@ -39,3 +39,33 @@ def test_a_deleted_last_record_is_noticed(trail):
     AuditRecord.objects.filter(seq=len(trail)).delete()
     _, why = first_broken(AuditRecord.objects.order_by("seq"))
     assert why == f"records after {len(trail) - 1} are missing (the chain ends at {len(trail)})"
+
+
+def test_details_are_kept_as_they_read_back_from_json_whatever_their_types(db):
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from secdesk.audit.log import record
+
+    when = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with transaction.atomic():
+        plain = record(None, AuditEvent.MAIL_APPENDED, recipients=["a@x.example"], n=3, ok=True)
+        other = record(
+            None,
+            AuditEvent.MAIL_APPENDED,
+            recipients=("a@x.example",),
+            at=when,
+            kind=AuditEvent.MAIL_HELD,
+            ids={1: "one"},
+        )
+    assert plain.details == {"recipients": ["a@x.example"], "n": 3, "ok": True}
+    assert other.details == {
+        "recipients": ["a@x.example"],
+        "at": when.isoformat(),
+        "kind": int(AuditEvent.MAIL_HELD),
+        "ids": {"1": "one"},
+    }
+    stored = AuditRecord.objects.order_by("seq")
+    assert [r.details for r in stored] == [plain.details, other.details]
+    assert first_broken(stored) is None
