@@ -178,6 +178,9 @@ class Writer(threading.Thread):
                 position += len({r.project_id for _, r in envelope.recipients})
         except Exception as err:
             # Whatever failed, every session of the batch hears it (451): none waits on.
+            # The connections are opened again for the next batch.
+            with contextlib.suppress(Exception):
+                spool.close()
             with contextlib.suppress(Exception):
                 connection.close()
             logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)

@@ -22,6 +22,7 @@ have opened a case already, and a person decides better than a guess.
 import contextlib
 import functools
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -272,33 +273,77 @@ def _claim(limit: int) -> list[InboundMessage]:
     transaction, which on SQLite is best kept short)."""
     at = timezone.now()
     queue = spool.current()
-    waiting = queue.oldest(limit, BATCH_BYTES) if queue is not None else []
-    with writing(), transaction.atomic():
-        pks, size = [], 0
-        for pk, bytes_ in (
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(state=Inbound.RECEIVED)
-            .order_by("pk")
-            .values_list("pk", "size")[:limit]
-        ):
-            if pks and size + bytes_ > BATCH_BYTES:
-                break
-            pks.append(pk)
-            size += bytes_
-        if pks:
-            InboundMessage.objects.filter(pk__in=pks).update(
-                state=Inbound.PROCESSING, claimed_at=at
-            )
-        waiting = _within(waiting[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
-        moved = _move(waiting, at)
+    waiting = _spooled(queue, limit)
+    try:
+        with writing(), transaction.atomic():
+            pks, size = _claim_stored(limit, at)
+            waiting = _within(waiting[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
+            moved, done, taken = _move(waiting, at)
+    except Exception as err:
+        if not waiting:
+            raise
+        # A message that cannot be moved (its project gone, say) must not
+        # hold up the others: each is moved alone, and one that fails stays
+        # in the spool, named in the log.
+        logger.error("moving %d spooled message(s) failed: %s", len(waiting), type(err).__name__)
+        with writing(), transaction.atomic():
+            pks, size = _claim_stored(limit, at)
+        moved, done, taken = [], [], []
+        for s in waiting:
+            try:
+                with writing(), transaction.atomic():
+                    one = _move([s], at)
+            except Exception as err:
+                logger.error(
+                    "spooled message #%s cannot be moved into the database: %s",
+                    s.id,
+                    type(err).__name__,
+                )
+                continue
+            moved, done, taken = moved + one[0], done + one[1], taken + one[2]
     rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
     rows += moved
-    _drop(queue, waiting)
+    forgotten = _settle(queue, done, taken)
+    if not rows and forgotten:
+        # Only mail moved before a crash was there; what follows it may not be.
+        return _claim(limit)
     # One copy of each project (and its policy) for the batch, not one per row.
     projects = Project.objects.select_related("policy").in_bulk({row.project_id for row in rows})
     for row in rows:
         row.project = projects[row.project_id]
     return rows
+
+
+def _claim_stored(limit: int, at) -> tuple[list[int], int]:
+    """In the claiming transaction: mail stored in the database and not read
+    yet (released from quarantine, or stored without a spool), up to `limit`
+    messages and BATCH_BYTES. Returns their ids and their size."""
+    pks, size = [], 0
+    for pk, bytes_ in (
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(state=Inbound.RECEIVED)
+        .order_by("pk")
+        .values_list("pk", "size")[:limit]
+    ):
+        if pks and size + bytes_ > BATCH_BYTES:
+            break
+        pks.append(pk)
+        size += bytes_
+    if pks:
+        InboundMessage.objects.filter(pk__in=pks).update(state=Inbound.PROCESSING, claimed_at=at)
+    return pks, size
+
+
+def _spooled(queue: spool.Spool | None, limit: int, ids=None) -> list[spool.Spooled]:
+    """The oldest spooled mail; none if the spool cannot be read just now (the
+    mail in the database is read all the same, and the spool next time)."""
+    if queue is None:
+        return []
+    try:
+        return queue.oldest(limit, BATCH_BYTES, ids=ids)
+    except sqlite3.Error as err:
+        logger.error("the mail spool cannot be read: %s", err)
+        return []
 
 
 def _within(waiting: list[spool.Spooled], room: int, have_some: bool) -> list[spool.Spooled]:
@@ -313,55 +358,61 @@ def _within(waiting: list[spool.Spooled], room: int, have_some: bool) -> list[sp
     return taken
 
 
-def _move(waiting: list[spool.Spooled], at) -> list[InboundMessage]:
+def _move(waiting: list[spool.Spooled], at) -> tuple[list, list, list]:
     """Inside the claiming transaction: spooled messages into the database,
-    under their numbers, claimed. One found there already was moved before a
-    crash kept it from being dropped: it is not moved (or read) again."""
+    under their numbers, claimed. Returns the rows moved; the spooled
+    messages the spool can forget (moved now, or before a crash kept it from
+    forgetting them: found in the database with the same content, and not
+    read again); and those whose number a different message has."""
     if not waiting:
-        return []
+        return [], [], []
     there = {
         pk: (received_at, size, project_id)
         for pk, received_at, size, project_id in InboundMessage.objects.filter(
             pk__in=[s.id for s in waiting]
         ).values_list("pk", "received_at", "size", "project_id")
     }
-    rows, renumbered = [], []
+    rows, done, taken = [], [], []
     for s in waiting:
-        row = InboundMessage(
-            pk=s.id,
-            raw=s.raw,
-            size=len(s.raw),
-            mail_from=s.mail_from,
-            rcpt_tos=s.rcpt_tos,
-            peer=s.peer,
-            received_at=s.received_at,
-            project_id=s.project_id,
-            state=Inbound.PROCESSING,
-            claimed_at=at,
-        )
         if s.id not in there:
-            rows.append(row)
-        elif there[s.id] != (s.received_at, len(s.raw), s.project_id):
-            # The spool's numbers start after the database's, so this cannot
-            # happen; were it to, the message is kept under a number of its own.
-            row.pk = None
-            renumbered.append((s.id, row))
+            rows.append(
+                InboundMessage(
+                    pk=s.id,
+                    raw=s.raw,
+                    size=len(s.raw),
+                    mail_from=s.mail_from,
+                    rcpt_tos=s.rcpt_tos,
+                    peer=s.peer,
+                    received_at=s.received_at,
+                    project_id=s.project_id,
+                    state=Inbound.PROCESSING,
+                    claimed_at=at,
+                )
+            )
+            done.append(s)
+        elif there[s.id] == (s.received_at, len(s.raw), s.project_id):
+            done.append(s)
+        else:
+            taken.append(s)
     insert_rows(rows, keep_ids=True)
-    insert_rows(row for _, row in renumbered)
-    for number, row in renumbered:
-        logger.error("spooled message #%s: its number was taken; stored as #%s", number, row.pk)
-    return sorted(rows + [row for _, row in renumbered], key=lambda row: row.pk)
+    return rows, done, taken
 
 
-def _drop(queue: spool.Spool | None, moved: list[spool.Spooled]) -> None:
-    """Forget moved messages in the spool. If that fails they are moved again
-    next time, found in the database, and dropped then."""
-    if queue is None or not moved:
-        return
+def _settle(queue: spool.Spool | None, done: list, taken: list) -> bool:
+    """After the move's commit: the spool forgets what the database has, and
+    gives a new number to any message whose number was taken. True if the
+    spool forgot something. If forgetting fails, the messages are found in
+    the database at the next move, and forgotten then."""
+    if queue is None:
+        return False
     try:
-        queue.drop([s.id for s in moved])
+        for old, new in queue.renumber([s.id for s in taken]).items():
+            logger.error("spooled message #%s: its number was taken; it is #%s now", old, new)
+        queue.drop([s.id for s in done])
     except Exception as err:
-        logger.error("the mail spool could not drop %d message(s): %s", len(moved), err)
+        logger.error("the mail spool could not be updated: %s", err)
+        return False
+    return bool(done)
 
 
 def process_one(pk: int) -> bool:
@@ -369,14 +420,15 @@ def process_one(pk: int) -> bool:
     another reader has it already."""
     at = timezone.now()
     queue = spool.current()
-    waiting = queue.oldest(1, ids=[pk]) if queue is not None else []
+    waiting = _spooled(queue, 1, ids=[pk])
     with writing(), transaction.atomic():
-        claimed = bool(_move(waiting, at)) or bool(
+        moved, done, taken = _move(waiting, at)
+        claimed = any(row.pk == pk for row in moved) or bool(
             InboundMessage.objects.filter(pk=pk, state=Inbound.RECEIVED).update(
                 state=Inbound.PROCESSING, claimed_at=at
             )
         )
-    _drop(queue, waiting)
+    _settle(queue, done, taken)
     if not claimed:
         return False  # another process has it
     process_batch([InboundMessage.objects.select_related("project__policy").get(pk=pk)])

@@ -25,6 +25,7 @@ memory (the tests'), which no other process could share.
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -45,6 +46,16 @@ CREATE TABLE IF NOT EXISTS mail (
     project_id INTEGER NOT NULL
 );
 """
+
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _last_stored() -> int:
+    """The database's highest message number."""
+    from secdesk.mail.models import InboundMessage
+
+    return InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
 
 # How long a write waits for the spool's lock (held only for a moment by the
 # other writer: the daemon adding mail, or the rules dropping what they moved).
@@ -72,8 +83,21 @@ class Spool:
         # handler, which sleeps longer each time it finds the file locked.
         self.writes = threading.Lock()
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self.local, "connection", None)
+        if db is not None and self._identity() != self.local.identity:
+            # The file was removed or replaced under us (a restore, a careless
+            # clean-up): a 250 said for mail written into the old one would
+            # be a lie. The next connection opens (or makes) the file there.
+            self.close()
+            db = None
         if db is None:
             # Patient while it is set up: another connection may be creating the file.
             db = sqlite3.connect(
@@ -84,28 +108,32 @@ class Spool:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
+                # After a burst of large mail, the log is cut back to this size.
+                db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
                 # From here on, writes wait in `_writing`, not in SQLite's busy handler.
                 db.execute("PRAGMA busy_timeout=0")
                 self._seed(db)
             except BaseException:
                 db.close()
                 raise
-            self.local.connection = db
+            self.local.connection, self.local.identity = db, self._identity()
         return db
 
     def _seed(self, db: sqlite3.Connection) -> None:
         """Start the spool's numbers after the database's last message: a new
         spool beside an old database (or after a restore) must not hand out a
         number that a stored message already has."""
-        from secdesk.mail.models import InboundMessage
-
-        last = InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with self._writing(db):
-            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'mail'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('mail', ?)", (last,))
-            elif row[0] < last:
-                db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'mail'", (last,))
+            self._after(db, _last_stored())
+
+    @staticmethod
+    def _after(db: sqlite3.Connection, last: int) -> None:
+        """Inside a write: the next number is above `last`."""
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'mail'").fetchone()
+        if row is None:
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('mail', ?)", (last,))
+        elif row[0] < last:
+            db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'mail'", (last,))
 
     @contextlib.contextmanager
     def _writing(self, db: sqlite3.Connection):
@@ -193,6 +221,30 @@ class Spool:
         with self._writing(db):
             db.executemany("DELETE FROM mail WHERE id = ?", [(pk,) for pk in ids])
 
+    def renumber(self, ids: list[int]) -> dict[int, int]:
+        """Give messages new numbers, above every number the database has. For
+        a message whose number a different stored message has: that cannot
+        happen while all mail comes through this spool, but were it to, the
+        message is kept, and read under its new number. Returns old → new."""
+        if not ids:
+            return {}
+        last = _last_stored()
+        db = self._connection()
+        columns = "raw, mail_from, rcpt_tos, peer, received_at, project_id"
+        new = {}
+        with self._writing(db):
+            self._after(db, last)
+            for old in ids:
+                found = db.execute(
+                    f"INSERT INTO mail ({columns}) SELECT {columns} FROM mail WHERE id = ? "  # noqa: S608
+                    "RETURNING id",
+                    (old,),
+                ).fetchone()
+                if found is not None:
+                    db.execute("DELETE FROM mail WHERE id = ?", (old,))
+                    new[old] = found[0]
+        return new
+
     def count(self) -> int:
         return self._connection().execute("SELECT count(*) FROM mail").fetchone()[0]
 
@@ -201,7 +253,8 @@ class Spool:
         db = getattr(self.local, "connection", None)
         if db is not None:
             self.local.connection = None
-            db.close()
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
 
 _spools: dict[str, Spool] = {}
@@ -213,7 +266,8 @@ def current() -> Spool | None:
     file, none on PostgreSQL or for a database in memory."""
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         return None
-    path = str(connection.settings_dict["NAME"]) + "-spool"
+    # The file's real path: two names for one database share one spool.
+    path = os.path.realpath(connection.settings_dict["NAME"]) + "-spool"
     with _spools_lock:
         if path not in _spools:
             _spools[path] = Spool(path)

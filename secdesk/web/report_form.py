@@ -83,9 +83,11 @@ def compose(project: Project, data: dict, client: str | None) -> bytes:
     return message.as_bytes()
 
 
-def submit(project: Project, data: dict, client: str | None) -> InboundMessage:
+def submit(project: Project, data: dict, client: str | None) -> InboundMessage | None:
     """Store the report as the daemon stores mail, then run the rules on it now,
-    so the confirmation can give the case reference."""
+    so the confirmation can give the case reference. None if its row cannot
+    be told for sure (renumbered on its way out of the spool): the reference
+    then reaches the reporter by mail only."""
     envelope = intake.Envelope(
         raw=compose(project, data, client),
         mail_from=data["email"],
@@ -95,7 +97,9 @@ def submit(project: Project, data: dict, client: str | None) -> InboundMessage:
     [pk] = intake.store([envelope])
     # If the mail daemon's own reader claimed it first, it files it just the same.
     intake.process_one(pk)
-    return InboundMessage.objects.select_related("case__project").get(pk=pk)
+    row = InboundMessage.objects.select_related("case__project").filter(pk=pk).first()
+    # Only this report's own row may name its case to whoever sent the form.
+    return row if row is not None and bytes(row.raw) == envelope.raw else None
 
 
 def _form_page(request, project, form, *, refusal="", status=200):
@@ -134,7 +138,7 @@ def report(request, slug):
         return _form_page(request, project, form, status=400)
     report_guard.count_post(client)
     row = submit(project, form.cleaned_data, client)
-    case = row.case if row.state == Inbound.HELD and row.opened_case else None
+    case = row.case if row is not None and row.state == Inbound.HELD and row.opened_case else None
     acknowledged = case is not None and case.outgoing.filter(kind="acknowledgement").exists()
     return render(
         request,

@@ -169,7 +169,7 @@ def read(cli, query: str) -> list[tuple]:
 def spooled(cli) -> int:
     """How many messages wait in the daemon's spool (SQLite only)."""
     path = os.path.join(cli.env["SECDESK_DATA_DIR"], "secdesk.sqlite3-spool")
-    if cli.env.get("DATABASE_URL") or not os.path.exists(path):
+    if cli.env.get("DATABASE_URL", "").startswith("postgres") or not os.path.exists(path):
         return 0
     import sqlite3
 

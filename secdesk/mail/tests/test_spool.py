@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from secdesk.cases.models import Case
@@ -17,6 +19,7 @@ from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail
+from secdesk.web import report_form
 
 
 @pytest.fixture
@@ -110,23 +113,30 @@ def test_a_new_spool_numbers_its_mail_after_the_messages_already_in_the_database
     assert pk == max(before) + 1
 
 
-def test_a_message_whose_number_is_taken_is_kept_under_a_new_one(
+def test_a_message_whose_number_is_taken_is_read_under_a_new_one_and_the_next_keeps_its_own(
     project, queue, monkeypatch, caplog
 ):
-    """Cannot happen while all mail goes through the spool; were it to, nothing is lost."""
+    """Cannot happen while all mail goes through the spool; were it to, nothing
+    is lost, nothing read twice, and the numbers after it are not taken too."""
     [pk] = intake.store([_envelope("spooled")])
     monkeypatch.setattr(spool, "current", lambda: None)
     [straight] = intake.store([_envelope("straight in")])
     InboundMessage.objects.filter(pk=straight).update(id=pk)  # under the spooled one's number
     monkeypatch.setattr(spool, "current", lambda: queue)
 
-    assert intake.process_next() == 2
-    assert sorted(mail.subject for mail in InboundMessage.objects.all()) == [
-        "spooled",
-        "straight in",
-    ]
-    assert queue.count() == 0
+    while intake.process_next():
+        pass
+    numbers = {row.subject: row.pk for row in InboundMessage.objects.all()}
+    assert set(numbers) == {"spooled", "straight in"}
+    assert numbers["straight in"] == pk and numbers["spooled"] > pk
     assert f"spooled message #{pk}: its number was taken" in caplog.text
+
+    [after] = intake.store([_envelope("after")])
+    while intake.process_next():
+        pass
+    assert InboundMessage.objects.get(pk=after).subject == "after"
+    assert queue.count() == 0
+    assert Case.objects.count() == 3
 
 
 def test_the_report_form_s_message_is_read_at_once_from_the_spool(project, queue):
@@ -135,6 +145,25 @@ def test_the_report_form_s_message_is_read_at_once_from_the_spool(project, queue
     assert InboundMessage.objects.get(pk=pk).state == Inbound.HELD
     assert queue.count() == 0
     assert intake.process_one(pk) is False  # read already, by whoever came first
+
+
+def test_the_report_form_names_its_own_case_never_one_whose_message_took_its_number(
+    project, queue, monkeypatch
+):
+    form = {"name": "Finder", "email": "finder@research.example", "body": "Crash."}
+    row = report_form.submit(project, {**form, "subject": "Mine"}, "192.0.2.1")
+    assert row.case.title == "Mine" and queue.count() == 0
+
+    # The next number is given to another message first (which cannot happen
+    # while all mail goes through the spool).
+    monkeypatch.setattr(spool, "current", lambda: None)
+    [other] = intake.store([_envelope("Someone else's")])
+    InboundMessage.objects.filter(pk=other).update(id=row.pk + 1)
+    intake.process_pending()
+    monkeypatch.setattr(spool, "current", lambda: queue)
+    assert report_form.submit(project, {**form, "subject": "Mine too"}, "192.0.2.1") is None
+    intake.process_pending()  # as the daemon's rules do: under its new number
+    assert InboundMessage.objects.filter(subject="Mine too", state=Inbound.HELD).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -178,3 +207,60 @@ def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_on
     assert batches == [2, 1, 1, 1]
     assert queue.count() == 0
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_spooled_message_that_cannot_be_moved_holds_up_no_other(project, queue, caplog):
+    orphan = {**_row("orphan"), "project_id": project.pk + 1000}  # its project is gone
+    queue.put([_row("first"), orphan, _row("second")])
+    while intake.process_next():
+        pass
+    assert sorted(InboundMessage.objects.values_list("subject", flat=True)) == ["first", "second"]
+    assert queue.count() == 1  # kept, for a person to look at
+    assert "cannot be moved into the database" in caplog.text
+
+
+def test_mail_moves_from_the_spool_with_every_query_logged(project, queue):
+    """As with SECDESK_DEBUG: Django's debug cursor formats each statement."""
+    intake.store([_envelope("logged")])
+    with CaptureQueriesContext(connection) as queries:
+        assert intake.process_next() == 1
+    assert any("mail_inboundmessage" in query["sql"] for query in queries)
+
+
+def test_mail_stored_after_the_spool_file_was_removed_goes_into_the_new_one(project, tmp_path):
+    made = spool.Spool(tmp_path / "spool")
+    try:
+        made.put([_row("before")])
+        for name in ("spool", "spool-wal", "spool-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        [pk] = made.put([_row("after")])
+    finally:
+        made.close()
+    fresh = spool.Spool(tmp_path / "spool")
+    try:
+        assert [s.id for s in fresh.oldest(10)] == [pk]
+    finally:
+        fresh.close()
+
+
+def test_a_batch_of_stored_and_spooled_mail_stops_at_its_share_of_memory(
+    project, queue, monkeypatch
+):
+    monkeypatch.setattr(spool, "current", lambda: None)
+    [stored] = intake.store([_envelope("stored")])  # released from quarantine, say
+    monkeypatch.setattr(spool, "current", lambda: queue)
+    spooled = [_envelope(f"spooled {n}") for n in range(3)]
+    numbers = intake.store(spooled)
+    size = InboundMessage.objects.get(pk=stored).size
+    # Room for exactly two: the stored one and the first spooled one.
+    monkeypatch.setattr(intake, "BATCH_BYTES", size + len(spooled[0].raw))
+    batches = []
+    read = intake.process_batch
+    monkeypatch.setattr(
+        intake, "process_batch", lambda rows: (batches.append([r.pk for r in rows]), read(rows))
+    )
+    while intake.process_next():
+        pass
+    assert batches[0] == [stored, numbers[0]]
+    assert [pk for batch in batches for pk in batch] == [stored, *numbers]
