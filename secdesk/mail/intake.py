@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -273,45 +273,58 @@ def _claim(limit: int) -> list[InboundMessage]:
     transaction, which on SQLite is best kept short)."""
     at = timezone.now()
     queue = spool.current()
-    waiting = _spooled(queue, limit)
+    spooled = _spooled(queue, limit)
+    set_aside = False
     try:
         with writing(), transaction.atomic():
             pks, size = _claim_stored(limit, at)
-            waiting = _within(waiting[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
+            waiting = _within(spooled[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
             moved, done, taken = _move(waiting, at)
-    except Exception as err:
-        if not waiting:
+    except (IntegrityError, DataError) as err:
+        if not spooled:
             raise
         # A message that cannot be moved (its project gone, say) must not
-        # hold up the others: each is moved alone, and one that fails stays
-        # in the spool, named in the log.
-        logger.error("moving %d spooled message(s) failed: %s", len(waiting), type(err).__name__)
+        # hold up the others: each is moved alone, and one that fails is set
+        # aside in the spool, named in the log, and tried again later.
+        logger.error("moving spooled mail failed (%s): moving each alone", type(err).__name__)
         with writing(), transaction.atomic():
             pks, size = _claim_stored(limit, at)
-        moved, done, taken = [], [], []
+        waiting = _within(spooled[: limit - len(pks)], BATCH_BYTES - size, bool(pks))
+        moved, done, taken, set_aside = [], [], [], False
         for s in waiting:
             try:
                 with writing(), transaction.atomic():
                     one = _move([s], at)
-            except Exception as err:
+            except (IntegrityError, DataError) as err:
+                _UNMOVABLE[s.id] = time.monotonic() + UNMOVABLE_RETRY
                 logger.error(
-                    "spooled message #%s cannot be moved into the database: %s",
+                    "spooled message #%s cannot be moved into the database (%s); "
+                    "it stays in the spool and is tried again in %d minutes",
                     s.id,
                     type(err).__name__,
+                    UNMOVABLE_RETRY // 60,
                 )
+                set_aside = True
                 continue
             moved, done, taken = moved + one[0], done + one[1], taken + one[2]
     rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
     rows += moved
     forgotten = _settle(queue, done, taken)
-    if not rows and forgotten:
-        # Only mail moved before a crash was there; what follows it may not be.
+    if not rows and (forgotten or set_aside):
+        # Only mail moved before a crash, or mail set aside, was there; what
+        # follows it may not be (each time the spool has fewer to offer).
         return _claim(limit)
     # One copy of each project (and its policy) for the batch, not one per row.
     projects = Project.objects.select_related("policy").in_bulk({row.project_id for row in rows})
     for row in rows:
         row.project = projects[row.project_id]
     return rows
+
+
+# Spooled messages that could not be moved (number → when to try again): left
+# out of batches meanwhile, so that they hold up no other mail.
+_UNMOVABLE: dict[int, float] = {}
+UNMOVABLE_RETRY = 600
 
 
 def _claim_stored(limit: int, at) -> tuple[list[int], int]:
@@ -339,8 +352,12 @@ def _spooled(queue: spool.Spool | None, limit: int, ids=None) -> list[spool.Spoo
     mail in the database is read all the same, and the spool next time)."""
     if queue is None:
         return []
+    now = time.monotonic()
+    for number, retry_at in list(_UNMOVABLE.items()):
+        if retry_at <= now:
+            del _UNMOVABLE[number]
     try:
-        return queue.oldest(limit, BATCH_BYTES, ids=ids)
+        return queue.oldest(limit, BATCH_BYTES, ids=ids, skip=list(_UNMOVABLE))
     except sqlite3.Error as err:
         logger.error("the mail spool cannot be read: %s", err)
         return []
@@ -406,9 +423,9 @@ def _settle(queue: spool.Spool | None, done: list, taken: list) -> bool:
     if queue is None:
         return False
     try:
-        for old, new in queue.renumber([s.id for s in taken]).items():
+        queue.drop(done)
+        for old, new in queue.renumber(taken).items():
             logger.error("spooled message #%s: its number was taken; it is #%s now", old, new)
-        queue.drop([s.id for s in done])
     except Exception as err:
         logger.error("the mail spool could not be updated: %s", err)
         return False

@@ -71,6 +71,18 @@ class Spooled:
     peer: str
     received_at: datetime
     project_id: int
+    # The time as the spool holds it: with the id and the size, what names
+    # this very message when the spool is asked to forget or renumber it.
+    stamp: str = ""
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        return self.id, self.stamp, len(self.raw)
+
+
+# A row of the spool is the message that was read only if all of these match:
+# after a spool file was replaced, the same number may name another message.
+_SAME = "id = ? AND received_at = ? AND length(raw) = ?"
 
 
 class Spool:
@@ -92,7 +104,7 @@ class Spool:
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self.local, "connection", None)
-        if db is not None and self._identity() != self.local.identity:
+        if db is not None and not self._same_file():
             # The file was removed or replaced under us (a restore, a careless
             # clean-up): a 250 said for mail written into the old one would
             # be a lie. The next connection opens (or makes) the file there.
@@ -108,6 +120,8 @@ class Spool:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
+                # The file as it is now, before anything below can wait.
+                self.local.identity = self._identity()
                 # After a burst of large mail, the log is cut back to this size.
                 db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
                 # From here on, writes wait in `_writing`, not in SQLite's busy handler.
@@ -116,8 +130,13 @@ class Spool:
             except BaseException:
                 db.close()
                 raise
-            self.local.connection, self.local.identity = db, self._identity()
+            self.local.connection = db
         return db
+
+    def _same_file(self) -> bool:
+        """Whether the file at the path is still the one this thread has open."""
+        now = self._identity()
+        return now is not None and now == getattr(self.local, "identity", None)
 
     def _seed(self, db: sqlite3.Connection) -> None:
         """Start the spool's numbers after the database's last message: a new
@@ -172,7 +191,7 @@ class Spool:
         ]
         db = self._connection()
         with self._writing(db):
-            return [
+            ids = [
                 db.execute(
                     "INSERT INTO mail (raw, mail_from, rcpt_tos, peer, received_at, project_id) "
                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -180,16 +199,31 @@ class Spool:
                 ).fetchone()[0]
                 for value in values
             ]
+        if not self._same_file():
+            # Removed or replaced while this was written: no 250 for it (the
+            # sender tries again, and the next write opens the file there now).
+            self.close()
+            raise sqlite3.OperationalError("the mail spool file was removed or replaced")
+        return ids
 
     def oldest(
-        self, limit: int, max_bytes: int | None = None, ids: list[int] | None = None
+        self,
+        limit: int,
+        max_bytes: int | None = None,
+        ids: list[int] | None = None,
+        skip: list[int] = (),
     ) -> list[Spooled]:
         """Up to `limit` messages, oldest first, of at most `max_bytes` together
-        (but one at least); or those of `ids` still here."""
+        (but one at least), leaving out those of `skip`; or those of `ids`
+        still here."""
         db = self._connection()
         columns = "id, raw, mail_from, rcpt_tos, peer, received_at, project_id"
         if ids is None:
-            found = db.execute(f"SELECT {columns} FROM mail ORDER BY id LIMIT ?", (limit,))  # noqa: S608
+            marks = ", ".join("?" * len(skip))
+            found = db.execute(
+                f"SELECT {columns} FROM mail WHERE id NOT IN ({marks}) ORDER BY id LIMIT ?",  # noqa: S608
+                [*skip, limit],
+            )
         else:
             marks = ", ".join("?" * len(ids))
             found = db.execute(f"SELECT {columns} FROM mail WHERE id IN ({marks})", ids)  # noqa: S608
@@ -208,25 +242,27 @@ class Spool:
                     peer=peer,
                     received_at=datetime.fromisoformat(received_at),
                     project_id=project_id,
+                    stamp=received_at,
                 )
             )
         found.close()
         return taken
 
-    def drop(self, ids: list[int]) -> None:
-        """Forget messages that are in the database now."""
-        if not ids:
+    def drop(self, messages: list[Spooled]) -> None:
+        """Forget messages that are in the database now: each the very message
+        that was read, never another that has its number since."""
+        if not messages:
             return
         db = self._connection()
         with self._writing(db):
-            db.executemany("DELETE FROM mail WHERE id = ?", [(pk,) for pk in ids])
+            db.executemany(f"DELETE FROM mail WHERE {_SAME}", [m.key for m in messages])  # noqa: S608
 
-    def renumber(self, ids: list[int]) -> dict[int, int]:
+    def renumber(self, messages: list[Spooled]) -> dict[int, int]:
         """Give messages new numbers, above every number the database has. For
         a message whose number a different stored message has: that cannot
         happen while all mail comes through this spool, but were it to, the
         message is kept, and read under its new number. Returns old → new."""
-        if not ids:
+        if not messages:
             return {}
         last = _last_stored()
         db = self._connection()
@@ -234,15 +270,15 @@ class Spool:
         new = {}
         with self._writing(db):
             self._after(db, last)
-            for old in ids:
+            for message in messages:
                 found = db.execute(
-                    f"INSERT INTO mail ({columns}) SELECT {columns} FROM mail WHERE id = ? "  # noqa: S608
+                    f"INSERT INTO mail ({columns}) SELECT {columns} FROM mail WHERE {_SAME} "  # noqa: S608
                     "RETURNING id",
-                    (old,),
+                    message.key,
                 ).fetchone()
                 if found is not None:
-                    db.execute("DELETE FROM mail WHERE id = ?", (old,))
-                    new[old] = found[0]
+                    db.execute(f"DELETE FROM mail WHERE {_SAME}", message.key)  # noqa: S608
+                    new[message.id] = found[0]
         return new
 
     def count(self) -> int:
