@@ -131,11 +131,7 @@ class Writer(threading.Thread):
         return not self.pending and not self.writing
 
     def run(self):
-        try:
-            self._run()
-        finally:
-            spool.close()
-            connection.close()
+        _closing_after(self._run)
 
     def _run(self):
         # On stop, what is queued is still written: its senders are waiting.
@@ -188,6 +184,15 @@ class Writer(threading.Thread):
         loop = batch[0][2]
         with contextlib.suppress(RuntimeError):  # the loop has stopped: no one waits
             loop.call_soon_threadsafe(_settle, batch, numbers, error)
+
+
+def _closing_after(run) -> None:
+    """A thread's body, then its connections closed (the database's, the spool's)."""
+    try:
+        run()
+    finally:
+        spool.close()
+        connection.close()
 
 
 def _settle(batch, numbers, error) -> None:
@@ -249,11 +254,7 @@ class Processor(threading.Thread):
             time.sleep(self.PAUSE / 2)
 
     def run(self):
-        try:
-            self._run()
-        finally:
-            spool.close()
-            connection.close()
+        _closing_after(self._run)
 
     def _run(self):
         while not self.stopping.is_set():

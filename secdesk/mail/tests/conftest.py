@@ -40,6 +40,18 @@ def mail(
     return message.as_bytes()
 
 
+def read_in_batches(monkeypatch) -> list[list[InboundMessage]]:
+    """Run the rules until nothing is left to read; the rows of each batch."""
+    batches = []
+    read = intake.process_batch
+    monkeypatch.setattr(
+        intake, "process_batch", lambda rows: (batches.append(list(rows)), read(rows))
+    )
+    while intake.process_next():
+        pass
+    return batches
+
+
 def deliver(raw: bytes, *, mail_from="finder@research.example", to="security@libvirt.example"):
     """Store a message as the daemon does, run the rules, and return its row."""
     table = security_addresses()

@@ -17,7 +17,7 @@ from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
-from secdesk.mail.tests.conftest import mail
+from secdesk.mail.tests.conftest import mail, read_in_batches
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
 
 
@@ -296,13 +296,7 @@ def test_a_batch_stops_at_its_share_of_memory_but_always_takes_one_message(
     big = mail(body="x" * 5000)
     _store_all([big, big, big, mail(body="x" * 20000), big])
     monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(big) + 100)
-    batches = []
-    read = intake.process_batch
-    monkeypatch.setattr(
-        intake, "process_batch", lambda rows: (batches.append(len(rows)), read(rows))
-    )
-    while intake.process_next():
-        pass
+    batches = read_in_batches(monkeypatch)
     # Two fit; the large one alone, though it is over the limit by itself.
-    assert batches == [2, 1, 1, 1]
+    assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5

@@ -19,7 +19,7 @@ from secdesk.mail import intake, spool
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import Inbound, InboundMessage
-from secdesk.mail.tests.conftest import mail
+from secdesk.mail.tests.conftest import mail, read_in_batches
 from secdesk.web import report_form
 
 
@@ -200,14 +200,8 @@ def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_on
     large.raw += b"x" * 20000
     intake.store([small, small, small, large, small])
     monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(small.raw) + 100)
-    batches = []
-    read = intake.process_batch
-    monkeypatch.setattr(
-        intake, "process_batch", lambda rows: (batches.append(len(rows)), read(rows))
-    )
-    while intake.process_next():
-        pass
-    assert batches == [2, 1, 1, 1]
+    batches = read_in_batches(monkeypatch)
+    assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert queue.count() == 0
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5
 
@@ -258,13 +252,7 @@ def test_a_batch_of_stored_and_spooled_mail_stops_at_its_share_of_memory(
     size = InboundMessage.objects.get(pk=stored).size
     # Room for exactly two: the stored one and the first spooled one.
     monkeypatch.setattr(intake, "BATCH_BYTES", size + len(spooled[0].raw))
-    batches = []
-    read = intake.process_batch
-    monkeypatch.setattr(
-        intake, "process_batch", lambda rows: (batches.append([r.pk for r in rows]), read(rows))
-    )
-    while intake.process_next():
-        pass
+    batches = [[row.pk for row in rows] for rows in read_in_batches(monkeypatch)]
     assert batches[0] == [stored, numbers[0]]
     assert [pk for batch in batches for pk in batch] == [stored, *numbers]
 
