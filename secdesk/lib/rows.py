@@ -7,9 +7,9 @@ of it in Python. `bulk_create` compiles every value through the ORM's
 expression layer; `insert_rows` converts them through their fields only.
 
 `Inserts` goes one step further for SQLite, where a write transaction locks
-the whole database and the mail daemon needs that lock before every 250: the
-rows are built and their values converted before the transaction, which then
-only runs the statements.
+the whole database and the web and the worker wait for it: the rows are
+built and their values converted before the transaction, which then only
+runs the statements.
 """
 
 import functools

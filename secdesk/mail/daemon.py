@@ -3,11 +3,12 @@
 aiosmtpd runs its own event loop in a thread. The database is never touched on
 that loop: recipient lookups run in a small thread pool, and storing runs in
 one writer thread that commits the messages of concurrent sessions together
-(a group commit) before any of them gets its 250. The rules run on what was
+(a group commit) before any of them gets its 250: into the spool beside a
+SQLite database (see `spool`), or into PostgreSQL. The rules run on what was
 stored, a batch at a time: in a thread of this process (`secdesk serve`, one
 process for everything), or in a process of their own (`secdesk mail`), so
 that reading mail and storing it use two cores instead of sharing one
-interpreter lock. If the database is unavailable the answer is 451 and the
+interpreter lock. If the message cannot be stored the answer is 451 and the
 sender tries again later; nothing is acknowledged that is not committed.
 """
 

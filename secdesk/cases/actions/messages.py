@@ -68,8 +68,8 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     mail intake's batch): each its message, its link to the mail, its
     attachments, its distribution and its own audit record.
 
-    The rows are built before the transaction, which on SQLite holds up all
-    other mail, from the case's state and audience as read then; inside it
+    The rows are built before the transaction, which on SQLite holds up every
+    other writer, from the case's state and audience as read then; inside it
     both are read again under the case's lock, and the rows built again in
     the rare event that either has changed."""
     at = now()

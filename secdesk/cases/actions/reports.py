@@ -120,7 +120,7 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
     subjects = [_check_report(r.subject, r.body) for r in reports]
     state = REPORT.apply("received", "hold")
     at = now()
-    # Built before the transaction, which on SQLite holds up all other mail.
+    # Built before the transaction, which on SQLite holds up every other writer.
     cases = [
         Case(project=project, title=subject[:300], state=state, received_at=at)
         for subject in subjects
