@@ -315,3 +315,23 @@ def test_mail_in_the_database_is_read_while_the_spool_cannot_be_read(
     assert intake.process_next() == 1
     assert InboundMessage.objects.get(pk=pk).state == Inbound.HELD
     assert "the mail spool cannot be read" in caplog.text
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has no spool")
+def test_two_names_for_one_database_share_one_spool_and_a_database_in_memory_has_none(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(spool, "_spools", {})
+    monkeypatch.setattr(spool, "_named", {})
+    monkeypatch.setitem(connection.settings_dict, "NAME", ":memory:")
+    assert spool.current() is None
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secdesk.sqlite3").touch()
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(tmp_path / "link/secdesk.sqlite3"))
+    through_link = spool.current()
+    monkeypatch.setitem(connection.settings_dict, "NAME", tmp_path / "data" / "secdesk.sqlite3")
+    direct = spool.current()
+    assert direct is through_link
+    assert direct.path == str(tmp_path / "data" / "secdesk.sqlite3-spool")
+    assert spool.current() is direct
