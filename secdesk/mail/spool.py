@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS mail (
 
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
+# Once a drained backlog has left this much of the file free, `shrink` gives
+# it back to the file system, at most SHRINK_STEP at a time.
+SHRINK_AFTER = 64 * 1024 * 1024
+SHRINK_STEP = 64 * 1024 * 1024
+
 
 def _last_stored() -> int:
     """The database's highest message number."""
@@ -116,6 +121,9 @@ class Spool:
                 self.path, timeout=BUSY_FOR_AT_MOST, isolation_level=None, check_same_thread=False
             )
             try:
+                # Before anything else is written to a new file (on a file made
+                # without it, this does nothing): free pages can be given back.
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 # WAL with FULL sync, as the main database: a 250 survives a power cut.
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
@@ -280,6 +288,37 @@ class Spool:
                     db.execute(f"DELETE FROM mail WHERE {_SAME}", message.key)  # noqa: S608
                     new[message.id] = found[0]
         return new
+
+    def shrink(self) -> int:
+        """Give back to the file system pages that a drained backlog left free,
+        once they add up to SHRINK_AFTER, and at most SHRINK_STEP of them: the
+        pages of a flood of large mail are reused for later mail, but without
+        this the file would keep its peak size for good. It holds the spool's
+        lock for a moment (0.2–0.3 s per 64 MB on a test machine), so the worker
+        calls it once a tick; while another writer holds the lock, it waits for
+        the next tick. Returns how many bytes the file gives back (at its next
+        checkpoint)."""
+        db = self._connection()
+        [(incremental,)] = db.execute("PRAGMA auto_vacuum").fetchall()
+        [(page,)] = db.execute("PRAGMA page_size").fetchall()
+        [(free,)] = db.execute("PRAGMA freelist_count").fetchall()
+        if incremental != 2 or free * page < SHRINK_AFTER:
+            return 0
+        with self.writes:
+            try:
+                # Run to its end by `executescript`: stepped once by `execute`, the
+                # pragma frees a single page.
+                db.executescript(
+                    f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({SHRINK_STEP // page}); COMMIT;"
+                )
+            except sqlite3.OperationalError as err:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if "locked" in str(err):
+                    return 0
+                raise
+        [(left,)] = db.execute("PRAGMA freelist_count").fetchall()
+        return (free - left) * page
 
     def count(self) -> int:
         return self._connection().execute("SELECT count(*) FROM mail").fetchone()[0]

@@ -1,12 +1,13 @@
 """The mail part of the worker's tick. Each step is idempotent."""
 
 import logging
+import sqlite3
 
 logger = logging.getLogger("secdesk.mail")
 
 
 def tick() -> dict:
-    from secdesk.mail import delivery, intake, moderation
+    from secdesk.mail import delivery, intake, moderation, spool
 
     # Mail stored by a daemon that died before reading it is read here.
     interrupted = intake.recover_interrupted()
@@ -16,10 +17,18 @@ def tick() -> dict:
     delivered = delivery.deliver_due()
     if escalated:
         logger.info("%d held report(s) escalated to the admins", escalated)
+    # Last, so that a spool that cannot be shrunk holds up no other work.
+    spool_freed = 0
+    if (queue := spool.current()) is not None:
+        try:
+            spool_freed = queue.shrink()
+        except sqlite3.Error as err:
+            logger.error("the mail spool could not be shrunk: %s", err)
     return {
         "mail_read": read,
         "mail_interrupted": interrupted,
         "moderated_settled": settled,
         "escalated": escalated,
+        "spool_freed": spool_freed,
         **delivered,
     }

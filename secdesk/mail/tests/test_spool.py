@@ -2,6 +2,8 @@
 the rules move each message into the database under the number its sender
 heard, once."""
 
+import contextlib
+import os
 import re
 import smtplib
 import socket
@@ -15,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from secdesk.cases.models import Case
-from secdesk.mail import intake, spool
+from secdesk.mail import intake, spool, work
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import Inbound, InboundMessage
@@ -335,3 +337,66 @@ def test_two_names_for_one_database_share_one_spool_and_a_database_in_memory_has
     assert direct is through_link
     assert direct.path == str(tmp_path / "data" / "secdesk.sqlite3-spool")
     assert spool.current() is direct
+
+
+def _flood(queue, megabytes: int) -> list[spool.Spooled]:
+    """A backlog of large messages, stored and then moved on: the spool holds
+    none of them any more, and its file is as large as it was at their peak."""
+    row = {**_row("Attached: a core dump"), "raw": b"x" * 1024 * 1024}
+    queue.put([row] * megabytes)
+    moved = queue.oldest(megabytes)
+    queue.drop(moved)
+    return moved
+
+
+def _file_size(queue) -> int:
+    with contextlib.closing(sqlite3.connect(queue.path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return os.path.getsize(queue.path)
+
+
+def test_the_worker_gives_back_what_a_drained_flood_left_free_a_step_at_a_time(
+    project, queue, monkeypatch
+):
+    monkeypatch.setattr(spool, "SHRINK_AFTER", 4 * 1024 * 1024)
+    monkeypatch.setattr(spool, "SHRINK_STEP", 8 * 1024 * 1024)
+    flood = _flood(queue, 40)
+    assert _file_size(queue) > 40 * 1024 * 1024
+
+    steps = []
+    while freed := work.tick()["spool_freed"]:
+        steps.append(freed)
+    assert len(steps) >= 4 and max(steps) <= 8 * 1024 * 1024
+    assert sum(steps) > 32 * 1024 * 1024
+    assert _file_size(queue) < 6 * 1024 * 1024
+    # The numbers go on from where they were.
+    assert queue.put([_row("After the flood")]) == [flood[-1].id + 1]
+
+
+def test_a_spool_under_its_threshold_or_locked_by_a_writer_is_left_as_it_is(
+    project, queue, monkeypatch
+):
+    monkeypatch.setattr(spool, "SHRINK_AFTER", 8 * 1024 * 1024)
+    _flood(queue, 6)
+    assert queue.shrink() == 0
+
+    _flood(queue, 12)
+    with contextlib.closing(sqlite3.connect(queue.path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        assert queue.shrink() == 0
+        writer.execute("ROLLBACK")
+    assert queue.shrink() > 8 * 1024 * 1024
+
+
+def test_a_spool_file_made_without_room_to_shrink_is_still_read_and_never_shrunk(project, tmp_path):
+    path = tmp_path / "old-spool"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(spool.SCHEMA)
+    old = spool.Spool(path)
+    try:
+        [pk] = old.put([_row("Kept in an old spool")])
+        assert [m.id for m in old.oldest(10)] == [pk]
+        old.drop(old.oldest(10))
+        assert old.shrink() == 0
+    finally:
+        old.close()
