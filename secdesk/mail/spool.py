@@ -53,6 +53,8 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # it back to the file system, at most SHRINK_STEP at a time.
 SHRINK_AFTER = 64 * 1024 * 1024
 SHRINK_STEP = 64 * 1024 * 1024
+# What `PRAGMA auto_vacuum` says of a file made to shrink (0 is none, 1 full).
+INCREMENTAL = 2
 
 
 def _last_stored() -> int:
@@ -299,10 +301,10 @@ class Spool:
         the next tick. Returns how many bytes the file gives back (at its next
         checkpoint)."""
         db = self._connection()
-        [(incremental,)] = db.execute("PRAGMA auto_vacuum").fetchall()
+        [(vacuum,)] = db.execute("PRAGMA auto_vacuum").fetchall()
         [(page,)] = db.execute("PRAGMA page_size").fetchall()
         [(free,)] = db.execute("PRAGMA freelist_count").fetchall()
-        if incremental != 2 or free * page < SHRINK_AFTER:
+        if vacuum != INCREMENTAL or free * page < SHRINK_AFTER:
             return 0
         with self.writes:
             try:
