@@ -101,10 +101,6 @@ def store(envelopes: list[Envelope]) -> list[int]:
     return _Stored.write(rows)
 
 
-# How long storing waits for a busy database before the senders get a 451.
-BUSY_FOR_AT_MOST = 20.0
-
-
 class _Stored:
     """The INSERT in front of every 250, with as little between the sender and
     the commit as can be: the statement is built once, the values go to the
@@ -189,16 +185,8 @@ class _Stored:
         cursor.execute("PRAGMA busy_timeout")
         [waited] = cursor.fetchone()
         cursor.execute("PRAGMA busy_timeout = 0")
-        give_up = time.monotonic() + BUSY_FOR_AT_MOST
         try:
-            while True:
-                try:
-                    cursor.execute("BEGIN IMMEDIATE")
-                    return
-                except connection.Database.OperationalError as err:
-                    if "locked" not in str(err) or time.monotonic() > give_up:
-                        raise
-                time.sleep(0.0005)
+            spool.begin_immediate(cursor)
         finally:
             # The connection is kept for other work (the report form goes on
             # to read the message): give it back its usual patience.

@@ -64,9 +64,26 @@ def _last_stored() -> int:
     return InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-# How long a write waits for the spool's lock (held only for a moment by the
-# other writer: the daemon adding mail, or the rules dropping what they moved).
+# How long a write of mail waits for SQLite's lock (the spool's, held only for
+# a moment by the other writer: the daemon adding mail, or the rules dropping
+# what they moved; or the database's) before it fails, and senders get a 451.
 BUSY_FOR_AT_MOST = 20.0
+
+
+def begin_immediate(db) -> None:
+    """BEGIN IMMEDIATE on a SQLite connection or cursor whose busy timeout is 0,
+    tried again every half millisecond while another connection holds the
+    lock: SQLite's busy handler sleeps 1, 2, 5, 10 … ms between tries, while
+    every sender waits for its 250."""
+    give_up = time.monotonic() + BUSY_FOR_AT_MOST
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > give_up:
+                raise
+        time.sleep(0.0005)
 
 
 @dataclass
@@ -169,15 +186,7 @@ class Spool:
         """One write transaction: BEGIN IMMEDIATE, tried again every half
         millisecond while the other process holds the lock."""
         with self.writes:
-            give_up = time.monotonic() + BUSY_FOR_AT_MOST
-            while True:
-                try:
-                    db.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as err:
-                    if "locked" not in str(err) or time.monotonic() > give_up:
-                        raise
-                time.sleep(0.0005)
+            begin_immediate(db)
             try:
                 yield
                 db.execute("COMMIT")
