@@ -75,11 +75,16 @@ def begin_immediate(db) -> None:
     tried again every half millisecond while another connection holds the
     lock: SQLite's busy handler sleeps 1, 2, 5, 10 … ms between tries, while
     every sender waits for its 250."""
+    _while_locked(db, "BEGIN IMMEDIATE")
+
+
+def _while_locked(db, statement: str):
+    """Run `statement`, again every half millisecond while SQLite finds the
+    file locked, for at most BUSY_FOR_AT_MOST; its cursor."""
     give_up = time.monotonic() + BUSY_FOR_AT_MOST
     while True:
         try:
-            db.execute("BEGIN IMMEDIATE")
-            return
+            return db.execute(statement)
         except sqlite3.OperationalError as err:
             if "locked" not in str(err) or time.monotonic() > give_up:
                 raise
@@ -144,7 +149,12 @@ class Spool:
                 # without it, this does nothing): free pages can be given back.
                 db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 # WAL with FULL sync, as the main database: a 250 survives a power cut.
-                db.execute("PRAGMA journal_mode=WAL")
+                # Two connections turning a new file to WAL at once: SQLite
+                # answers one of them "locked" without its busy handler (waiting
+                # could deadlock), so that one asks again.
+                [(mode,)] = _while_locked(db, "PRAGMA journal_mode=WAL").fetchall()
+                if mode != "wal":
+                    raise sqlite3.OperationalError(f"the mail spool stayed in {mode} mode")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
                 # The file as it is now, before anything below can wait.

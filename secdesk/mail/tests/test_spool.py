@@ -195,6 +195,29 @@ def test_threads_that_open_a_new_spool_at_once_all_store_their_mail(project, tmp
     assert sorted(stored) == sorted(set(stored)) and len(stored) == 8
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_spool_opened_while_another_connection_writes_the_new_file_waits_its_turn(
+    project, tmp_path
+):
+    """The other connection has made the file and is turning it to WAL: SQLite
+    answers "locked" at once, without waiting, to one that asks the same."""
+    path = tmp_path / "new-spool"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute(spool.SCHEMA)
+    other.execute("BEGIN IMMEDIATE")
+    done = threading.Timer(0.2, other.execute, ["COMMIT"])
+    done.start()
+    made = spool.Spool(path)
+    try:
+        assert made.put([_row("report")])
+        assert made.count() == 1
+        assert made._connection().execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        done.join()
+        made.close()
+        other.close()
+
+
 def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_one_message(
     project, queue, monkeypatch
 ):
