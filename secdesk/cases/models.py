@@ -74,6 +74,41 @@ class Case(models.Model):
         return f"{self.project.slug}#{self.pk}"
 
 
+class Capability(models.Model):
+    """A secret that stands for one person in one case, and for nothing else.
+
+    Two kinds: the reporter's private web link (LINK), and the reply address in
+    the mail one person received about the case (REPLY). A token admits its
+    holder only while `secdesk.teams.access.capability_admits` says so: it is
+    revoked explicitly (a reissued reporter link), and it dies with its
+    holder's access (removal, a restriction that leaves them out, a lapsed
+    consent) without anyone having to remember to revoke it.
+    """
+
+    class Kind(models.TextChoices):
+        LINK = "link", "reporter's private link"
+        REPLY = "reply", "reply address"
+
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="capabilities")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="capabilities")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "person", "kind"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_capability_per_case_person_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.person} for case #{self.case_id}"
+
+
 class Message(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")

@@ -51,6 +51,13 @@ def case_address(case) -> str:
     return f"{local}+{case.token}@{domain}"
 
 
+def reply_address(project: Project, token: str) -> str:
+    """The address whose mail is attributed to the one person `token` was
+    issued to (`secdesk.cases.capabilities`)."""
+    local, _, domain = split(project.security_address)
+    return f"{local}+{token}@{domain}"
+
+
 def new_message_id(project: Project) -> str:
     # Ours are recognisable by shape, and each is also stored with its outbox
     # row, so loop detection can look them up.

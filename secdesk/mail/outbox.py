@@ -13,8 +13,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from secdesk.cases import capabilities
 from secdesk.errors import BadInput
-from secdesk.mail.addresses import new_message_id
+from secdesk.mail.addresses import new_message_id, reply_address
 from secdesk.mail.models import Outgoing, OutgoingMessage
 
 AUTO_REPLIED = "auto-replied"
@@ -90,6 +91,42 @@ def enqueue(
         dedupe_key=dedupe_key,
     )
     return row
+
+
+def enqueue_each(
+    *,
+    project,
+    people,
+    subject: str,
+    body: str,
+    kind: str,
+    case=None,
+    headers: dict[str, str] | None = None,
+    dedupe_key: str | None = None,
+) -> list[OutgoingMessage]:
+    """One mail per person — never a shared To or Cc, so nobody learns who else
+    received it — each, for a mail about a case, with a reply address that is
+    that person's own (a reply is attributed to them and to nobody else, and
+    only while they keep their access). Inside the caller's transaction; a
+    repeated `dedupe_key` queues nothing for a person who has it already."""
+    people = list(people)
+    tokens = capabilities.tokens_for(case, people) if case is not None else {}
+    rows = []
+    for person in people:
+        token = tokens.get(person.pk)
+        row, _ = enqueue_once(
+            project=project,
+            to=[person.email],
+            subject=subject,
+            body=body,
+            kind=kind,
+            case=case,
+            reply_to=reply_address(project, token) if token else None,
+            headers=headers,
+            dedupe_key=f"{dedupe_key}:{person.pk}" if dedupe_key else None,
+        )
+        rows.append(row)
+    return rows
 
 
 def enqueue_once(*, dedupe_key: str | None = None, **fields) -> tuple[OutgoingMessage, bool]:

@@ -100,6 +100,39 @@ def case_audience(case) -> QuerySet[Person]:
     return members.distinct()
 
 
+def capability_admits(capability) -> bool:
+    """Whether a capability (`secdesk.cases.models.Capability`) still stands
+    for its holder: not revoked, and the holder still has their access — the
+    case's reporter, or a member who may see the case. A removed member, one
+    left out by a restriction, or one whose consent lapsed is refused at once,
+    whatever token they kept."""
+    if capability.revoked_at is not None:
+        return False
+    case = capability.case
+    if case.reporter_id is not None and capability.person_id == case.reporter_id:
+        return True
+    if capability.kind != capability.Kind.REPLY:
+        return False
+    return can_see_case(capability.person, case)
+
+
+def capability_holder(token: str, kind: str):
+    """The live capability of `kind` behind `token` (with its case and person),
+    or None: unknown, revoked, or its holder has lost their access."""
+    from secdesk.cases.models import Capability
+
+    if not token or len(token) != 32:
+        return None
+    capability = (
+        Capability.objects.filter(token=token.lower(), kind=kind)
+        .select_related("case__project", "case__reporter", "person")
+        .first()
+    )
+    if capability is None or not capability_admits(capability):
+        return None
+    return capability
+
+
 def case_for_reporter(token: str):
     """The case behind a reporter's private link, or None."""
     from secdesk.cases.models import Case
