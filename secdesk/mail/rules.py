@@ -2,18 +2,21 @@
 
 A rule answers with the reason it matched, or None. Rules decide nothing on
 their own: the chains in `chain.py` say what a match leads to. Membership comes
-only from authentication — an OpenPGP signature by a member's key, or the
-site's MTA vouching for a DKIM signature aligned with a member's address —
-never from From, Reply-To or Sender.
+only from authentication — an OpenPGP signature over the whole message by a
+key bound to a member (recent, and not seen before), or the site's MTA
+vouching for a DKIM signature aligned with a member's address — never from
+From, Reply-To or Sender.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from secdesk.cases.models import Case
-from secdesk.mail import addresses, authresults, openpgp
-from secdesk.mail.parsing import Parsed
-from secdesk.teams.models import Person, Project
+from secdesk.lib import openpgp
+from secdesk.mail import addresses, authresults
+from secdesk.mail.parsing import Parsed, clean
+from secdesk.teams import keys
+from secdesk.teams.models import MemberKey, Person, Project
 
 
 @dataclass
@@ -24,11 +27,14 @@ class Incoming:
     mail_from: str
     project: Project
     parsed: Parsed | None
+    inbound_id: int = 0
     case: Case | None = None
     token_case: bool = False  # found by the token in its address, not by threading
     loop: bool = False
     member: Person | None = None
     how_authenticated: str = ""
+    # Why an OpenPGP signature on the message does not make it a member's.
+    signature_problem: str = ""
     claimed_members: list[str] = field(default_factory=list)
     reporter_address: str = ""
     acknowledgements_today: int = 0
@@ -108,6 +114,13 @@ def reporter_of_case(msg: Incoming) -> str | None:
 
 
 @rule
+def bad_signature(msg: Incoming) -> str | None:
+    if msg.signature_problem:
+        return f"OpenPGP signature not accepted: {msg.signature_problem}"
+    return None
+
+
+@rule
 def claims_membership(msg: Incoming) -> str | None:
     if msg.claimed_members:
         return (
@@ -165,27 +178,46 @@ def acknowledged_enough_today(msg: Incoming) -> str | None:
 
 class Senders:
     """The members who may have sent a message, indexed once for a batch: by
-    OpenPGP fingerprint and by address."""
+    the fingerprints of their keys and by address."""
 
     def __init__(self, members: list[Person]):
-        self.keys = [m.openpgp_key for m in members if m.openpgp_key]
-        self.by_fingerprint: dict[str, Person] = {}
+        by_pk = {member.pk: member for member in members}
+        self.by_fingerprint: dict[str, tuple[MemberKey, Person]] = {
+            key.fingerprint: (key, by_pk[key.person_id])
+            for key in MemberKey.objects.filter(person__in=list(by_pk), removed_at__isnull=True)
+        }
+        self.keys = [key.armoured for key, _ in self.by_fingerprint.values()]
         self.by_address: dict[str, Person] = {}
         for member in members:
-            if member.openpgp_key:
-                self.by_fingerprint.setdefault(member.openpgp_fingerprint.upper(), member)
             self.by_address.setdefault(member.email.lower(), member)
 
 
 def authenticate(msg: Incoming, senders: Senders) -> None:
-    """Find the member who sent the message, if one provably did."""
+    """Find the member who sent the message, if one provably did. A signature
+    that does not count is a reason to hold the message, whatever else it
+    carries: the MTA's word is not taken over it."""
     parsed = msg.parsed
-    fingerprint = openpgp.signer(msg.raw, parsed.message, senders.keys) if senders.keys else None
-    if fingerprint and fingerprint in senders.by_fingerprint:
-        msg.member, msg.how_authenticated = senders.by_fingerprint[fingerprint], "OpenPGP signature"
-        return
+    try:
+        signed = openpgp.signature(msg.raw, parsed.message, senders.keys)
+    except openpgp.Unverified as err:
+        msg.signature_problem = str(err)
+        signed = None
+    if signed is not None:
+        key, member = senders.by_fingerprint[signed.fingerprint]
+        problem = keys.signature_problem(signed, key, msg.project.policy, msg.inbound_id)
+        if problem is None:
+            msg.member, msg.how_authenticated = member, "OpenPGP signature"
+            if signed.text is not None:
+                # Inline: the signed text, not the armour around it, is the message.
+                parsed.body = clean(signed.text)
+            return
+        msg.signature_problem = problem
     project = msg.project
-    if project.trust_mta_authentication and len(parsed.from_addresses) == 1:
+    if (
+        not msg.signature_problem
+        and project.trust_mta_authentication
+        and len(parsed.from_addresses) == 1
+    ):
         sender = parsed.from_addresses[0].lower()
         member = senders.by_address.get(sender)
         if member is not None and authresults.dkim_pass_for(
