@@ -47,7 +47,10 @@ class PublicKey:
 
 
 def read_public_key(armoured: str) -> PublicKey:
-    """One public key, usable now; ValueError saying what is wrong otherwise."""
+    """One public key, usable now; ValueError saying what is wrong otherwise.
+    Only its public part is kept, whatever was given."""
+    if "PRIVATE KEY BLOCK" in armoured:
+        raise ValueError("this is a secret key: give the public key only (gpg --export)")
     try:
         certs = pysequoia.Cert.split_bytes(armoured.encode())
     except Exception as err:
@@ -55,8 +58,6 @@ def read_public_key(armoured: str) -> PublicKey:
     if len(certs) != 1:
         raise ValueError(f"expected one OpenPGP public key, found {len(certs)}")
     [cert] = certs
-    if cert.has_secret_keys:
-        raise ValueError("this is a secret key: give the public key only (gpg --export)")
     if cert.is_revoked:
         raise ValueError("this key is revoked")
     if cert.expiration is not None and cert.expiration <= datetime.now(timezone.utc):

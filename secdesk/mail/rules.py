@@ -204,7 +204,10 @@ def authenticate(msg: Incoming, senders: Senders) -> None:
         signed = None
     if signed is not None:
         key, member = senders.by_fingerprint[signed.fingerprint]
-        problem = keys.signature_problem(signed, key, msg.project.policy, msg.inbound_id)
+        if [a.lower() for a in parsed.from_addresses] != [member.email.lower()]:
+            problem = f"signed with the key of {member.email}, but From names someone else"
+        else:
+            problem = keys.signature_problem(signed, key, msg.project.policy, msg.inbound_id)
         if problem is None:
             msg.member, msg.how_authenticated = member, "OpenPGP signature"
             if signed.text is not None:

@@ -1,0 +1,180 @@
+"""Member mail signed with OpenPGP, made by GnuPG (the other side): a signature
+makes mail a member's only when it covers exactly what is distributed, by a key
+bound to the member in From, recently, and once."""
+
+import subprocess
+import tempfile
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from secdesk.cases.models import Message
+from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.tests.conftest import deliver, mail
+from secdesk.teams.keys import do_add_member_key
+
+
+class GnuPG:
+    """gpg on a keyring of its own, with one key per person."""
+
+    def __init__(self, home: str):
+        self.home = home
+
+    def __call__(self, *args, data: bytes = b"") -> bytes:
+        return subprocess.run(
+            ["gpg", "--homedir", self.home, "--batch", "--no-tty", *args],
+            input=data,
+            capture_output=True,
+            check=True,
+        ).stdout
+
+    def new_key(self, address: str) -> str:
+        """A new ed25519 signing key; its armoured public key."""
+        self("--passphrase", "", "--quick-gen-key", address, "ed25519", "sign", "1y")
+        return self("--armor", "--export", address).decode()
+
+    def clearsign(self, address: str, text: str) -> str:
+        return self("-u", address, "--clearsign", data=text.encode()).decode()
+
+    def detach_sign(self, address: str, data: bytes) -> bytes:
+        return self("-u", address, "--armor", "--detach-sign", data=data)
+
+
+@pytest.fixture
+def gpg():
+    # A short path of its own: gpg-agent's socket lives in it.
+    with tempfile.TemporaryDirectory(prefix="gpg-") as home:
+        yield GnuPG(home)
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], check=False)
+
+
+@pytest.fixture
+def bob_gpg(gpg, bob):
+    do_add_member_key(gpg.new_key(bob.email), acting=bob)
+    return gpg
+
+
+def _pgp_mime(gpg, text: str, *, sender="bob@suse.example", wrap_with: str = "") -> bytes:
+    """A PGP/MIME message as a mail program makes it; with `wrap_with`, inside
+    a multipart/mixed that also carries that text, unsigned."""
+    inner = EmailMessage()
+    inner.set_content(text)
+    signed = inner.as_bytes().replace(b"\n", b"\r\n")
+    signature = gpg.detach_sign(sender, signed).replace(b"\n", b"\r\n")
+    multipart = (
+        b'Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol="application/'
+        b'pgp-signature"; boundary="sig"\r\n\r\n--sig\r\n'
+        + signed
+        + b"\r\n--sig\r\nContent-Type: application/pgp-signature\r\n\r\n"
+        + signature
+        + b"\r\n--sig--\r\n"
+    )
+    if wrap_with:
+        multipart = (
+            b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n--outer\r\n'
+            + multipart
+            + b"\r\n--outer\r\nContent-Type: text/plain\r\n\r\n"
+            + wrap_with.encode()
+            + b"\r\n--outer--\r\n"
+        )
+    headers = (
+        f"From: {sender}\r\nTo: security@libvirt.example\r\nSubject: signed\r\n"
+        f"Message-ID: {make_msgid(domain='suse.example')}\r\nMIME-Version: 1.0\r\n"
+    )
+    return headers.encode() + multipart
+
+
+def _posted() -> list[str]:
+    """The text of each case message, its line ends aside."""
+    return [m.body.replace("\r\n", "\n").strip() for m in Message.objects.order_by("pk")]
+
+
+def _reason(row, rule="bad_signature") -> str:
+    return next(r["reason"] for r in row.reasons if r["rule"] == rule)
+
+
+def test_whole_body_cleartext_signature_posts_only_the_signed_text(project, alice, bob_gpg):
+    signed = bob_gpg.clearsign("bob@suse.example", "Found while fuzzing.\n- a dashed line\n")
+    row = deliver(mail(sender="bob@suse.example", body=f"\n{signed}\n\n"))
+    assert row.state == Inbound.ACCEPTED
+    assert _posted() == ["Found while fuzzing.\n- a dashed line"]
+    sent = [m.body for m in OutgoingMessage.objects.filter(kind="case-message")]
+    assert sent and all("Found while fuzzing." in b and "BEGIN PGP" not in b for b in sent)
+
+
+def test_partly_signed_inline_mail_is_held(project, alice, bob_gpg):
+    signed = bob_gpg.clearsign("bob@suse.example", "Found while fuzzing.\n")
+    other = bob_gpg.clearsign("bob@suse.example", "Another thing.\n")
+    for body in (
+        f"Please also merge https://evil.example/patch\n\n{signed}",
+        f"{signed}\nP.S. and publish it today.\n",
+        f"{signed}\n{other}",
+    ):
+        row = deliver(mail(sender="bob@suse.example", body=body))
+        assert row.state == Inbound.HELD, body
+        assert "only part of the text is signed" in _reason(row)
+    assert not OutgoingMessage.objects.filter(kind="case-message").exists()
+
+
+def test_pgp_mime_signed_by_gnupg_posts_the_signed_part(project, alice, bob_gpg):
+    row = deliver(_pgp_mime(bob_gpg, "The fix is in commit abc123.\n"))
+    assert row.state == Inbound.ACCEPTED
+    assert _posted() == ["The fix is in commit abc123."]
+
+
+def test_pgp_mime_with_an_extra_unsigned_part_is_held(project, alice, bob_gpg):
+    wrapped = _pgp_mime(bob_gpg, "The fix is in abc123.\n", wrap_with="Also run evil.sh.")
+    message = EmailMessage()
+    message["From"], message["To"] = "bob@suse.example", "security@libvirt.example"
+    message["Subject"], message["Message-ID"] = "signed", make_msgid(domain="suse.example")
+    message.set_content(bob_gpg.clearsign("bob@suse.example", "Signed.\n"))
+    message.add_attachment(b"#!/bin/sh\nevil\n", "application", "x-sh", filename="fix.sh")
+    for raw in (wrapped, message.as_bytes()):
+        row = deliver(raw)
+        assert row.state == Inbound.HELD
+        assert "only one part of the message is signed" in _reason(row)
+    assert not OutgoingMessage.objects.filter(kind="case-message").exists()
+
+
+def test_replayed_signed_mail_is_held(project, alice, bob_gpg):
+    signed = bob_gpg.clearsign("bob@suse.example", "Embargo ends on Tuesday.\n")
+    first = deliver(mail(sender="bob@suse.example", body=signed))
+    assert first.state == Inbound.ACCEPTED
+    again = deliver(mail(sender="bob@suse.example", subject="Re: new", body=signed))
+    assert again.state == Inbound.HELD
+    assert _reason(again).endswith(f"came before, with inbound message #{first.pk}")
+    pgp_mime = _pgp_mime(bob_gpg, "Patch attached.\n")
+    assert deliver(pgp_mime).state == Inbound.ACCEPTED
+    replay = pgp_mime.replace(b"Message-ID: <", b"Message-ID: <again.")
+    assert "replayed" in _reason(deliver(replay))
+
+
+def test_a_signature_older_than_the_policy_is_held(project, alice, bob_gpg):
+    fresh = bob_gpg.clearsign("bob@suse.example", "Six days on the way.\n")
+    stale = bob_gpg.clearsign("bob@suse.example", "Eight days on the way.\n")
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=6)):
+        assert deliver(mail(sender="bob@suse.example", body=fresh)).state == Inbound.ACCEPTED
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
+        row = deliver(mail(sender="bob@suse.example", body=stale))
+    assert row.state == Inbound.HELD
+    assert "signed 8 days ago" in _reason(row) and "up to 7 days old" in _reason(row)
+
+
+def test_a_signature_by_a_key_bound_to_another_member_is_held(project, alice, bob, carol, gpg):
+    do_add_member_key(gpg.new_key(carol.email), acting=carol)
+    signed = gpg.clearsign("carol@debian.example", "Bob agrees to publish now.\n")
+    row = deliver(mail(sender="bob@suse.example", body=signed))
+    assert row.state == Inbound.HELD
+    assert "the key of carol@debian.example" in _reason(row)
+    assert any(r["rule"] == "claims_membership" for r in row.reasons)
+
+
+def test_a_signature_by_a_key_bound_to_no_member_is_held(project, alice, bob_gpg, gpg):
+    gpg.new_key("mallory@evil.example")
+    signed = gpg.clearsign("mallory@evil.example", "trust me\n")
+    row = deliver(mail(sender="bob@suse.example", body=signed))
+    assert row.state == Inbound.HELD
+    assert "does not verify with a key bound to a member" in _reason(row)
