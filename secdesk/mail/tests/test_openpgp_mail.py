@@ -2,8 +2,6 @@
 makes mail a member's only when it covers exactly what is distributed, by a key
 bound to the member in From, recently, and once."""
 
-import subprocess
-import tempfile
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -15,40 +13,6 @@ from secdesk.cases.models import Message
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.teams.keys import do_add_member_key
-
-
-class GnuPG:
-    """gpg on a keyring of its own, with one key per person."""
-
-    def __init__(self, home: str):
-        self.home = home
-
-    def __call__(self, *args, data: bytes = b"") -> bytes:
-        return subprocess.run(
-            ["gpg", "--homedir", self.home, "--batch", "--no-tty", *args],
-            input=data,
-            capture_output=True,
-            check=True,
-        ).stdout
-
-    def new_key(self, address: str) -> str:
-        """A new ed25519 signing key; its armoured public key."""
-        self("--passphrase", "", "--quick-gen-key", address, "ed25519", "sign", "1y")
-        return self("--armor", "--export", address).decode()
-
-    def clearsign(self, address: str, text: str) -> str:
-        return self("-u", address, "--clearsign", data=text.encode()).decode()
-
-    def detach_sign(self, address: str, data: bytes) -> bytes:
-        return self("-u", address, "--armor", "--detach-sign", data=data)
-
-
-@pytest.fixture
-def gpg():
-    # A short path of its own: gpg-agent's socket lives in it.
-    with tempfile.TemporaryDirectory(prefix="gpg-") as home:
-        yield GnuPG(home)
-        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], check=False)
 
 
 @pytest.fixture
