@@ -18,7 +18,7 @@ that does not verify with the given keys, raises Unverified with the reason.
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pysequoia
 
@@ -60,7 +60,7 @@ def read_public_key(armoured: str) -> PublicKey:
     [cert] = certs
     if cert.is_revoked:
         raise ValueError("this key is revoked")
-    if cert.expiration is not None and cert.expiration <= datetime.now(timezone.utc):
+    if cert.expiration is not None and cert.expiration <= datetime.now(UTC):
         raise ValueError(f"this key expired on {cert.expiration:%Y-%m-%d}")
     return PublicKey(cert.fingerprint.upper(), cert.expiration, str(cert))
 

@@ -125,7 +125,5 @@ def signature_problem(
         defaults={"fingerprint": key.fingerprint, "inbound_id": inbound_id, "at": timezone.now()},
     )
     if seen.inbound_id != inbound_id:
-        return (
-            f"replayed: the same signature came before, with inbound message #{seen.inbound_id}"
-        )
+        return f"replayed: the same signature came before, with inbound message #{seen.inbound_id}"
     return None

@@ -33,9 +33,7 @@ def test_keys_are_added_replaced_and_removed_each_with_an_audit_record(bob, gpg)
     first = do_add_member_key(gpg.new_key("bob@suse.example"), acting=bob)
     assert first.fingerprint == _fingerprint(gpg, "bob@suse.example")
     assert first.expires_at is not None
-    second = do_replace_member_key(
-        first.fingerprint, gpg.new_key("bob@home.example"), acting=bob
-    )
+    second = do_replace_member_key(first.fingerprint, gpg.new_key("bob@home.example"), acting=bob)
     assert list(live_keys(bob)) == [second]
     do_remove_member_key(second.fingerprint.lower(), acting=bob)
     assert not live_keys(bob).exists()
