@@ -96,7 +96,7 @@ def test_pgp_mime_with_an_extra_unsigned_part_is_held(project, alice, bob_gpg):
     message["Subject"], message["Message-ID"] = "signed", make_msgid(domain="suse.example")
     message.set_content(bob_gpg.clearsign("bob@suse.example", "Signed.\n"))
     message.add_attachment(b"#!/bin/sh\nevil\n", "application", "x-sh", filename="fix.sh")
-    for raw in (wrapped, message.as_bytes()):
+    for raw in (message.as_bytes(), wrapped):
         row = deliver(raw)
         assert row.state == Inbound.HELD
         assert "only one part of the message is signed" in _reason(row)
