@@ -27,7 +27,7 @@ class Incoming:
     mail_from: str
     project: Project
     parsed: Parsed | None
-    inbound_id: int = 0
+    inbound_id: int
     case: Case | None = None
     token_case: bool = False  # found by the token in its address, not by threading
     loop: bool = False
