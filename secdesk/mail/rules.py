@@ -193,9 +193,13 @@ class Senders:
 
 
 def authenticate(msg: Incoming, senders: Senders) -> None:
-    """Find the member who sent the message, if one provably did. A signature
-    that does not count is a reason to hold the message, whatever else it
-    carries: the MTA's word is not taken over it."""
+    """Find the member who sent the message, if one provably did.
+
+    A signature that does not count leaves its reason for the moderator. When
+    it is one by a member's key that fails here (too old, seen before, another
+    From), the MTA's word is not taken over it: that is what a replay looks
+    like. A signature only in part of the message (a forwarded signed mail, a
+    footer) leaves the MTA's DKIM verdict, which covers the whole body, to decide."""
     parsed = msg.parsed
     try:
         signed = openpgp.signature(msg.raw, parsed.message, senders.keys)
@@ -216,11 +220,7 @@ def authenticate(msg: Incoming, senders: Senders) -> None:
             return
         msg.signature_problem = problem
     project = msg.project
-    if (
-        not msg.signature_problem
-        and project.trust_mta_authentication
-        and len(parsed.from_addresses) == 1
-    ):
+    if signed is None and project.trust_mta_authentication and len(parsed.from_addresses) == 1:
         sender = parsed.from_addresses[0].lower()
         member = senders.by_address.get(sender)
         if member is not None and authresults.dkim_pass_for(

@@ -142,3 +142,18 @@ def test_a_signature_by_a_key_bound_to_no_member_is_held(project, alice, bob_gpg
     row = deliver(mail(sender="bob@suse.example", body=signed))
     assert row.state == Inbound.HELD
     assert "does not verify with a key bound to a member" in _reason(row)
+
+
+def test_a_replay_is_held_even_when_the_sites_mta_vouches_for_the_domain(project, alice, bob_gpg):
+    project.trust_mta_authentication, project.mta_authserv_id = True, "mx.libvirt.example"
+    project.save()
+    signed = bob_gpg.clearsign("bob@suse.example", "Publish on Monday.\n")
+    vouched = (
+        b"Authentication-Results: mx.libvirt.example; dkim=pass header.d=suse.example\r\n"
+        b"Received: from mail.suse.example by mx.libvirt.example; Mon, 2 Mar 2026\r\n"
+    )
+    assert deliver(vouched + mail(sender="bob@suse.example", body=signed)).state == (
+        Inbound.ACCEPTED
+    )
+    replay = deliver(vouched + mail(sender="bob@suse.example", body=signed))
+    assert replay.state == Inbound.HELD and "replayed" in _reason(replay)
