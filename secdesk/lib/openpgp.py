@@ -152,7 +152,10 @@ def _inline(message, keys: list[str]) -> Signature | None:
     return _signature(result, sig, text)
 
 
-_NO_KEY = "the signature does not verify with a key bound to a member who may write here"
+_NO_KEY = (
+    "the signature does not verify with a key bound to a member who may write here "
+    "and valid when it signed"
+)
 
 
 def _store(keys: list[str]):

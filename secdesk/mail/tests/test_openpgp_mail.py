@@ -2,6 +2,7 @@
 makes mail a member's only when it covers exactly what is distributed, by a key
 bound to the member in From, recently, and once."""
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -13,6 +14,7 @@ from secdesk.cases.models import Message
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.teams.keys import do_add_member_key
+from secdesk.teams.models import MemberKey
 
 
 @pytest.fixture
@@ -119,9 +121,9 @@ def test_replayed_signed_mail_is_held(project, alice, bob_gpg):
 def test_a_signature_older_than_the_policy_is_held(project, alice, bob_gpg):
     fresh = bob_gpg.clearsign("bob@suse.example", "Six days on the way.\n")
     stale = bob_gpg.clearsign("bob@suse.example", "Eight days on the way.\n")
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=6)):
+    with time_machine.travel(timezone.now() + timedelta(days=6)):
         assert deliver(mail(sender="bob@suse.example", body=fresh)).state == Inbound.ACCEPTED
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
         row = deliver(mail(sender="bob@suse.example", body=stale))
     assert row.state == Inbound.HELD
     assert "signed 8 days ago" in _reason(row) and "up to 7 days old" in _reason(row)
@@ -157,3 +159,29 @@ def test_a_replay_is_held_even_when_the_sites_mta_vouches_for_the_domain(project
     )
     replay = deliver(vouched + mail(sender="bob@suse.example", body=signed))
     assert replay.state == Inbound.HELD and "replayed" in _reason(replay)
+
+
+def test_a_signature_made_after_the_key_expired_is_held(project, alice, bob, gpg):
+    """A key bound while it was valid, which expired on 11 November: what it
+    signed before counts, what it signed after does not."""
+    project.policy.signature_max_age_days = 60
+    project.policy.save()
+    gpg("--faked-system-time", "20261101T000000", "--passphrase", "", "--quick-gen-key",
+        "bob@suse.example", "ed25519", "sign", "never")  # fmt: skip
+    before = gpg("--faked-system-time", "20261105T000000", "-u", "bob@suse.example",
+                 "--clearsign", data=b"Before it expired.\n").decode()  # fmt: skip
+    after = gpg("--faked-system-time", "20261125T000000", "-u", "bob@suse.example",
+                "--clearsign", data=b"After it expired.\n").decode()  # fmt: skip
+    listing = gpg("--with-colons", "--list-keys", "bob@suse.example").decode()
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if "fpr:" in line)
+    gpg("--faked-system-time", "20261101T010000", "--quick-set-expire", fingerprint, "10d")
+    MemberKey.objects.create(
+        person=bob,
+        fingerprint=fingerprint,
+        armoured=gpg.public("bob@suse.example"),
+        created_at=timezone.now(),
+        expires_at=datetime(2026, 11, 11, 1, tzinfo=UTC),
+    )
+    assert deliver(mail(sender="bob@suse.example", body=before)).state == Inbound.ACCEPTED
+    row = deliver(mail(sender="bob@suse.example", body=after))
+    assert row.state == Inbound.HELD and "valid when it signed" in _reason(row)
