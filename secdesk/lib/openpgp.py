@@ -6,7 +6,7 @@ digest that names the signature (to refuse it a second time). Only two shapes
 count, so that what is distributed is exactly what was signed:
 
 - PGP/MIME (RFC 3156): the message itself is multipart/signed, of two parts;
-  the first is what is distributed.
+  the first, read from the very bytes that were verified, is what is distributed.
 - Inline: the message is one text/plain part whose whole body (surrounding
   blank space aside) is one cleartext-signed block; the signed text, without
   the armour, is what is distributed.
@@ -36,7 +36,8 @@ class Signature:
     fingerprint: str  # the signer's certificate (primary key), 40 uppercase hex digits
     created: datetime
     digest: str  # SHA-256 of the signature packet: the same signature however armoured
-    text: str | None  # inline: the signed text, to distribute instead of the body
+    data: bytes  # what was signed: the MIME part (PGP/MIME) or the text (inline)
+    mime: bool
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,16 @@ def read_public_key(armoured: str) -> PublicKey:
 
 def signed_part(raw: bytes, boundary: str) -> bytes:
     """The first part of a multipart/signed message exactly as it was signed:
-    its bytes on the wire, with CRLF line ends (RFC 3156 §5)."""
+    its bytes on the wire, with CRLF line ends (RFC 3156 §5). A delimiter is a
+    whole line (RFC 2046 §5.1.1): "--sigX" in a preamble is not one for "sig"."""
     wire = re.sub(rb"\r?\n", b"\r\n", raw)
     body = b"\r\n" + wire[wire.index(b"\r\n\r\n") + 4 :]
-    delimiter = b"\r\n--" + boundary.encode("ascii")
-    first = body.index(delimiter)
-    start = body.index(b"\r\n", first + len(delimiter)) + 2
-    return body[start : body.index(delimiter, start)]
+    dashes = b"\r\n--" + re.escape(boundary.encode("ascii"))
+    first = re.compile(dashes + rb"[ \t]*\r\n").search(body)
+    end = first and re.compile(dashes + rb"(?:--)?[ \t]*\r\n").search(body, first.end() - 2)
+    if end is None:
+        raise ValueError("no signed part between two delimiters")
+    return body[first.end() : end.start()]
 
 
 def signature(raw: bytes, message, keys: list[str]) -> Signature | None:
@@ -117,7 +121,7 @@ def _pgp_mime(raw: bytes, message, keys: list[str]) -> Signature:
         result = pysequoia.verify(bytes=data, store=_store(keys), signature=sig)
     except Exception as err:
         raise Unverified(_NO_KEY) from err
-    return _signature(result, sig, None)
+    return _signature(result, sig, data, mime=True)
 
 
 def _inline(message, keys: list[str]) -> Signature | None:
@@ -144,12 +148,7 @@ def _inline(message, keys: list[str]) -> Signature | None:
         result = pysequoia.verify(bytes=whole, store=_store(keys))
     except Exception as err:
         raise Unverified(_NO_KEY) from err
-    charset = message.get_content_charset() or "utf-8"
-    try:
-        text = (result.bytes or b"").decode(charset)
-    except (LookupError, UnicodeError):
-        text = (result.bytes or b"").decode("utf-8", "replace")
-    return _signature(result, sig, text)
+    return _signature(result, sig, result.bytes or b"", mime=False)
 
 
 _NO_KEY = (
@@ -168,7 +167,7 @@ def _store(keys: list[str]):
     return lambda _ids: certs
 
 
-def _signature(result, sig, text: str | None) -> Signature:
+def _signature(result, sig, data: bytes, *, mime: bool) -> Signature:
     """The one valid signature, which must be the one read from the message
     (sequoia checked it against the key as it was when it signed: a key that
     had expired or was revoked then makes it invalid)."""
@@ -182,5 +181,6 @@ def _signature(result, sig, text: str | None) -> Signature:
         fingerprint=valid[0].certificate.upper(),
         created=sig.created,
         digest=hashlib.sha256(bytes(sig)).hexdigest(),
-        text=text,
+        data=data,
+        mime=mime,
     )

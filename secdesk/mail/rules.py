@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from secdesk.cases.models import Case
 from secdesk.lib import openpgp
 from secdesk.mail import addresses, authresults
-from secdesk.mail.parsing import Parsed, clean
+from secdesk.mail.parsing import AttachmentPart, Parsed, Unparseable, clean, parse
 from secdesk.teams import keys
 from secdesk.teams.models import MemberKey, Person, Project
 
@@ -208,15 +208,17 @@ def authenticate(msg: Incoming, senders: Senders) -> None:
         signed = None
     if signed is not None:
         key, member = senders.by_fingerprint[signed.fingerprint]
+        content = _what_was_signed(parsed, signed)
         if [a.lower() for a in parsed.from_addresses] != [member.email.lower()]:
             problem = f"signed with the key of {member.email}, but From names someone else"
+        elif content is None:
+            problem = "the signed part cannot be read as MIME"
         else:
             problem = keys.signature_problem(signed, key, msg.project.policy, msg.inbound_id)
         if problem is None:
+            # What is distributed is what was signed, and nothing else.
+            parsed.body, parsed.attachments = content
             msg.member, msg.how_authenticated = member, "OpenPGP signature"
-            if signed.text is not None:
-                # Inline: the signed text, not the armour around it, is the message.
-                parsed.body = clean(signed.text)
             return
         msg.signature_problem = problem
     project = msg.project
@@ -234,6 +236,25 @@ def authenticate(msg: Incoming, senders: Senders) -> None:
     msg.claimed_members = sorted(
         senders.by_address[a].email for a in named if a in senders.by_address
     )
+
+
+def _what_was_signed(
+    parsed: Parsed, signed: openpgp.Signature
+) -> tuple[str, list[AttachmentPart]] | None:
+    """The text and attachments that were signed, read from the very bytes
+    that were verified: the signed MIME part (PGP/MIME), or the signed text
+    without its armour (inline). None if the signed part cannot be read."""
+    if signed.mime:
+        try:
+            inner = parse(signed.data)
+        except Unparseable:
+            return None
+        return inner.body, inner.attachments
+    try:
+        text = signed.data.decode(parsed.message.get_content_charset() or "utf-8", "replace")
+    except LookupError:
+        text = signed.data.decode("utf-8", "replace")
+    return clean(text), []
 
 
 def _addresses(value: str) -> list[str]:

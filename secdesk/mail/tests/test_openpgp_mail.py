@@ -185,3 +185,23 @@ def test_a_signature_made_after_the_key_expired_is_held(project, alice, bob, gpg
     assert deliver(mail(sender="bob@suse.example", body=before)).state == Inbound.ACCEPTED
     row = deliver(mail(sender="bob@suse.example", body=after))
     assert row.state == Inbound.HELD and "valid when it signed" in _reason(row)
+
+
+def test_pgp_mime_whose_preamble_hides_the_signed_part_is_held(project, alice, bob_gpg):
+    """A signature over text the member wrote elsewhere, hidden in the preamble
+    behind a line that merely starts like the boundary: the part a mail reader
+    shows is the attacker's."""
+    elsewhere = _pgp_mime(bob_gpg, "Sure, ship it.\n")
+    signed = elsewhere.split(b"--sig\r\n")[1].removesuffix(b"\r\n")
+    signature = elsewhere.split(b"--sig\r\n")[2].split(b"\r\n--sig--")[0]
+    forged = (
+        b"From: bob@suse.example\r\nTo: security@libvirt.example\r\nSubject: ok\r\n"
+        b"Message-ID: <forged.1@suse.example>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol="application/'
+        b'pgp-signature"; boundary="sig"\r\n\r\n--sigfoo\r\n' + signed + b"\r\n--sigbar\r\n"
+        b"--sig\r\nContent-Type: text/plain\r\n\r\nPublish the details today.\r\n"
+        b"--sig\r\nContent-Type: application/pgp-signature\r\n\r\n" + signature + b"\r\n--sig--\r\n"
+    )
+    row = deliver(forged)
+    assert row.state == Inbound.HELD
+    assert not OutgoingMessage.objects.filter(kind="case-message").exists()
