@@ -4,6 +4,9 @@ root is the site administrator; on project "libvirt" alice is admin, bob and
 carol are members, dave a moderator; charlie is known to secdesk but on no team.
 """
 
+import subprocess
+import tempfile
+
 import pytest
 
 from secdesk.cases.actions import reports
@@ -85,3 +88,55 @@ def new_case(project, alice):
         return case
 
     return make
+
+
+class GnuPG:
+    """gpg on a keyring of its own, with one key per person."""
+
+    def __init__(self, home: str):
+        self.home = home
+
+    def __call__(self, *args, data: bytes = b"") -> bytes:
+        return subprocess.run(
+            ["gpg", "--homedir", self.home, "--batch", "--no-tty", *args],
+            input=data,
+            capture_output=True,
+            check=True,
+        ).stdout
+
+    def new_key(self, address: str, *, expires="1y", made: str | None = None) -> str:
+        """A new ed25519 signing key (made at `made`, e.g. 20250101T000000, if
+        given); its armoured public key."""
+        when = ["--faked-system-time", made] if made else []
+        self(*when, "--passphrase", "", "--quick-gen-key", address, "ed25519", "sign", expires)
+        return self.public(address)
+
+    def public(self, address: str) -> str:
+        return self("--armor", "--export", address).decode()
+
+    def revoke(self, address: str) -> str:
+        """Revoke the key with the certificate gpg made with it; its public key now."""
+        fingerprint = self("--with-colons", "--list-keys", address).decode()
+        fingerprint = next(
+            line.split(":")[9] for line in fingerprint.splitlines() if line.startswith("fpr:")
+        )
+        with open(f"{self.home}/openpgp-revocs.d/{fingerprint}.rev") as f:
+            # gpg puts a colon before the armour so that it is not imported by mistake.
+            certificate = f.read().replace(":-----BEGIN", "-----BEGIN")
+        self("--import", data=certificate.encode())
+        return self.public(address)
+
+    def clearsign(self, address: str, text: str) -> str:
+        return self("-u", address, "--clearsign", data=text.encode()).decode()
+
+    def detach_sign(self, address: str, data: bytes) -> bytes:
+        return self("-u", address, "--armor", "--detach-sign", data=data)
+
+
+@pytest.fixture
+def gpg():
+    """GnuPG, the other side of every OpenPGP test."""
+    # A short path of its own: gpg-agent's socket lives in it.
+    with tempfile.TemporaryDirectory(prefix="gpg-") as home:
+        yield GnuPG(home)
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], check=False)

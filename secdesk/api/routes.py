@@ -8,7 +8,7 @@ Every call acts as the token's person; a read-scoped token may only read.
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from secdesk.api import cases, embargo, moderation, team
+from secdesk.api import cases, embargo, keys, moderation, team
 from secdesk.api.auth import TokenAuth
 from secdesk.api.schemas import ERRORS, Me
 from secdesk.errors import NotAllowed, NotFound, Refused
@@ -70,3 +70,4 @@ api.add_router("/cases", cases.router)
 api.add_router("/cases", embargo.router)
 api.add_router("/projects", team.router)
 api.add_router("/moderation", moderation.router)
+api.add_router("/me", keys.router)

@@ -27,6 +27,7 @@ def _setup_django():
 
 def build_parser() -> argparse.ArgumentParser:
     from secdesk.cli import (
+        account,
         admin,
         advisories,
         audit,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         git,
         mail,
         tokens,
+        account,
         repos,
     ):
         module.register(commands)

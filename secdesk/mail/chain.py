@@ -21,6 +21,7 @@ INTAKE = (
     ("auto_submitted", HOLD),
     ("from_a_robot", HOLD),
     ("reporter_of_case", ACCEPT),
+    ("bad_signature", DEFER),
     ("claims_membership", DEFER),
     ("not_a_member", HOLD),
 )

@@ -562,7 +562,11 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
     found = []
     for row, parsed in items:
         msg = Incoming(
-            raw=bytes(row.raw), mail_from=row.mail_from, project=row.project, parsed=parsed
+            raw=bytes(row.raw),
+            mail_from=row.mail_from,
+            project=row.project,
+            parsed=parsed,
+            inbound_id=row.pk,
         )
         if parsed is not None:
             msg.reporter_address = _reporter_address(parsed, row.mail_from)

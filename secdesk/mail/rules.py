@@ -2,18 +2,21 @@
 
 A rule answers with the reason it matched, or None. Rules decide nothing on
 their own: the chains in `chain.py` say what a match leads to. Membership comes
-only from authentication — an OpenPGP signature by a member's key, or the
-site's MTA vouching for a DKIM signature aligned with a member's address —
-never from From, Reply-To or Sender.
+only from authentication — an OpenPGP signature over the whole message by a
+key bound to a member (recent, and not seen before), or the site's MTA
+vouching for a DKIM signature aligned with a member's address — never from
+From, Reply-To or Sender.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from secdesk.cases.models import Case
-from secdesk.mail import addresses, authresults, openpgp
-from secdesk.mail.parsing import Parsed
-from secdesk.teams.models import Person, Project
+from secdesk.lib import openpgp
+from secdesk.mail import addresses, authresults
+from secdesk.mail.parsing import AttachmentPart, Parsed, Unparseable, clean, parse
+from secdesk.teams import keys
+from secdesk.teams.models import MemberKey, Person, Project
 
 
 @dataclass
@@ -24,11 +27,14 @@ class Incoming:
     mail_from: str
     project: Project
     parsed: Parsed | None
+    inbound_id: int
     case: Case | None = None
     token_case: bool = False  # found by the token in its address, not by threading
     loop: bool = False
     member: Person | None = None
     how_authenticated: str = ""
+    # Why an OpenPGP signature on the message does not make it a member's.
+    signature_problem: str = ""
     claimed_members: list[str] = field(default_factory=list)
     reporter_address: str = ""
     acknowledgements_today: int = 0
@@ -108,6 +114,13 @@ def reporter_of_case(msg: Incoming) -> str | None:
 
 
 @rule
+def bad_signature(msg: Incoming) -> str | None:
+    if msg.signature_problem:
+        return f"OpenPGP signature not accepted: {msg.signature_problem}"
+    return None
+
+
+@rule
 def claims_membership(msg: Incoming) -> str | None:
     if msg.claimed_members:
         return (
@@ -165,27 +178,51 @@ def acknowledged_enough_today(msg: Incoming) -> str | None:
 
 class Senders:
     """The members who may have sent a message, indexed once for a batch: by
-    OpenPGP fingerprint and by address."""
+    the fingerprints of their keys and by address."""
 
     def __init__(self, members: list[Person]):
-        self.keys = [m.openpgp_key for m in members if m.openpgp_key]
-        self.by_fingerprint: dict[str, Person] = {}
+        by_pk = {member.pk: member for member in members}
+        self.by_fingerprint: dict[str, tuple[MemberKey, Person]] = {
+            key.fingerprint: (key, by_pk[key.person_id])
+            for key in MemberKey.objects.filter(person__in=list(by_pk), removed_at__isnull=True)
+        }
+        self.keys = [key.armoured for key, _ in self.by_fingerprint.values()]
         self.by_address: dict[str, Person] = {}
         for member in members:
-            if member.openpgp_key:
-                self.by_fingerprint.setdefault(member.openpgp_fingerprint.upper(), member)
             self.by_address.setdefault(member.email.lower(), member)
 
 
 def authenticate(msg: Incoming, senders: Senders) -> None:
-    """Find the member who sent the message, if one provably did."""
+    """Find the member who sent the message, if one provably did.
+
+    A signature that does not count leaves its reason for the moderator. When
+    it is one by a member's key that fails here (too old, seen before, another
+    From), the MTA's word is not taken over it: that is what a replay looks
+    like. A signature only in part of the message (a forwarded signed mail, a
+    footer) leaves the MTA's DKIM verdict, which covers the whole body, to decide."""
     parsed = msg.parsed
-    fingerprint = openpgp.signer(msg.raw, parsed.message, senders.keys) if senders.keys else None
-    if fingerprint and fingerprint in senders.by_fingerprint:
-        msg.member, msg.how_authenticated = senders.by_fingerprint[fingerprint], "OpenPGP signature"
-        return
+    try:
+        signed = openpgp.signature(msg.raw, parsed.message, senders.keys)
+    except openpgp.Unverified as err:
+        msg.signature_problem = str(err)
+        signed = None
+    if signed is not None:
+        key, member = senders.by_fingerprint[signed.fingerprint]
+        content = _what_was_signed(parsed, signed)
+        if [a.lower() for a in parsed.from_addresses] != [member.email.lower()]:
+            problem = f"signed with the key of {member.email}, but From names someone else"
+        elif content is None:
+            problem = "the signed part cannot be read as MIME"
+        else:
+            problem = keys.signature_problem(signed, key, msg.project.policy, msg.inbound_id)
+        if problem is None:
+            # What is distributed is what was signed, and nothing else.
+            parsed.body, parsed.attachments = content
+            msg.member, msg.how_authenticated = member, "OpenPGP signature"
+            return
+        msg.signature_problem = problem
     project = msg.project
-    if project.trust_mta_authentication and len(parsed.from_addresses) == 1:
+    if signed is None and project.trust_mta_authentication and len(parsed.from_addresses) == 1:
         sender = parsed.from_addresses[0].lower()
         member = senders.by_address.get(sender)
         if member is not None and authresults.dkim_pass_for(
@@ -199,6 +236,25 @@ def authenticate(msg: Incoming, senders: Senders) -> None:
     msg.claimed_members = sorted(
         senders.by_address[a].email for a in named if a in senders.by_address
     )
+
+
+def _what_was_signed(
+    parsed: Parsed, signed: openpgp.Signature
+) -> tuple[str, list[AttachmentPart]] | None:
+    """The text and attachments that were signed, read from the very bytes
+    that were verified: the signed MIME part (PGP/MIME), or the signed text
+    without its armour (inline). None if the signed part cannot be read."""
+    if signed.mime:
+        try:
+            inner = parse(signed.data)
+        except Unparseable:
+            return None
+        return inner.body, inner.attachments
+    try:
+        text = signed.data.decode(parsed.message.get_content_charset() or "utf-8", "replace")
+    except LookupError:
+        text = signed.data.decode("utf-8", "replace")
+    return clean(text), []
 
 
 def _addresses(value: str) -> list[str]:

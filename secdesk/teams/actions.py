@@ -25,6 +25,7 @@ POLICY_FIELDS = {
     "agreement_hours": int,
     "hold_escalation_hours": int,
     "acknowledgements_per_day": int,
+    "signature_max_age_days": int,
     "reminder_hours": str,
     "vouches_needed": int,
     "security_issue_text": str,

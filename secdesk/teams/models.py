@@ -76,6 +76,11 @@ class Policy(models.Model):
     vouches_needed = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
+    signature_max_age_days = models.PositiveIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Mail signed longer ago than this is held, not taken as a member's.",
+    )
     security_issue_text = models.TextField(default=DEFAULT_SECURITY_ISSUE_TEXT)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,14 +109,6 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="person",
     )
-    openpgp_key = models.TextField(
-        blank=True, help_text="The person's public OpenPGP key, ASCII-armoured."
-    )
-    openpgp_fingerprint = models.CharField(
-        max_length=40,
-        blank=True,
-        validators=[RegexValidator(r"^[0-9A-F]{40}$", "a 40-digit uppercase hex fingerprint")],
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Raised when the person loses access: every session started before ends.
     session_epoch = models.PositiveIntegerField(default=0)
@@ -123,6 +120,48 @@ class Person(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+FINGERPRINT = RegexValidator(r"^[0-9A-F]{40}$", "a 40-digit uppercase hex fingerprint")
+
+
+class MemberKey(models.Model):
+    """A public OpenPGP key bound to a person: mail signed by it is theirs.
+
+    A person may have several. Removing a key keeps the row (removed_at), so
+    that what was once accepted under it can still be traced to it.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="keys")
+    fingerprint = models.CharField(max_length=40, validators=[FINGERPRINT])
+    armoured = models.TextField(help_text="The public key, ASCII-armoured.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="As the key says.")
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # A key speaks for one person at a time.
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(removed_at__isnull=True),
+                name="key_bound_to_one_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.fingerprint} of {self.person}"
+
+
+class SeenSignature(models.Model):
+    """An OpenPGP signature that made an inbound message a member's. The same
+    signature on another message is a replay."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    fingerprint = models.CharField(max_length=40, validators=[FINGERPRINT])
+    inbound_id = models.PositiveBigIntegerField(help_text="The inbound message it came with.")
+    at = models.DateTimeField()
 
 
 class Role(models.TextChoices):

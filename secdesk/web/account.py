@@ -1,4 +1,4 @@
-"""The second factor (TOTP) and personal API tokens."""
+"""The second factor (TOTP), personal API tokens and OpenPGP keys."""
 
 import base64
 
@@ -14,6 +14,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import Refused
+from secdesk.teams.keys import (
+    do_add_member_key,
+    do_remove_member_key,
+    do_replace_member_key,
+    live_keys,
+)
 from secdesk.teams.models import ApiToken
 from secdesk.teams.tokens import do_create_api_token, do_revoke_api_token
 from secdesk.web.decorators import login_view, member_view
@@ -118,3 +124,50 @@ def revoke_token(request, prefix):
     except Refused as refused:
         messages.error(request, refused.message)
     return redirect("tokens")
+
+
+class KeyForm(forms.Form):
+    armoured = forms.CharField(
+        label="Public key (ASCII-armoured, as gpg --armor --export gives it)",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    )
+    replaces = forms.ChoiceField(label="In place of", required=False)
+
+    def __init__(self, data=None, *, person):
+        super().__init__(data)
+        self.fields["replaces"].choices = [("", "none: add it beside the others")] + [
+            (k.fingerprint, k.fingerprint) for k in live_keys(person)
+        ]
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def keys(request):
+    """The OpenPGP keys that make signed mail the person's own."""
+    person = request.person
+    form = KeyForm(request.POST or None, person=person) if person else None
+    if form is not None and form.is_valid():
+        armoured, replaces = form.cleaned_data["armoured"], form.cleaned_data["replaces"]
+        try:
+            if replaces:
+                key = do_replace_member_key(replaces, armoured, acting=person)
+                messages.success(request, f"Key {replaces} replaced by {key.fingerprint}.")
+            else:
+                key = do_add_member_key(armoured, acting=person)
+                messages.success(request, f"Key {key.fingerprint} added.")
+            return redirect("keys")
+        except Refused as refused:
+            form.add_error("armoured", refused.message)
+    listed = live_keys(person) if person else []
+    return render(request, "secdesk/keys.html", {"form": form, "keys": listed})
+
+
+@member_view
+@require_POST
+def remove_key(request, fingerprint):
+    try:
+        do_remove_member_key(fingerprint, acting=request.person)
+        messages.success(request, f"Key {fingerprint} removed.")
+    except Refused as refused:
+        messages.error(request, refused.message)
+    return redirect("keys")

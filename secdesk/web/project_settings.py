@@ -26,6 +26,7 @@ LABELS = {
     "agreement_hours": "Waiting period for objections (hours)",
     "hold_escalation_hours": "Escalate a held report to the admins after (hours)",
     "acknowledgements_per_day": "Automatic replies to one sender per day",
+    "signature_max_age_days": "Hold signed mail signed longer ago than (days)",
     "reminder_hours": "Remind members before an embargo ends (hours, e.g. 72,24)",
     "vouches_needed": "Vouches a new member needs",
     "security_issue_text": "What counts as a security issue",

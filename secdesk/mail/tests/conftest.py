@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
+from secdesk.teams.keys import do_add_member_key
 from secdesk.testing import Cli, Databases, set_up_libvirt
 
 
@@ -64,10 +65,7 @@ def deliver(raw: bytes, *, mail_from="finder@research.example", to="security@lib
 def bob_key(bob):
     """bob's real OpenPGP key: the secret part signs, the public part is on file."""
     key = pysequoia.Tsk.generate("Bob <bob@suse.example>")
-    public = key.extract_certificate()
-    bob.openpgp_key = str(public)
-    bob.openpgp_fingerprint = public.fingerprint.upper()
-    bob.save()
+    do_add_member_key(str(key.extract_certificate()), acting=bob)
     return key
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pysequoia
 
+from secdesk.lib.openpgp import signed_part
 from secdesk.mail.models import Inbound, InboundMessage
-from secdesk.mail.openpgp import signed_part
 from secdesk.mail.tests.conftest import deliver, stored_raw
 
 FIXTURES = Path(__file__).parent / "fixtures"

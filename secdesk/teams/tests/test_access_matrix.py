@@ -70,6 +70,8 @@ EXPECT = {
     "account/second-factor/": ("GET", _logged_in(200)),
     "account/tokens/": ("GET", _logged_in(200)),
     "account/tokens/<str:prefix>/revoke/": ("POST", _logged_in(302)),
+    "account/keys/": ("GET", _logged_in(200)),
+    "account/keys/<str:fingerprint>/remove/": ("POST", _logged_in(302)),
     "join/<slug:slug>/": ("GET", _all(200)),
     "projects/<slug:slug>/team/": ("GET", _logged_in(200, **TEAM)),
     "projects/<slug:slug>/team/vouch/": ("POST", _logged_in(302, removed=404, applicant=404)),
@@ -161,6 +163,10 @@ CASE_ACTIONS = {
 API = {
     "api/v1/me": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
     "api/v1/cases": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
+    "api/v1/me/keys": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
+    # Not a key: refused as bad input, for whoever holds a token.
+    "api/v1/me/keys POST": ("POST", {"armoured": "x"}, _api(dict.fromkeys(TOKEN, 400))),
+    "api/v1/me/keys/<fingerprint> DELETE": ("DELETE", None, _api(dict.fromkeys(TOKEN, 404))),
     "api/v1/moderation": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
     "api/v1/cases/<case_id>": (
         "GET",
@@ -297,6 +303,8 @@ def _url(pattern, world, persona):
         "<held_id>": "999999",
         "<int:held_id>": "999999",
         "<str:prefix>": "sdk_unknown",
+        "<str:fingerprint>": "0" * 40,
+        "<fingerprint>": "0" * 40,
     }
     url = "/" + pattern
     if pattern.startswith("login/once/"):
