@@ -5,7 +5,22 @@ import uuid
 
 from django.conf import settings
 
-VERSION_TYPE = "custom"
+from secdesk.advisories.ranges import ranges_of, version_type
+
+# The package collections of OSV ecosystems, as the CVE schema's examples name them.
+COLLECTIONS = {
+    "crates.io": "https://crates.io",
+    "CRAN": "https://cran.r-project.org",
+    "Hackage": "https://hackage.haskell.org",
+    "Hex": "https://repo.hex.pm",
+    "Maven": "https://repo.maven.apache.org/maven2",
+    "npm": "https://registry.npmjs.org",
+    "NuGet": "https://nuget.org/packages",
+    "Packagist": "https://packagist.org",
+    "Pub": "https://pub.dev",
+    "PyPI": "https://pypi.python.org",
+    "RubyGems": "https://rubygems.org",
+}
 
 
 def provider_org_id(project, account=None) -> str:
@@ -77,50 +92,33 @@ def _cvss(score: dict, version: str) -> dict:
 
 
 def _affected(facts: dict) -> list[dict]:
+    return [_product(package) for package in facts["packages"]]
+
+
+def _product(package: dict) -> dict:
+    """The affected runs as non-overlapping ranges in version order, so the
+    first match is the only match. With every release known, any version the
+    ranges leave out is unaffected; without a release history, unknown."""
+    model = ranges_of(package)
+    kind = version_type(package)
+    product = {"vendor": package["vendor"], "product": package["product"]}
+    collection = COLLECTIONS.get(package["ecosystem"])
+    if collection and package["package_name"]:
+        product["collectionURL"] = collection
+        product["packageName"] = package["package_name"]
+    if package["cpe"]:
+        product["cpes"] = [package["cpe"]]
+    if package["repo_url"]:
+        product["repo"] = package["repo_url"]
     versions = []
-    for branch in facts["branches"]:
-        if branch["not_affected"] or not branch["affected"]:
-            continue
-        entry = {
-            "version": branch["affected"][0],
-            "status": "affected",
-            "versionType": VERSION_TYPE,
-        }
-        if branch["fixed_in"]:
-            entry["lessThan"] = branch["fixed_in"][0]
+    for run in model.runs:
+        entry = {"version": run.first, "status": "affected", "versionType": kind}
+        if run.next:
+            entry["lessThan"] = run.next
         else:
-            entry["lessThanOrEqual"] = branch["affected"][-1]
+            entry["lessThanOrEqual"] = run.last
         versions.append(entry)
-        if branch["fixed_in"]:
-            versions.append(
-                {
-                    "version": branch["fixed_in"][0],
-                    "status": "unaffected",
-                    "versionType": VERSION_TYPE,
-                }
-            )
-    affected = {
-        "vendor": facts["project"]["name"],
-        "product": facts["project"]["name"],
-        "defaultStatus": "unknown",
-    }
     if versions:
-        affected["versions"] = _unique(versions)
-    else:
-        # No release history to read: say so rather than invent versions.
-        affected["versions"] = [{"version": "0", "status": "affected", "versionType": VERSION_TYPE}]
-        affected["defaultStatus"] = "affected"
-    repos = sorted({b["repo_url"] for b in facts["branches"] if b["repo_url"].startswith("http")})
-    if repos:
-        affected["repo"] = repos[0]
-    return [affected]
-
-
-def _unique(entries: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for entry in entries:
-        key = tuple(sorted(entry.items()))
-        if key not in seen:
-            seen.add(key)
-            out.append(entry)
-    return out
+        product["versions"] = versions
+    product["defaultStatus"] = "unaffected" if model.complete else "unknown"
+    return product
