@@ -1,11 +1,14 @@
 """The CVE JSON 5.1 CNA container of each CVE id (what CVE Services accepts in
-POST /cve/{id}/cna; validated against the cnaPublishedContainer schema)."""
+POST /cve/{id}/cna; validated against the cnaPublishedContainer schema), and
+the full record around it (validated against the bundled record schema)."""
 
 import uuid
 
 from django.conf import settings
 
 from secdesk.advisories.ranges import ranges_of, version_type
+
+DATA_VERSION = "5.1"
 
 # The package collections of OSV ecosystems, as the CVE schema's examples name them.
 COLLECTIONS = {
@@ -75,6 +78,26 @@ def render(facts: dict, *, org_id: str) -> dict:
         {"time": e["at"], "lang": "en", "value": e["text"]} for e in facts["timeline"]
     ]
     return container
+
+
+def full_record(cve_id: str, container: dict, facts: dict) -> dict:
+    """The whole CVE record as the CVE List will show it: the id and its
+    assigner in cveMetadata, around the CNA container. Made from the stored
+    container, so it says what was sent to CVE Services."""
+    metadata = {
+        "cveId": cve_id,
+        "assignerOrgId": container["providerMetadata"]["orgId"],
+        "state": "PUBLISHED",
+    }
+    if facts["published"]:
+        metadata["datePublished"] = facts["published"]
+        metadata["dateUpdated"] = facts["published"]
+    return {
+        "dataType": "CVE_RECORD",
+        "dataVersion": DATA_VERSION,
+        "cveMetadata": metadata,
+        "containers": {"cna": container},
+    }
 
 
 def _description(facts: dict) -> str:
