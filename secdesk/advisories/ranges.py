@@ -56,13 +56,13 @@ SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def version_type(package: dict) -> str:
-    """The version scheme the package declares; if none, semver when every
-    release is three numbers, else custom: the release tags' own ordering,
-    numbers compared as numbers (see releases.py)."""
-    if package["version_type"]:
-        return package["version_type"]
+    """semver when every release is three numbers and the project does not
+    declare its versions custom; else custom: the release tags' own ordering,
+    numbers compared as numbers (see releases.py). A release that is not
+    semver turns a declared semver to custom rather than mislead a reader."""
     releases = package["releases"]
-    return "semver" if releases and all(SEMVER.match(v) for v in releases) else "custom"
+    semver = bool(releases) and all(SEMVER.match(v) for v in releases)
+    return "semver" if semver and package["version_type"] != "custom" else "custom"
 
 
 def ranges_of(package: dict) -> Ranges:

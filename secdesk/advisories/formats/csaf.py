@@ -133,20 +133,30 @@ def _products(facts: dict) -> tuple[dict, dict, list[dict]]:
             status.setdefault(key, []).extend(ids[v] for v in versions)
         for branch in model.branches:
             affected = [ids[v] for v in branch.affected]
-            if not affected:
-                continue
             if branch.fixed_in:
+                # A branch none of whose releases were affected still names
+                # its fixed release: every fixed product has its remediation.
                 remediations.append(
                     {
                         "category": "vendor_fix",
                         "details": f"{branch.branch}: update to {package['product']} "
                         f"{branch.fixed_in}.",
-                        "product_ids": affected,
+                        "product_ids": affected or [ids[branch.fixed_in]],
                         "url": facts["url"],
                     }
                 )
-            else:
+            elif affected:
                 remediations.append(_unreleased(package, affected, facts["url"], branch.branch))
+        if model.fixed and not remediations:
+            # Fixed only in releases of branches nobody maintains.
+            remediations.append(
+                {
+                    "category": "vendor_fix",
+                    "details": f"Fixed in {package['product']} {', '.join(model.fixed)}.",
+                    "product_ids": [ids[v] for v in model.fixed],
+                    "url": facts["url"],
+                }
+            )
     tree = {
         "branches": [{"category": "vendor", "name": facts["project"]["name"], "branches": products}]
     }

@@ -189,6 +189,7 @@ def test_every_format_reads_as_the_git_walk_on_random_histories(
         cve_problems(cve_record.render(facts, org_id="b3476cb9-2e1d-4d4b-8b8e-6f2c1a9e0c11")) == []
     )
     assert osv_problems(osv.render(facts, modified="2026-03-02T10:00:00Z")) == []
+    assert csaf_problems(csaf.render(facts, current="2026-03-02T10:00:00Z")) == []
 
 
 def _facts(known: dict, ecosystem: bool) -> dict:
@@ -225,3 +226,30 @@ def _facts(known: dict, ecosystem: bool) -> dict:
         "branches": [],
         "packages": [package],
     }
+
+
+@pytest.mark.parametrize(
+    "declared, releases, expected",
+    [
+        ("", ["1.0.0", "1.1.0"], "semver"),
+        ("custom", ["1.0.0", "1.1.0"], "custom"),
+        ("", ["7.88", "8.0.1"], "custom"),
+        ("semver", ["7.88", "8.0.1"], "custom"),
+    ],
+)
+def test_versions_are_called_semver_only_when_every_release_is(declared, releases, expected):
+    assert version_type({"version_type": declared, "releases": releases}) == expected
+
+
+def test_a_fix_only_in_releases_of_unmaintained_branches_still_gets_its_remedy():
+    known = {
+        "releases": ["1.0.0", "2.0.0"],
+        "affected": [],
+        "fixed": ["2.0.0"],
+        "introduced": [],
+        "fix_commits": [],
+        "branches": [{"branch": "master", "releases": ["1.0.0"], "affected": [], "fixed_in": []}],
+    }
+    document = csaf.render(_facts(known, ecosystem=False), current="2026-03-02T10:00:00Z")
+    assert csaf_problems(document) == []
+    assert evaluators.csaf_statuses(document) == {"1.0.0": "known_not_affected", "2.0.0": "fixed"}
