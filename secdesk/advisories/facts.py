@@ -142,7 +142,7 @@ def _branches(case) -> tuple[list[dict], list[dict]]:
         package["introduced"] = _full(git, intro)
         package["fix_commits"] = _full(git, fixed)
         if known:
-            package.update(known)
+            package.update(_cleared(known, not_affected))
         on_branch = {b["branch"]: b for b in package["branches"]}
         for branch in names:
             commits = [f.commit for f in repo_fixes if f.branch == branch]
@@ -191,6 +191,23 @@ def walk(git: Git, scheme: ReleaseScheme, introduced, fixed, branches) -> dict |
         "introduced": _full(git, introduced),
         "fix_commits": outcome.fix_commits,
         "branches": rows,
+    }
+
+
+def _cleared(known: dict, not_affected: dict[str, str]) -> dict:
+    """The team's word that the bug never reached a branch clears every
+    release in that branch's history, which the walk, without an introducing
+    commit, would call affected."""
+    cleared = set().union(
+        *(b["releases"] for b in known["branches"] if b["branch"] in not_affected)
+    )
+    return {
+        **known,
+        "affected": [v for v in known["affected"] if v not in cleared],
+        "branches": [
+            {**b, "affected": [v for v in b["affected"] if v not in cleared]}
+            for b in known["branches"]
+        ],
     }
 
 

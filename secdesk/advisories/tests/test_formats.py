@@ -3,6 +3,7 @@
 import time_machine
 
 from secdesk.advisories.facts import gather
+from secdesk.advisories.formats import cve_record
 from secdesk.advisories.render import render_documents
 from secdesk.advisories.validation import csaf_problems, cve_problems, osv_problems
 
@@ -105,3 +106,24 @@ def test_a_case_without_repositories_still_renders_valid_documents(new_case, bob
     assert cve_problems(documents["cve"]["CVE-2026-1003"]) == []
     assert osv_problems(documents["osv"]) == []
     assert csaf_problems(documents["csaf"]) == []
+
+
+def test_a_branch_marked_not_affected_clears_its_releases_in_every_format(
+    new_case, bob, repository, upstream
+):
+    from secdesk.advisories.tests import evaluators
+    from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
+
+    _, fix, _ = upstream
+    case = new_case()
+    do_record_fix(case, branch="master", commit=fix, repository="libvirt", acting=bob)
+    do_mark_branch_not_affected(
+        case, branch="v1.0-maint", reason="the RPC parser came in 1.1", acting=bob
+    )
+    facts = gather(case, public_id="LIBVIRT-SA-2026-0002")
+    documents = render_documents(case, facts)
+    releases = {"1.0.0", "1.0.1", "1.1.0", "1.2.0"}
+    [product] = cve_record.render(facts, org_id="b3476cb9-2e1d-4d4b-8b8e-6f2c1a9e0c11")["affected"]
+    assert evaluators.cve_affected(product, releases) == {"1.1.0"}
+    assert documents["osv"]["affected"][0]["versions"] == ["1.1.0"]
+    assert evaluators.csaf_affected(documents["csaf"]) == {"1.1.0"}
