@@ -5,6 +5,7 @@ the public repository apart from the mirror's address."""
 import json
 
 import pytest
+from django.template.loader import render_to_string
 
 from secdesk.advisories.facts import gather
 from secdesk.advisories.package_identity import do_set_package_identity
@@ -55,6 +56,8 @@ def test_an_admin_names_the_package_and_every_format_uses_it(project, alice, rea
         "cpe": "cpe:2.3:a:libvirt:libvirt:1.0.0:*:*:*:*:*:*:*",
     }
     assert "Product:    libvirt daemon" in documents["text"]
+    page = render_to_string("advisories/advisory.html", {"facts": documents["facts"]})
+    assert "<dt>Product</dt><dd>libvirt daemon</dd>" in page
     change = AuditRecord.objects.get(event=AuditEvent.PACKAGE_IDENTITY_CHANGED)
     assert change.details["after"]["ecosystem"] == "PyPI"
 
