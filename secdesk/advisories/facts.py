@@ -16,6 +16,7 @@ from secdesk.cases.models import Case
 from secdesk.cases.severity import severity_name
 from secdesk.fixes import mirror
 from secdesk.fixes.affected import CaseCommits, affected_releases, release_tags
+from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git, GitFailed
 from secdesk.fixes.models import PackageIdentity
 from secdesk.fixes.releases import ReleaseScheme, sorted_versions
@@ -171,7 +172,7 @@ def walk(git: Git, scheme: ReleaseScheme, introduced, fixed, branches) -> dict |
     outcome = affected_releases(git, scheme, [CaseCommits("case", introduced, fixed)])[0]
     if outcome.error:
         return None
-    tagged = release_tags(git, scheme).values()
+    tagged = release_tags(git, scheme)
     rows = []
     for branch in branches:
         tags = git.run("tag", "--merged", f"refs/heads/{branch}").split()
@@ -185,13 +186,30 @@ def walk(git: Git, scheme: ReleaseScheme, introduced, fixed, branches) -> dict |
             }
         )
     return {
-        "releases": sorted_versions(release.version for group in tagged for release in group),
+        "releases": sorted_versions(r.version for group in tagged.values() for r in group),
         "affected": outcome.affected,
         "fixed": outcome.fixed,
         "introduced": _full(git, introduced),
-        "fix_commits": outcome.fix_commits,
+        "fix_commits": sorted(
+            {*outcome.fix_commits, *_unreleased_backports(git, outcome, tagged, branches)}
+        ),
         "branches": rows,
     }
+
+
+def _unreleased_backports(git: Git, outcome, tagged: dict, branches) -> set[str]:
+    """The backports on the branches since their last release, which the walk
+    over releases does not see: a reader of the GIT range who checks a
+    branch's head must find the fix there too."""
+    if not outcome.fix_commits or not branches:
+        return set()
+    since = git.run(
+        "rev-list",
+        "--stdin",
+        input="".join(f"refs/heads/{b}\n" for b in branches)
+        + "".join(f"^{c}\n" for c in [*tagged, *outcome.fix_commits]),
+    ).split()
+    return set(backports_among(git, outcome.fix_commits, since))
 
 
 def _cleared(known: dict, not_affected: dict[str, str]) -> dict:

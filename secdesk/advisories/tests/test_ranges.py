@@ -253,3 +253,24 @@ def test_a_fix_only_in_releases_of_unmaintained_branches_still_gets_its_remedy()
     document = csaf.render(_facts(known, ecosystem=False), current="2026-03-02T10:00:00Z")
     assert csaf_problems(document) == []
     assert evaluators.csaf_statuses(document) == {"1.0.0": "known_not_affected", "2.0.0": "fixed"}
+
+
+def test_a_backport_not_yet_released_is_a_fixed_event_of_the_git_range(tmp_path):
+    h = History.create(tmp_path / "demo")
+    h.commit("Start", {"parse.c": "int x;\n"})
+    bug = h.commit("Parse faster", {"parse.c": "int x = read();\n"})
+    h.tag("v1.0.0")
+    h.checkout("stable-1.0", new_at="v1.0.0")
+    h.checkout("master")
+    fix = h.commit("parse: check the length", {"parse.c": "int x = checked();\n"})
+    h.tag("v1.1.0")
+    h.checkout("stable-1.0")
+    backport = h.cherry_pick(fix)
+    scheme = ReleaseScheme(r"^v(\d+)\.(\d+)\.(\d+)$")
+    known = walk(Git(h.path), scheme, [bug], [fix], ["master", "stable-1.0"])
+    assert known["fix_commits"] == sorted([fix, backport])
+    [entry] = osv.render(_facts(known, ecosystem=False), modified="2026-03-02T10:00:00Z")[
+        "affected"
+    ]
+    heads = {"1.0.0": h.commit_of("v1.0.0"), "stable-1.0 head": backport}
+    assert evaluators.osv_git_affected(entry, h.path, heads) == {"1.0.0"}
