@@ -7,6 +7,7 @@ embargo history are what real use would leave.
 from django.contrib.auth import get_user_model
 
 from secdesk.advisories.actions import do_assign_cve, do_edit_advisory, do_publish_case
+from secdesk.advisories.package_identity import do_set_package_identity
 from secdesk.cases.actions import embargo, reports, triage
 from secdesk.fixes.actions import do_record_fix
 from secdesk.teams.actions import (
@@ -42,6 +43,11 @@ def load_demo() -> Project | None:
         dev_list="devel@lists.example.org",
         announce_list="announce@lists.example.org",
         acting=admin,
+    )
+    # No mirror to read in the demo: the advisories' GIT ranges name the fix
+    # commits in the project's public repository.
+    do_set_package_identity(
+        project, {"repository_url": "https://git.example.org/example.git"}, acting=admin
     )
     for email, name, org, role in TEAM:
         membership = do_add_member(

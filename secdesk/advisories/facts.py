@@ -15,8 +15,10 @@ from secdesk.advisories.models import Advisory, CveState
 from secdesk.cases.models import Case
 from secdesk.cases.severity import severity_name
 from secdesk.fixes import mirror
-from secdesk.fixes.affected import CaseCommits, affected_releases
+from secdesk.fixes.affected import CaseCommits, affected_releases, release_tags
+from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git, GitFailed
+from secdesk.fixes.models import PackageIdentity
 from secdesk.fixes.releases import ReleaseScheme, sorted_versions
 
 # The timeline names embargo events as an announcement would.
@@ -72,8 +74,8 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
         "published": _iso(published),
         "url": public_url(f"/advisories/{public_id}/"),
         "timeline": _timeline(case, published),
-        "branches": _branches(case),
     }
+    facts["branches"], facts["packages"] = _branches(case)
     facts["affected"] = sorted_versions(v for b in facts["branches"] for v in b["affected"])
     facts["fixed_in"] = sorted_versions(v for b in facts["branches"] for v in b["fixed_in"])
     return facts
@@ -107,45 +109,147 @@ def _timeline(case, published: datetime | None) -> list[dict]:
     return [{"at": _iso(e["at"]), "text": e["text"]} for e in events]
 
 
-def _branches(case) -> list[dict]:
+def _branches(case) -> tuple[list[dict], list[dict]]:
     """Per branch: its fix commits, and — from the project's git mirrors — the
     releases on that branch's line that are affected and the first that ship
-    the fix. A branch with no mirror to read still lists its commits."""
-    repositories = list(case.project.repositories.prefetch_related("branches").order_by("name"))
+    the fix. A branch with no mirror to read still lists its commits.
+
+    And per package (a repository, or the project when it has none): what the
+    advisory's ranges are made of (see ranges.py)."""
+    project = case.project
+    repositories = list(project.repositories.prefetch_related("branches").order_by("name"))
     fixes = list(case.fixes.select_related("repository").order_by("branch", "recorded_at"))
     introduced = list(case.introduced_by.select_related("repository"))
     not_affected = {n.branch: n.reason for n in case.not_affected.all()}
+    identity = PackageIdentity.objects.filter(project=project).first() or PackageIdentity()
     sole = repositories[0] if len(repositories) == 1 else None
-    rows = []
+    rows, packages = [], []
     groups: dict = {}
     for fix in fixes:
         groups.setdefault(fix.repository or sole, []).append(fix)
     for repository in repositories:
         groups.setdefault(repository, [])
+    if not groups:
+        # Nothing recorded and nowhere to look: the advisory is about the project.
+        groups[None] = []
     for repository, repo_fixes in groups.items():
         git = _mirror(repository)
         intro = [i.commit for i in introduced if (i.repository or sole) == repository]
-        known = _releases(git, repository, intro, [f.commit for f in repo_fixes]) if git else None
+        fixed = [f.commit for f in repo_fixes]
         names = sorted({f.branch for f in repo_fixes} | _maintained(git, repository))
+        scheme = ReleaseScheme(repository.release_tags) if repository else None
+        known = walk(git, scheme, intro, fixed, names) if git else None
+        package = _package(project, identity, repository, len(repositories) <= 1)
+        package["introduced"] = _full(git, intro)
+        package["fix_commits"] = _full(git, fixed)
+        if known:
+            package.update(_cleared(known, not_affected))
+        on_branch = {b["branch"]: b for b in package["branches"]}
         for branch in names:
             commits = [f.commit for f in repo_fixes if f.branch == branch]
             full = git.resolve(commits) if git else {}
-            row = {
-                "repository": repository.name if repository else "",
-                "repo_url": repository.url if repository else "",
+            rows.append(
+                {
+                    "repository": repository.name if repository else "",
+                    "repo_url": package["repo_url"],
+                    "branch": branch,
+                    "commits": [full.get(c) or c for c in commits],
+                    "introduced": package["introduced"],
+                    "affected": on_branch[branch]["affected"] if known else [],
+                    "fixed_in": on_branch[branch]["fixed_in"] if known else [],
+                    "not_affected": not_affected.get(branch, ""),
+                }
+            )
+        packages.append(package)
+    return rows, packages
+
+
+def walk(git: Git, scheme: ReleaseScheme, introduced, fixed, branches) -> dict | None:
+    """What git says of one repository's releases (see affected.py): all of
+    them, the affected ones, those that hold a fix, every commit carrying the
+    fix; and per branch the releases on it, its affected ones and the first
+    that fixes them. None when a commit is not in the repository."""
+    outcome = affected_releases(git, scheme, [CaseCommits("case", introduced, fixed)])[0]
+    if outcome.error:
+        return None
+    tagged = release_tags(git, scheme)
+    rows = []
+    for branch in branches:
+        tags = git.run("tag", "--merged", f"refs/heads/{branch}").split()
+        on_branch = {v for v in (scheme.version(t) for t in tags) if v}
+        rows.append(
+            {
                 "branch": branch,
-                "commits": [full.get(c) or c for c in commits],
-                "introduced": [full_id for full_id in _full(git, intro)],
-                "affected": [],
-                "fixed_in": [],
-                "not_affected": not_affected.get(branch, ""),
+                "releases": sorted_versions(on_branch),
+                "affected": [v for v in outcome.affected if v in on_branch],
+                "fixed_in": [v for v in outcome.fixed_in if v in on_branch][:1],
             }
-            if known:
-                on_branch = _versions_on(git, repository, branch)
-                row["affected"] = [v for v in known["affected"] if v in on_branch]
-                row["fixed_in"] = [v for v in known["fixed_in"] if v in on_branch][:1]
-            rows.append(row)
-    return rows
+        )
+    return {
+        "releases": sorted_versions(r.version for group in tagged.values() for r in group),
+        "affected": outcome.affected,
+        "fixed": outcome.fixed,
+        "introduced": _full(git, introduced),
+        "fix_commits": sorted(
+            {*outcome.fix_commits, *_unreleased_backports(git, outcome, tagged, branches)}
+        ),
+        "branches": rows,
+    }
+
+
+def _unreleased_backports(git: Git, outcome, tagged: dict, branches) -> set[str]:
+    """The backports on the branches since their last release, which the walk
+    over releases does not see: a reader of the GIT range who checks a
+    branch's head must find the fix there too."""
+    if not outcome.fix_commits or not branches:
+        return set()
+    since = git.run(
+        "rev-list",
+        "--stdin",
+        input="".join(f"refs/heads/{b}\n" for b in branches)
+        + "".join(f"^{c}\n" for c in [*tagged, *outcome.fix_commits]),
+    ).split()
+    return set(backports_among(git, outcome.fix_commits, since))
+
+
+def _cleared(known: dict, not_affected: dict[str, str]) -> dict:
+    """The team's word that the bug never reached a branch clears every
+    release in that branch's history, which the walk, without an introducing
+    commit, would call affected."""
+    cleared = set().union(
+        *(b["releases"] for b in known["branches"] if b["branch"] in not_affected)
+    )
+    return {
+        **known,
+        "affected": [v for v in known["affected"] if v not in cleared],
+        "branches": [
+            {**b, "affected": [v for v in b["affected"] if v not in cleared]}
+            for b in known["branches"]
+        ],
+    }
+
+
+def _package(project, identity: PackageIdentity, repository, only: bool) -> dict:
+    """The package's names. The identity is the project's: it names the
+    package of a project with one repository; each of several is named by the
+    product and its repository's name alone."""
+    product = identity.product or project.name
+    named = only or repository is None
+    return {
+        "vendor": project.name,
+        "product": product if named else f"{product} {repository.name}",
+        "repository": repository.name if repository else "",
+        "repo_url": identity.repository_url if named else "",
+        "ecosystem": identity.ecosystem if named else "",
+        "package_name": identity.package_name if named else "",
+        "purl": identity.purl if named else "",
+        "cpe": identity.cpe if named else "",
+        "version_type": identity.version_type,
+        "releases": [],
+        "affected": [],
+        "fixed": [],
+        "branches": [],
+    }
 
 
 def _mirror(repository) -> Git | None:
@@ -171,17 +275,3 @@ def _maintained(git: Git | None, repository) -> set[str]:
     heads = git.run("for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/").split()
     patterns = [b.pattern for b in repository.branches.all()]
     return {h for h in heads if any(fnmatch.fnmatchcase(h, p) for p in patterns)}
-
-
-def _releases(git: Git, repository, intro: list[str], fixed: list[str]) -> dict | None:
-    scheme = ReleaseScheme(repository.release_tags)
-    outcome = affected_releases(git, scheme, [CaseCommits("case", intro, fixed)])[0]
-    if outcome.error:
-        return None
-    return {"affected": outcome.affected, "fixed_in": outcome.fixed_in}
-
-
-def _versions_on(git: Git, repository, branch: str) -> set[str]:
-    scheme = ReleaseScheme(repository.release_tags)
-    tags = git.run("tag", "--merged", f"refs/heads/{branch}").split()
-    return {v for v in (scheme.version(t) for t in tags) if v}

@@ -10,6 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from secdesk.advisories.formats.cve_record import full_record
+
 
 def public_dir() -> Path:
     return Path(settings.DATA_DIR) / "public" / "advisories"
@@ -44,4 +46,6 @@ def write(project, documents: dict) -> list[Path]:
     ]
     for cve_id, container in documents["cve"].items():
         written.append(_write(base / advisory_id / f"{cve_id}.json", _json(container)))
+        record = full_record(cve_id, container, documents["facts"])
+        written.append(_write(base / advisory_id / f"{cve_id}.record.json", _json(record)))
     return written

@@ -30,6 +30,11 @@ urlpatterns = [
     path(
         "advisories/<advisory:advisory_id>/<cve:cve_id>.json", views.cve_record, name="advisory_cve"
     ),
+    path(
+        "advisories/<advisory:advisory_id>/<cve:cve_id>.record.json",
+        views.full_cve_record,
+        name="advisory_cve_record",
+    ),
     path("security/", views.security_index, name="security"),
     path("security/<slug:slug>/", views.security_page, name="security_page"),
     path("security/<slug:slug>/security.txt", views.security_txt, name="security_txt"),

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 
+from secdesk.advisories.formats.cve_record import full_record
+
 SCHEMAS = Path(__file__).parent / "schemas"
 CVE_CNA_SCHEMA = SCHEMAS / "cve" / "CVE_JSON_cnaPublishedContainer_5.1.1.json"
+CVE_RECORD_SCHEMA = SCHEMAS / "cve" / "CVE_JSON_bundled_5.1.1.json"
 OSV_SCHEMA = SCHEMAS / "osv" / "schema.json"
 
 
@@ -24,6 +27,11 @@ def _problems(validator, document: dict, what: str) -> list[str]:
 
 def cve_problems(container: dict) -> list[str]:
     return _problems(_validator(CVE_CNA_SCHEMA, Draft7Validator), container, "CVE JSON")
+
+
+def cve_record_problems(cve_record: dict) -> list[str]:
+    """The full record (cveMetadata and containers) against the bundled schema."""
+    return _problems(_validator(CVE_RECORD_SCHEMA, Draft7Validator), cve_record, "CVE record")
 
 
 def osv_problems(document: dict) -> list[str]:
@@ -45,8 +53,9 @@ def csaf_problems(document: dict) -> list[str]:
 
 def document_problems(documents: dict) -> list[str]:
     problems = []
-    for container in documents["cve"].values():
+    for cve_id, container in documents["cve"].items():
         problems += cve_problems(container)
+        problems += cve_record_problems(full_record(cve_id, container, documents["facts"]))
     problems += osv_problems(documents["osv"])
     problems += csaf_problems(documents["csaf"])
     return problems

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from secdesk.advisories import policy_docs
+from secdesk.advisories.formats.cve_record import full_record
 from secdesk.advisories.published import documents_of, published
 from secdesk.errors import NotFound
 from secdesk.teams.models import Project
@@ -94,6 +95,16 @@ def cve_record(request, advisory_id, cve_id):
     if container is None:
         raise Http404(f"{advisory_id} has no {cve_id}")
     return _json(container)
+
+
+@public_view
+@require_GET
+def full_cve_record(request, advisory_id, cve_id):
+    documents = _documents(advisory_id)
+    container = documents["cve"].get(cve_id)
+    if container is None:
+        raise Http404(f"{advisory_id} has no {cve_id}")
+    return _json(full_record(cve_id, container, documents["facts"]))
 
 
 @public_view

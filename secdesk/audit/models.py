@@ -78,6 +78,7 @@ class AuditEvent(models.IntegerChoices):
     LIST_ADDRESSES_CHANGED = 1050, "list addresses changed"
     CALENDAR_FEED_CREATED = 1051, "calendar feed created"
     CALENDAR_FEED_REVOKED = 1052, "calendar feed revoked"
+    PACKAGE_IDENTITY_CHANGED = 1060, "package identity changed"
 
 
 class AuditHead(models.Model):

@@ -15,6 +15,19 @@ def register(commands):
     p.set_defaults(handler=create_project)
     p = sub.add_parser("list", help="the projects you are on")
     p.set_defaults(handler=list_projects)
+    p = sub.add_parser(
+        "set",
+        help="how advisories name the project's software (admins)",
+        description="Settings: product (the name in every format; the project's name if "
+        "empty), ecosystem and package_name (OSV's, e.g. PyPI and requests; leave both empty "
+        "for a project published only as source), purl (pkg:TYPE/NAME), cpe (CPE 2.3), "
+        "repository_url (the public https address, not the mirror's), version_type "
+        "(semver or custom; empty: semver when every release is N.N.N). An empty value "
+        "clears a setting.",
+    )
+    p.add_argument("project")
+    p.add_argument("settings", nargs="*", metavar="NAME=VALUE")
+    p.set_defaults(handler=set_project)
 
     policy = commands.add_parser("policy", help="a project's embargo policy")
     sub = policy.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -122,6 +135,29 @@ def list_projects(args, out):
     )
 
 
+def _settings(items: list[str]) -> dict[str, str]:
+    from secdesk.errors import BadInput
+
+    changes = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise BadInput(f"expected NAME=VALUE, got {item!r}")
+        changes[name.strip().replace("-", "_")] = value
+    return changes
+
+
+def set_project(args, out):
+    from secdesk.advisories.package_identity import as_json, do_set_package_identity
+    from secdesk.teams.actions import project_by_slug
+
+    identity = do_set_package_identity(
+        project_by_slug(args.project), _settings(args.settings), acting=acting(args)
+    )
+    data = as_json(identity)
+    out.emit(data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
 def show_policy(args, out):
     from secdesk.teams.access import require_role
     from secdesk.teams.actions import project_by_slug
@@ -133,16 +169,11 @@ def show_policy(args, out):
 
 
 def set_policy(args, out):
-    from secdesk.errors import BadInput
     from secdesk.teams.actions import do_set_policy, project_by_slug
 
-    changes = {}
-    for item in args.settings:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise BadInput(f"expected NAME=VALUE, got {item!r}")
-        changes[name.strip().replace("-", "_")] = value
-    policy = do_set_policy(project_by_slug(args.project), changes, acting=acting(args))
+    policy = do_set_policy(
+        project_by_slug(args.project), _settings(args.settings), acting=acting(args)
+    )
     out.emit(
         _policy_data(policy),
         f"policy of {args.project} is now version {policy.version}; members must accept it again",

@@ -37,6 +37,10 @@ class Outcome:
     id: str
     affected: list[str] = field(default_factory=list)
     fixed_in: list[str] = field(default_factory=list)
+    # Every release that holds a fix, and every commit found to carry one (the
+    # recorded fixes and their backports): what an advisory's ranges are made of.
+    fixed: list[str] = field(default_factory=list)
+    fix_commits: list[str] = field(default_factory=list)
     error: str | None = None
 
     def as_json(self) -> dict:
@@ -138,6 +142,7 @@ def affected_releases(
     for backport, carried in backports.items():
         for fix in carried:
             fixed_by[backport] = fixed_by.get(backport, 0) | fixed_by[fix]
+    carriers = sorted(fixed_by)
     if backports:
         _, fixed = graph.carry({}, fixed_by, width)
     first_fixed = graph.first_fixed(fixed)
@@ -154,13 +159,18 @@ def affected_releases(
     versions = [release.version for release, _ in releases]
     affected = [_flags((introduced[at] | no_introducing) & ~fixed[at], width) for _, at in releases]
     first = [_flags(first_fixed[at], width) for _, at in releases]
+    holding = [_flags(fixed[at], width) for _, at in releases]
     affected_by_case = list(zip(*affected, strict=True)) if releases else []
     first_by_case = list(zip(*first, strict=True)) if releases else []
+    holding_by_case = list(zip(*holding, strict=True)) if releases else []
     for index in live:
         outcome = outcomes[index]
+        bit = 1 << index
+        outcome.fix_commits = [commit for commit in carriers if fixed_by[commit] & bit]
         if releases:
             outcome.affected = list(dict.fromkeys(compress(versions, affected_by_case[index])))
             outcome.fixed_in = list(dict.fromkeys(compress(versions, first_by_case[index])))
+            outcome.fixed = list(dict.fromkeys(compress(versions, holding_by_case[index])))
     report("done", 1, 1)
     return outcomes
 

@@ -78,3 +78,26 @@ class NotAffected(models.Model):
     reason = models.TextField()
     recorded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+
+
+class PackageIdentity(models.Model):
+    """How the world names the project's software, for the advisories: the
+    product name, the OSV ecosystem and package name, a purl, a CPE, and the
+    public address of its repository. The last is apart from the mirrors'
+    URLs, which may be local paths or ssh addresses nobody else can read."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="package")
+    product = models.CharField(max_length=200, blank=True, help_text="The project's name if empty.")
+    ecosystem = models.CharField(max_length=100, blank=True)
+    package_name = models.CharField(max_length=300, blank=True)
+    purl = models.CharField(max_length=500, blank=True)
+    cpe = models.CharField(max_length=500, blank=True)
+    repository_url = models.URLField(max_length=500, blank=True)
+    version_type = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="semver or custom; if empty, semver when every release is N.N.N.",
+    )
+
+    def __str__(self):
+        return f"{self.project.slug} package"

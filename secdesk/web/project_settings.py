@@ -1,5 +1,5 @@
-"""A project's settings for its admins: the embargo policy, and the lists that
-announcements go to.
+"""A project's settings for its admins: the embargo policy, the lists that
+announcements go to, and how the advisories name the project's software.
 
 The policy form sends only the fields that changed: every change makes a new
 policy version, and every other member's consent lapses until they accept it.
@@ -11,6 +11,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from secdesk.advisories.package_identity import (
+    FIELDS,
+    VERSION_TYPES,
+    do_set_package_identity,
+    identity_of,
+)
 from secdesk.errors import NotAllowed, Refused
 from secdesk.teams.access import has_role, require_role
 from secdesk.teams.actions import POLICY_FIELDS, do_set_list_addresses, do_set_policy
@@ -59,6 +65,35 @@ class ListsForm(forms.Form):
     announce_list = forms.EmailField(label="Announcement list", required=False)
 
 
+class PackageForm(forms.Form):
+    """The names the advisories give the software; do_set_package_identity
+    checks each against what its consumer accepts."""
+
+    product = forms.CharField(
+        label="Product name", required=False, help_text="The project's name if empty."
+    )
+    ecosystem = forms.CharField(
+        label="OSV ecosystem",
+        required=False,
+        help_text="e.g. PyPI, npm, crates.io; empty for a project published only as source.",
+    )
+    package_name = forms.CharField(label="Package name in that ecosystem", required=False)
+    purl = forms.CharField(label="Package URL (purl)", required=False, help_text="pkg:TYPE/NAME")
+    cpe = forms.CharField(label="CPE 2.3 name", required=False)
+    repository_url = forms.CharField(
+        label="Public repository",
+        required=False,
+        help_text="The https address anyone can clone: OSV's GIT ranges and the CVE record "
+        "name it. The mirrors' addresses stay private.",
+    )
+    version_type = forms.ChoiceField(
+        label="Version scheme",
+        required=False,
+        choices=[("", "semver when every release is N.N.N, else custom")]
+        + [(v, v) for v in VERSION_TYPES],
+    )
+
+
 def _project_for_admin(request, slug) -> Project:
     """404 to anyone not on the team, 403 to a member who is not an admin."""
     project = Project.objects.select_related("policy").filter(slug=slug).first()
@@ -80,6 +115,11 @@ def project_settings(request, slug):
     lists_form = ListsForm(
         request.POST if section == "lists" else None,
         initial={"dev_list": project.dev_list, "announce_list": project.announce_list},
+    )
+    identity = identity_of(project)
+    package_form = PackageForm(
+        request.POST if section == "package" else None,
+        initial={name: getattr(identity, name) for name in FIELDS},
     )
     status = 200
     if section == "policy" and policy_form.is_valid():
@@ -106,6 +146,15 @@ def project_settings(request, slug):
         else:
             messages.success(request, "List addresses saved.")
             return redirect("project_settings", slug=project.slug)
+    elif section == "package" and package_form.is_valid():
+        changes = {name: package_form.cleaned_data[name] for name in package_form.changed_data}
+        try:
+            do_set_package_identity(project, changes, acting=request.person)
+        except Refused as refused:
+            package_form.add_error(None, refused.message)
+        else:
+            messages.success(request, "Package identity saved; the next advisory uses it.")
+            return redirect("project_settings", slug=project.slug)
     if section:
         status = 400
     return render(
@@ -116,6 +165,7 @@ def project_settings(request, slug):
             "policy": project.policy,
             "policy_form": policy_form,
             "lists_form": lists_form,
+            "package_form": package_form,
         },
         status=status,
     )

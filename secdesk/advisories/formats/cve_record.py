@@ -1,11 +1,29 @@
 """The CVE JSON 5.1 CNA container of each CVE id (what CVE Services accepts in
-POST /cve/{id}/cna; validated against the cnaPublishedContainer schema)."""
+POST /cve/{id}/cna; validated against the cnaPublishedContainer schema), and
+the full record around it (validated against the bundled record schema)."""
 
 import uuid
 
 from django.conf import settings
 
-VERSION_TYPE = "custom"
+from secdesk.advisories.ranges import ranges_of, version_type
+
+DATA_VERSION = "5.1"
+
+# The package collections of OSV ecosystems, as the CVE schema's examples name them.
+COLLECTIONS = {
+    "crates.io": "https://crates.io",
+    "CRAN": "https://cran.r-project.org",
+    "Hackage": "https://hackage.haskell.org",
+    "Hex": "https://repo.hex.pm",
+    "Maven": "https://repo.maven.apache.org/maven2",
+    "npm": "https://registry.npmjs.org",
+    "NuGet": "https://nuget.org/packages",
+    "Packagist": "https://packagist.org",
+    "Pub": "https://pub.dev",
+    "PyPI": "https://pypi.python.org",
+    "RubyGems": "https://rubygems.org",
+}
 
 
 def provider_org_id(project, account=None) -> str:
@@ -62,6 +80,26 @@ def render(facts: dict, *, org_id: str) -> dict:
     return container
 
 
+def full_record(cve_id: str, container: dict, facts: dict) -> dict:
+    """The whole CVE record as the CVE List will show it: the id and its
+    assigner in cveMetadata, around the CNA container. Made from the stored
+    container, so it says what was sent to CVE Services."""
+    metadata = {
+        "cveId": cve_id,
+        "assignerOrgId": container["providerMetadata"]["orgId"],
+        "state": "PUBLISHED",
+    }
+    if facts["published"]:
+        metadata["datePublished"] = facts["published"]
+        metadata["dateUpdated"] = facts["published"]
+    return {
+        "dataType": "CVE_RECORD",
+        "dataVersion": DATA_VERSION,
+        "cveMetadata": metadata,
+        "containers": {"cna": container},
+    }
+
+
 def _description(facts: dict) -> str:
     text = facts["description"] or facts["title"]
     return f"{text}\n\n{facts['impact']}" if facts["impact"] else text
@@ -77,50 +115,33 @@ def _cvss(score: dict, version: str) -> dict:
 
 
 def _affected(facts: dict) -> list[dict]:
+    return [_product(package) for package in facts["packages"]]
+
+
+def _product(package: dict) -> dict:
+    """The affected runs as non-overlapping ranges in version order, so the
+    first match is the only match. With every release known, any version the
+    ranges leave out is unaffected; without a release history, unknown."""
+    model = ranges_of(package)
+    kind = version_type(package)
+    product = {"vendor": package["vendor"], "product": package["product"]}
+    collection = COLLECTIONS.get(package["ecosystem"])
+    if collection and package["package_name"]:
+        product["collectionURL"] = collection
+        product["packageName"] = package["package_name"]
+    if package["cpe"]:
+        product["cpes"] = [package["cpe"]]
+    if package["repo_url"]:
+        product["repo"] = package["repo_url"]
     versions = []
-    for branch in facts["branches"]:
-        if branch["not_affected"] or not branch["affected"]:
-            continue
-        entry = {
-            "version": branch["affected"][0],
-            "status": "affected",
-            "versionType": VERSION_TYPE,
-        }
-        if branch["fixed_in"]:
-            entry["lessThan"] = branch["fixed_in"][0]
+    for run in model.runs:
+        entry = {"version": run.first, "status": "affected", "versionType": kind}
+        if run.next:
+            entry["lessThan"] = run.next
         else:
-            entry["lessThanOrEqual"] = branch["affected"][-1]
+            entry["lessThanOrEqual"] = run.last
         versions.append(entry)
-        if branch["fixed_in"]:
-            versions.append(
-                {
-                    "version": branch["fixed_in"][0],
-                    "status": "unaffected",
-                    "versionType": VERSION_TYPE,
-                }
-            )
-    affected = {
-        "vendor": facts["project"]["name"],
-        "product": facts["project"]["name"],
-        "defaultStatus": "unknown",
-    }
     if versions:
-        affected["versions"] = _unique(versions)
-    else:
-        # No release history to read: say so rather than invent versions.
-        affected["versions"] = [{"version": "0", "status": "affected", "versionType": VERSION_TYPE}]
-        affected["defaultStatus"] = "affected"
-    repos = sorted({b["repo_url"] for b in facts["branches"] if b["repo_url"].startswith("http")})
-    if repos:
-        affected["repo"] = repos[0]
-    return [affected]
-
-
-def _unique(entries: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for entry in entries:
-        key = tuple(sorted(entry.items()))
-        if key not in seen:
-            seen.add(key)
-            out.append(entry)
-    return out
+        product["versions"] = versions
+    product["defaultStatus"] = "unaffected" if model.complete else "unknown"
+    return product

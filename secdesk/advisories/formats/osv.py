@@ -1,11 +1,12 @@
-"""OSV 1.7: GIT ranges (introduced and fixed commit per branch) and SEMVER
-version ranges per branch, with the affected versions listed."""
+"""OSV 1.7: per package, a GIT range over all branches, a SEMVER or ECOSYSTEM
+range when the project names its ecosystem, and the affected versions listed."""
 
 import re
 
+from secdesk.advisories.ranges import ranges_of, version_type
+
 SCHEMA_VERSION = "1.7.5"
 FULL_COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def render(facts: dict, *, modified: str) -> dict:
@@ -55,34 +56,64 @@ def _fix_references(facts: dict) -> list[dict]:
 
 
 def _affected(facts: dict) -> list[dict]:
-    """One entry per branch that has something to say: a GIT range when the
-    repository and full commit ids are known, a SEMVER range when its releases
-    are semantic versions."""
-    entries = []
-    for branch in facts["branches"]:
-        if branch["not_affected"]:
-            continue
-        ranges = []
-        fixes = [c for c in branch["commits"] if FULL_COMMIT.match(c)]
-        if branch["repo_url"] and fixes:
-            introduced = [c for c in branch["introduced"] if FULL_COMMIT.match(c)] or ["0"]
-            events = [{"introduced": c} for c in introduced] + [{"fixed": c} for c in fixes]
-            ranges.append({"type": "GIT", "repo": branch["repo_url"], "events": events})
-        versions = branch["affected"] + branch["fixed_in"]
-        if branch["affected"] and all(SEMVER.match(v) for v in versions):
-            events = [{"introduced": branch["affected"][0]}]
-            if branch["fixed_in"]:
-                events.append({"fixed": branch["fixed_in"][0]})
-            else:
-                events.append({"last_affected": branch["affected"][-1]})
-            ranges.append({"type": "SEMVER", "events": events})
-        if not ranges and not branch["affected"]:
-            continue
-        entry = {
-            "versions": branch["affected"],
-            "database_specific": {"repository": branch["repository"], "branch": branch["branch"]},
-        }
-        if ranges:
-            entry["ranges"] = ranges
-        entries.append(entry)
-    return entries
+    return [entry for package in facts["packages"] if (entry := _entry(package))]
+
+
+def _entry(package: dict) -> dict | None:
+    """One entry per package: a GIT range naming every introducing commit and
+    every commit that carries the fix, on every branch (the spec's evaluation
+    walks the commit graph, so a backport left out reads as unfixed); a range
+    in the ecosystem's versions when the project names its ecosystem; and the
+    affected versions listed."""
+    model = ranges_of(package)
+    ranges = []
+    git = _git_range(package)
+    if git:
+        ranges.append(git)
+    if package["ecosystem"] and package["package_name"]:
+        ranges += _version_ranges(model, version_type(package))
+    if not ranges and not model.affected:
+        return None
+    entry = {}
+    if package["ecosystem"] and package["package_name"]:
+        entry["package"] = {"ecosystem": package["ecosystem"], "name": package["package_name"]}
+        if package["purl"]:
+            entry["package"]["purl"] = package["purl"]
+    if ranges:
+        entry["ranges"] = ranges
+    entry["versions"] = model.affected
+    entry["database_specific"] = {
+        "product": package["product"],
+        "branches": [
+            {"branch": b.branch, "affected": b.affected, "fixed_in": b.fixed_in}
+            for b in model.branches
+        ],
+    }
+    return entry
+
+
+def _git_range(package: dict) -> dict | None:
+    fixes, introduced = package["fix_commits"], package["introduced"]
+    if not package["repo_url"] or not fixes:
+        return None
+    if not all(FULL_COMMIT.match(c) for c in fixes + introduced):
+        # An abbreviated id cannot be walked to; better no range than a wrong one.
+        return None
+    events = [{"introduced": c} for c in introduced or ["0"]] + [{"fixed": c} for c in fixes]
+    return {"type": "GIT", "repo": package["repo_url"], "events": events}
+
+
+def _version_ranges(model, kind: str) -> list[dict]:
+    """The affected runs in version order. A run no release follows ends with
+    `last_affected`, which the spec lets no range hold beside `fixed`."""
+    kind = "SEMVER" if kind == "semver" else "ECOSYSTEM"
+    closed, ranges = [], []
+    for run in model.runs:
+        if run.next:
+            closed += [{"introduced": run.first}, {"fixed": run.next}]
+        else:
+            last = [{"introduced": run.first}, {"last_affected": run.last}]
+            ranges.append({"type": kind, "events": last})
+    if closed:
+        ranges.insert(0, {"type": kind, "events": closed})
+    return ranges

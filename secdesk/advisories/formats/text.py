@@ -42,6 +42,7 @@ def render(facts: dict) -> str:
         f"{facts['project']['name']} security advisory {facts['id']}",
         "",
         f"  Title:      {facts['title']}",
+        f"  Product:    {', '.join(p['product'] for p in facts['packages'])}",
         f"  CVE:        {', '.join(facts['cves']) or 'none assigned'}",
         f"  Severity:   {_severity(facts)}",
         f"  Published:  {_day(facts['published'])}",

@@ -7,9 +7,10 @@ from secdesk.advisories.actions import do_assign_cve, do_edit_advisory
 from secdesk.cases.actions import triage
 from secdesk.fixes import mirror
 from secdesk.fixes.actions import do_record_fix
-from secdesk.fixes.models import Branch, Repository
+from secdesk.fixes.models import Branch, PackageIdentity, Repository
 from secdesk.fixes.tests.history import History
 
+PUBLIC_REPOSITORY = "https://gitlab.example.org/libvirt/libvirt.git"
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 
 
@@ -45,6 +46,7 @@ def repository(project, upstream):
     for pattern in ("master", "v1.*-maint"):
         Branch.objects.create(repository=repository, pattern=pattern)
     mirror.update(repository)
+    PackageIdentity.objects.create(project=project, repository_url=PUBLIC_REPOSITORY)
     return repository
 
 

@@ -29,6 +29,18 @@ def test_the_published_demo_case_has_all_five_formats_and_they_validate(demo):
     assert csaf_problems(client.get(f"/advisories/{advisory_id}.csaf.json").json()) == []
 
 
+def test_every_published_demo_advisory_says_what_it_affects(demo):
+    client = Client()
+    for publication in Publication.objects.filter(finished_at__isnull=False):
+        advisory_id = publication.case.advisory.public_id
+        osv = client.get(f"/advisories/{advisory_id}.osv.json").json()
+        [entry] = osv["affected"]
+        [git] = entry["ranges"]
+        assert git["repo"] == "https://git.example.org/example.git"
+        [fix] = publication.case.fixes.all()
+        assert git["events"] == [{"introduced": "0"}, {"fixed": fix.commit}]
+
+
 def test_the_demo_projects_security_txt_parses_without_errors(demo):
     body = Client().get("/security/example/security.txt").content
     assert Parser(body).errors == []

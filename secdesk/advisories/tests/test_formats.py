@@ -3,6 +3,7 @@
 import time_machine
 
 from secdesk.advisories.facts import gather
+from secdesk.advisories.formats import cve_record
 from secdesk.advisories.render import render_documents
 from secdesk.advisories.validation import csaf_problems, cve_problems, osv_problems
 
@@ -52,26 +53,24 @@ def test_cve_container_validates_against_the_cna_published_schema(ready_case):
     assert cve_problems(container) == []
     assert container["problemTypes"][0]["descriptions"][0]["cweId"] == "CWE-787"
     assert container["metrics"][0]["cvssV3_1"]["baseScore"] == 8.8
-    versions = container["affected"][0]["versions"]
-    assert {
-        "version": "1.0.0",
-        "status": "affected",
-        "lessThan": "1.0.1",
-        "versionType": "custom",
-    } in versions
+    [product] = container["affected"]
+    assert product["versions"] == [
+        {"version": "1.0.0", "status": "affected", "versionType": "semver", "lessThan": "1.0.1"},
+        {"version": "1.1.0", "status": "affected", "versionType": "semver", "lessThan": "1.2.0"},
+    ]
+    assert product["defaultStatus"] == "unaffected"
 
 
-def test_osv_has_git_ranges_per_branch_and_version_ranges(ready_case, upstream):
+def test_osv_has_one_git_range_with_the_fix_of_every_branch(ready_case, upstream):
     _, fix, backport = upstream
     osv = _documents(ready_case)["osv"]
     assert osv_problems(osv) == []
     assert osv["aliases"] == ["CVE-2026-1001"]
-    by_branch = {a["database_specific"]["branch"]: a for a in osv["affected"]}
-    git = {b: next(r for r in a["ranges"] if r["type"] == "GIT") for b, a in by_branch.items()}
-    assert git["master"]["events"] == [{"introduced": "0"}, {"fixed": fix}]
-    assert git["v1.0-maint"]["events"] == [{"introduced": "0"}, {"fixed": backport}]
-    semver = next(r for r in by_branch["v1.0-maint"]["ranges"] if r["type"] == "SEMVER")
-    assert semver["events"] == [{"introduced": "1.0.0"}, {"fixed": "1.0.1"}]
+    [entry] = osv["affected"]
+    [git] = entry["ranges"]
+    assert git["type"] == "GIT"
+    assert git["events"] == [{"introduced": "0"}, *({"fixed": c} for c in sorted([fix, backport]))]
+    assert entry["versions"] == ["1.0.0", "1.1.0"]
 
 
 def test_an_invalid_osv_document_is_caught(ready_case):
@@ -107,3 +106,24 @@ def test_a_case_without_repositories_still_renders_valid_documents(new_case, bob
     assert cve_problems(documents["cve"]["CVE-2026-1003"]) == []
     assert osv_problems(documents["osv"]) == []
     assert csaf_problems(documents["csaf"]) == []
+
+
+def test_a_branch_marked_not_affected_clears_its_releases_in_every_format(
+    new_case, bob, repository, upstream
+):
+    from secdesk.advisories.tests import evaluators
+    from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
+
+    _, fix, _ = upstream
+    case = new_case()
+    do_record_fix(case, branch="master", commit=fix, repository="libvirt", acting=bob)
+    do_mark_branch_not_affected(
+        case, branch="v1.0-maint", reason="the RPC parser came in 1.1", acting=bob
+    )
+    facts = gather(case, public_id="LIBVIRT-SA-2026-0002")
+    documents = render_documents(case, facts)
+    releases = {"1.0.0", "1.0.1", "1.1.0", "1.2.0"}
+    [product] = cve_record.render(facts, org_id="b3476cb9-2e1d-4d4b-8b8e-6f2c1a9e0c11")["affected"]
+    assert evaluators.cve_affected(product, releases) == {"1.1.0"}
+    assert documents["osv"]["affected"][0]["versions"] == ["1.1.0"]
+    assert evaluators.csaf_affected(documents["csaf"]) == {"1.1.0"}

@@ -12,7 +12,12 @@ SHARED = Path(__file__).resolve().parents[4] / "shared" / "schemas"
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="no shared schema folder beside the repository")
 @pytest.mark.parametrize(
-    "name", ["cve/CVE_JSON_cnaPublishedContainer_5.1.1.json", "osv/schema.json"]
+    "name",
+    [
+        "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json",
+        "cve/CVE_JSON_bundled_5.1.1.json",
+        "osv/schema.json",
+    ],
 )
 def test_vendored_schema_is_byte_identical_to_the_shared_copy(name):
     assert (SCHEMAS / name).read_bytes() == (SHARED / name).read_bytes()

@@ -106,6 +106,7 @@ EXPECT = {
     "advisories/<advisory:advisory_id>.osv.json": ("GET", _all(404)),
     "advisories/<advisory:advisory_id>.csaf.json": ("GET", _all(404)),
     "advisories/<advisory:advisory_id>/<cve:cve_id>.json": ("GET", _all(404)),
+    "advisories/<advisory:advisory_id>/<cve:cve_id>.record.json": ("GET", _all(404)),
     "security/": ("GET", _all(200)),
     "security/<slug:slug>/": ("GET", _all(200)),
     "security/<slug:slug>/security.txt": ("GET", _all(200)),

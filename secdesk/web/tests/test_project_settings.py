@@ -90,3 +90,22 @@ def test_a_member_who_is_not_admin_is_refused_and_an_outsider_finds_nothing(
     assert refused.status_code == 403
     libvirt.policy.refresh_from_db()
     assert libvirt.policy.version == 1
+
+
+def test_an_admin_sets_the_package_identity_on_the_settings_page(login_as, libvirt, alice):
+    client = login_as(alice)
+    assert "Package identity" in client.get(URL).content.decode()
+    data = {"section": "package", "ecosystem": "PyPI", "package_name": "libvirt-python"}
+    answer = post_form(
+        client, URL, {**data, "repository_url": "https://gitlab.com/libvirt/libvirt"}
+    )
+    assert answer.status_code == 302
+    page = client.get(URL).content.decode()
+    assert 'value="libvirt-python"' in page and "Package identity saved" in page
+
+
+def test_a_mirror_address_as_public_repository_is_refused_on_the_page(login_as, libvirt, alice):
+    data = {"section": "package", "repository_url": "ssh://git@internal/libvirt.git"}
+    answer = post_form(login_as(alice), URL, data)
+    assert answer.status_code == 400
+    assert "public https address" in answer.content.decode()
