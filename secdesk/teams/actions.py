@@ -25,6 +25,8 @@ POLICY_FIELDS = {
     "agreement_hours": int,
     "hold_escalation_hours": int,
     "acknowledgements_per_day": int,
+    "acknowledgements_per_domain_per_hour": int,
+    "acknowledgements_per_hour": int,
     "reminder_hours": str,
     "vouches_needed": int,
     "security_issue_text": str,

@@ -26,6 +26,8 @@ LABELS = {
     "agreement_hours": "Waiting period for objections (hours)",
     "hold_escalation_hours": "Escalate a held report to the admins after (hours)",
     "acknowledgements_per_day": "Automatic replies to one sender per day",
+    "acknowledgements_per_domain_per_hour": "Automatic replies to one domain per hour",
+    "acknowledgements_per_hour": "Automatic replies in all per hour",
     "reminder_hours": "Remind members before an embargo ends (hours, e.g. 72,24)",
     "vouches_needed": "Vouches a new member needs",
     "security_issue_text": "What counts as a security issue",
