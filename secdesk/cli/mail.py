@@ -238,7 +238,11 @@ def quarantine_show(args, out):
 
     row = held_item(acting(args), args.id, Inbound.QUARANTINED)
     if args.raw:
-        sys.stdout.buffer.write(bytes(row.raw))
+        if sys.stdout.isatty():
+            # A terminal would act on the escape sequences in it: shown escaped.
+            out.console.print(bytes(row.raw).decode("utf-8", "backslashreplace"))
+        else:
+            sys.stdout.buffer.write(bytes(row.raw))
         return
     data = _detail(row)
     out.emit(data, _print_detail(data))
