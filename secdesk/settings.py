@@ -102,6 +102,8 @@ OTP_TOTP_ISSUER = "secdesk"
 # window, and further attempts are refused until it passes.
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW_MINUTES = 15
+# Recipients the mail intake takes for one message; the next RCPT is told 452.
+MAIL_MAX_RECIPIENTS = env.count("SECDESK_MAIL_MAX_RECIPIENTS", 50)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")

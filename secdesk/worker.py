@@ -1,10 +1,10 @@
 """The worker: the background work secdesk does on its own.
 
 Each tick sweeps the database for work that is due: embargoes whose end has come,
-reminders and publications, stale git mirrors, and the outbox. Each piece of work
-is a row claimed under a lock, so several workers on several hosts can share one
-PostgreSQL; every step is idempotent, so a worker that dies mid-tick leaves
-nothing half-done that the next tick cannot finish.
+reminders and publications, stale git mirrors, the admins' digest of requests to
+join, and the outbox. Each piece of work is a row claimed under a lock, so several
+workers on several hosts can share one PostgreSQL; every step is idempotent, so a
+worker that dies mid-tick leaves nothing half-done that the next tick cannot finish.
 """
 
 import logging
@@ -20,6 +20,7 @@ def tick() -> dict:
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
+    from secdesk.teams.joining import announce_join_requests
 
     expired = expire_embargoes()
     for case_id in expired:
@@ -28,9 +29,11 @@ def tick() -> dict:
     embargo_end = advisories_embargo_end.tick()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
+    # The admins' digest of new requests to join, at most hourly.
+    join_requests = announce_join_requests()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **embargo_end, **mail}
+    return {"expired": expired, **embargo_end, "join_requests_announced": join_requests, **mail}
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

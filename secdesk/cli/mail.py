@@ -2,6 +2,7 @@
 `secdesk outbox …` and `secdesk case reply`."""
 
 from secdesk.cli.common import acting, case_arg, positive_int, read_text, visible_case
+from secdesk.cli.output import table
 
 
 def register(commands):
@@ -121,24 +122,32 @@ def _held(row) -> dict:
 
 def _table(rows, empty):
     def show(console):
-        from rich.table import Table
-
         if not rows:
             console.print(empty)
             return
-        t = Table("id", "project", "kind", "case", "from", "subject", "why", box=None)
-        for r in rows:
-            why = r["reasons"][-1]["rule"] if r["reasons"] else ""
-            t.add_row(
-                str(r["id"]),
-                r["project"],
-                r["kind"],
-                r["reference"] or "",
-                r["sender"] or r["envelope_sender"],
-                r["subject"],
-                why,
+        console.print(
+            table(
+                "id",
+                "project",
+                "kind",
+                "case",
+                "from",
+                "subject",
+                "why",
+                rows=(
+                    (
+                        r["id"],
+                        r["project"],
+                        r["kind"],
+                        r["reference"],
+                        r["sender"] or r["envelope_sender"],
+                        r["subject"],
+                        r["reasons"][-1]["rule"] if r["reasons"] else "",
+                    )
+                    for r in rows
+                ),
             )
-        console.print(t)
+        )
 
     return show
 
@@ -229,7 +238,11 @@ def quarantine_show(args, out):
 
     row = held_item(acting(args), args.id, Inbound.QUARANTINED)
     if args.raw:
-        sys.stdout.buffer.write(bytes(row.raw))
+        if sys.stdout.isatty():
+            # A terminal would act on the escape sequences in it: shown escaped.
+            out.console.print(bytes(row.raw).decode("utf-8", "backslashreplace"))
+        else:
+            sys.stdout.buffer.write(bytes(row.raw))
         return
     data = _detail(row)
     out.emit(data, _print_detail(data))
@@ -277,26 +290,35 @@ def outbox_list(args, out):
         rows = rows.filter(case_id=args.case)
     data = [_outgoing(r) for r in rows.defer("body").order_by("-pk")[:500]]
 
-    def table(console):
-        from rich.table import Table
-
+    def show(console):
         if not data:
             console.print("no outgoing mail")
             return
-        t = Table("id", "kind", "case", "to", "state", "tries", "error", box=None)
-        for r in data:
-            t.add_row(
-                str(r["id"]),
-                r["kind"],
-                str(r["case"] or ""),
-                ", ".join(r["to"])[:60],
-                r["state"],
-                str(r["attempts"]),
-                r["last_error"][:60],
+        console.print(
+            table(
+                "id",
+                "kind",
+                "case",
+                "to",
+                "state",
+                "tries",
+                "error",
+                rows=(
+                    (
+                        r["id"],
+                        r["kind"],
+                        r["case"],
+                        ", ".join(r["to"])[:60],
+                        r["state"],
+                        r["attempts"],
+                        r["last_error"][:60],
+                    )
+                    for r in data
+                ),
             )
-        console.print(t)
+        )
 
-    out.emit(data, table)
+    out.emit(data, show)
 
 
 def outbox_retry(args, out):

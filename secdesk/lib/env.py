@@ -87,6 +87,14 @@ def flag(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name}: expected a yes/no value, got {value!r}")
 
 
+def count(name: str, default: int) -> int:
+    """A whole number of at least 1."""
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def host_port(name: str, value: str) -> tuple[str, int]:
     """Parse HOST:PORT (IPv6 hosts in brackets)."""
     host, sep, port = value.rpartition(":")

@@ -148,18 +148,17 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
         people = people_for_addresses([(r.reporter_email, r.reporter_name) for r in reports])
         for r, case, message in zip(reports, cases, messages, strict=True):
             case.reporter = message.author = people[r.reporter_email.strip().lower()]
-        over = {id(row) for row in notices.count_acknowledgements(inserts, project, replies)}
+        over = {
+            id(row): why for row, why in notices.count_acknowledgements(inserts, project, replies)
+        }
         for (r, _), reply in zip(acknowledged, replies, strict=True):
             if id(reply) in over:
-                # Another process acknowledged this sender since the mail was read.
+                # A limit was reached: by this batch, or by another process
+                # since the mail was read. The report is held all the same.
                 r.acknowledge = False
                 r.inbound.reasons = [
                     *r.inbound.reasons,
-                    {
-                        "rule": "acknowledged_enough_today",
-                        "reason": "the day's limit of automatic replies was reached meanwhile",
-                        "acknowledgement": False,
-                    },
+                    {**over[id(reply)], "acknowledgement": False},
                 ]
         inserts.run()
         for r, case in zip(reports, cases, strict=True):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.lib.env import ConfigError, database, host_port
+from secdesk.lib.env import ConfigError, count, database, host_port
 
 
 def test_no_database_url_means_sqlite_in_the_data_directory():
@@ -37,3 +37,14 @@ def test_a_malformed_listen_address_is_refused(value):
 
 def test_a_listen_address_may_be_ipv6():
     assert host_port("--web", "[::1]:8000") == ("::1", 8000)
+
+
+def test_a_count_is_a_whole_number_of_at_least_one(monkeypatch):
+    monkeypatch.delenv("SECDESK_MAIL_MAX_RECIPIENTS", raising=False)
+    assert count("SECDESK_MAIL_MAX_RECIPIENTS", 50) == 50
+    monkeypatch.setenv("SECDESK_MAIL_MAX_RECIPIENTS", "200")
+    assert count("SECDESK_MAIL_MAX_RECIPIENTS", 50) == 200
+    for value in ("0", "-3", "fifty", "1.5"):
+        monkeypatch.setenv("SECDESK_MAIL_MAX_RECIPIENTS", value)
+        with pytest.raises(ConfigError, match="SECDESK_MAIL_MAX_RECIPIENTS"):
+            count("SECDESK_MAIL_MAX_RECIPIENTS", 50)

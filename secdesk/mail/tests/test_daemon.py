@@ -113,6 +113,22 @@ def test_unknown_recipients_are_refused_at_rcpt(desk):
     assert refused.value.recipients["nobody@libvirt.example"][0] == 550
 
 
+def test_the_51st_recipient_is_told_too_many_and_the_first_50_get_the_message(desk):
+    cli, daemon = desk
+    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
+        smtp.ehlo()
+        smtp.mail("finder@research.example")
+        for n in range(50):
+            assert smtp.rcpt(f"security+{n}@libvirt.example")[0] == 250
+        code, text = smtp.rcpt("security+50@libvirt.example")
+        assert (code, text) == (452, b"4.5.3 Too many recipients")
+        assert smtp.rcpt("security@libvirt.example")[0] == 452
+        assert smtp.data(_report(1).encode())[0] == 250
+    assert _until(lambda: _held(cli) == 1)
+    [(rcpt_tos,)] = read(cli, "select rcpt_tos from mail_inboundmessage")
+    assert "security+49@" in str(rcpt_tos) and "security+50@" not in str(rcpt_tos)
+
+
 def test_kill_9_mid_burst_loses_no_message_that_got_a_250(desk):
     """Acceptance E: every 250 is committed before it is said."""
     cli, daemon = desk
