@@ -10,14 +10,17 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from secdesk.lib import private
+
 
 def public_dir() -> Path:
     return Path(settings.DATA_DIR) / "public" / "advisories"
 
 
 def _write(path: Path, content: str) -> Path:
-    # Write beside and rename: a reader never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside and rename: a reader never sees half a file. Private, as
+    # everything in the data directory (mkstemp makes the file 0600).
+    private.make_dir(path.parent)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(content)
