@@ -35,7 +35,7 @@ def register(commands):
 
     p = commands.add_parser(
         "check",
-        help="check the deployment: private data, site address, CSRF origins, mail relay; "
+        help="check the deployment: private data, site address, CSRF origins, proxies, relay; "
         "exit 1 on an error",
     )
     p.set_defaults(handler=check)
