@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from secdesk.advisories.formats.cve_record import full_record
+from secdesk.lib import private
 
 
 def public_dir() -> Path:
@@ -18,8 +19,9 @@ def public_dir() -> Path:
 
 
 def _write(path: Path, content: str) -> Path:
-    # Write beside and rename: a reader never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside and rename: a reader never sees half a file. Private, as
+    # everything in the data directory (mkstemp makes the file 0600).
+    private.make_dir(path.parent)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(content)

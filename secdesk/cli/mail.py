@@ -87,6 +87,9 @@ def daemon(args, out):
 
     from django.conf import settings
 
+    from secdesk.cli.run import starting
+
+    starting(out)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # The daemon alone: the rules get a process (and a core) of their own.

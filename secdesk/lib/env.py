@@ -2,6 +2,7 @@
 with a message that names the variable, instead of running with a surprise."""
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -76,6 +77,15 @@ def database(url: str | None, data: Path) -> dict:
     )
 
 
+def sqlite_file(config: dict) -> Path | None:
+    """The file of a DATABASES entry on SQLite; None for another database or
+    one in memory."""
+    name = str(config["NAME"])
+    if not config["ENGINE"].endswith("sqlite3") or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
 def flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -102,3 +112,53 @@ def host_port(name: str, value: str) -> tuple[str, int]:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
     host = host.strip("[]") or "127.0.0.1"
     return host, int(port)
+
+
+def site_url(name: str, value: str) -> str:
+    """The address people open secdesk at: http(s)://host[:port][/path], without
+    the trailing slash."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a port number in {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: expected http(s)://host, got {value!r}")
+    return value.rstrip("/")
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host(url: str) -> str:
+    """The host of a URL as a Host header names it: in lower case, an IPv6
+    address in brackets, no port."""
+    name = urlsplit(url).hostname
+    return f"[{name}]" if ":" in name else name
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser writes it in Origin: in lower
+    case, without a default port."""
+    parts = urlsplit(url)
+    scheme, port = parts.scheme.lower(), parts.port
+    host_ = host(url)
+    if port is not None and port != DEFAULT_PORTS.get(scheme):
+        host_ = f"{host_}:{port}"
+    return f"{scheme}://{host_}"
+
+
+def networks(name: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """A comma-separated list of addresses and networks (10.0.0.0/8, ::1)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: expected addresses or networks such as 127.0.0.1 or 10.0.0.0/8, "
+                f"got {item!r}"
+            ) from None
+    return tuple(found)

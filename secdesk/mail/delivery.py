@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from secdesk.lib import env
+from secdesk.lib import env, private
 from secdesk.mail import outbox
 from secdesk.mail.models import OutgoingMessage
 
@@ -87,10 +87,10 @@ class Files:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_dir(directory)
 
     def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
-        """One file, for every recipient at once."""
+        """One file, for every recipient at once; 0600, as mkstemp makes it."""
         data = message.as_bytes()
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:
@@ -107,11 +107,15 @@ class Files:
         pass
 
 
+def relay() -> tuple[str, int] | None:
+    """Where outgoing mail goes: the relay's host and port, or None for files."""
+    value = os.environ.get("SECDESK_SMTP_RELAY")
+    return env.host_port("SECDESK_SMTP_RELAY", value) if value else None
+
+
 def transport():
-    relay = os.environ.get("SECDESK_SMTP_RELAY")
-    if relay:
-        host, port = env.host_port("SECDESK_SMTP_RELAY", relay)
-        return Relay(host, port)
+    if where := relay():
+        return Relay(*where)
     return Files(Path(settings.DATA_DIR) / "outbox")
 
 
