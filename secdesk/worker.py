@@ -17,6 +17,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.audit.anchors import anchor_when_due
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
@@ -28,9 +29,11 @@ def tick() -> dict:
     embargo_end = advisories_embargo_end.tick()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
+    # Once a day, the end of the audit trail, sealed, to the admins.
+    anchor = anchor_when_due()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **embargo_end, **mail}
+    return {"expired": expired, **embargo_end, "anchored": anchor and anchor.seq, **mail}
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:
