@@ -35,15 +35,21 @@ def do_anchor_audit(*, acting: Person) -> AuditAnchor:
 def anchor_when_due(at=None) -> AuditAnchor | None:
     """The worker's daily anchor: made when the last one is a day old and records
     were written since (the anchor's own record is the last it covers), or when
-    there is none yet. Under the head's lock, so two workers make one."""
+    there is none yet. Asked first without a lock, as it mostly is not due, then
+    again under the head's lock, so that two workers make one."""
     at = at or timezone.now()
-    with transaction.atomic(durable=True):
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        last = AuditAnchor.objects.order_by("-seq").first()
-        grown = head.count > (last.seq if last else 0)
-        if grown and (last is None or at - last.at >= DAILY):
-            return _anchor(None)
+    if not _due(at):
         return None
+    with transaction.atomic(durable=True):
+        AuditHead.objects.select_for_update().get_or_create(pk=1)
+        return _anchor(None) if _due(at) else None
+
+
+def _due(at) -> bool:
+    head = AuditHead.objects.filter(pk=1).first()
+    last = AuditAnchor.objects.order_by("-seq").first()
+    grown = head is not None and head.count > (last.seq if last else 0)
+    return grown and (last is None or at - last.at >= DAILY)
 
 
 def anchor_statement(anchor: AuditAnchor) -> str:
