@@ -56,7 +56,7 @@ def anchor_statement(anchor: AuditAnchor) -> str:
     """The anchor as it leaves secdesk, in every admin's mail. This is the one text
     an admin keeps and gives back to `audit verify --anchor`."""
     return (
-        f"Audit trail anchor: record {anchor.seq} of {anchor.at:%Y-%m-%d %H:%M:%S} UTC\n"
+        f"Audit trail anchor: record {anchor.seq}, {anchor.at:%Y-%m-%d %H:%M:%S} UTC\n"
         f"{anchor.token}\n"
     )
 

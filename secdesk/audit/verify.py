@@ -135,14 +135,12 @@ def _head_problems(head: AuditHead | None, walk: _Walk) -> list[str]:
 
 
 def _anchor_problems(anchor: AuditAnchor, walk: _Walk, *, given: bool) -> list[str]:
-    name = f"the anchor of record {anchor.seq} of {anchor.at:%Y-%m-%d %H:%M} UTC"
-    if given:
-        name += " (given)"
+    name = f"the anchor{' given' if given else ''} of {anchor.at:%Y-%m-%d %H:%M} UTC"
     if not is_sealed(anchor):
-        return [f"{name} was not sealed with this secdesk's audit key"]
+        return [f"{name} (record {anchor.seq}) was not sealed with this secdesk's audit key"]
     found = walk.hash_at.get(anchor.seq)
     if found is None:
-        return [f"record {anchor.seq} is missing: {name} names it"]
+        return [f"record {anchor.seq} is missing, though {name} names it"]
     if found != anchor.hash:
         return [f"record {anchor.seq} differs from {name}"]
     return []

@@ -98,7 +98,9 @@ def verify(args, out):
     if verdict.problems:
         out.emit(data, "\n".join(f"audit trail broken: {p}" for p in verdict.problems))
         return 1
-    anchored = f" (last anchor: record {last.seq} of {last.at:%Y-%m-%d %H:%M} UTC)" if last else ""
+    anchored = (
+        f" (last anchored at record {last.seq}, {last.at:%Y-%m-%d %H:%M} UTC)" if last else ""
+    )
     out.emit(data, f"audit trail intact: {verdict.records} records{anchored}")
     return 0
 

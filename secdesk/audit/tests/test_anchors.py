@@ -119,7 +119,7 @@ def test_an_untouched_anchored_trail_verifies(trail, alice, new_case, capsys):
     assert (code, out.strip()) == (
         0,
         f"audit trail intact: {count} records "
-        f"(last anchor: record {last.seq} of {last.at:%Y-%m-%d %H:%M} UTC)",
+        f"(last anchored at record {last.seq}, {last.at:%Y-%m-%d %H:%M} UTC)",
     )
 
 
@@ -134,8 +134,8 @@ def test_a_trail_rewritten_whole_with_fresh_sha256_hashes_is_reported_against_th
     assert out.splitlines() == [
         f"audit trail broken: records 1–{count} were changed after they were written",
         "audit trail broken: the head of the chain was rewritten without the audit key",
-        f"audit trail broken: record {anchor.seq} differs from the anchor of record "
-        f"{anchor.seq} of {anchor.at:%Y-%m-%d %H:%M} UTC",
+        f"audit trail broken: record {anchor.seq} differs from the anchor of "
+        f"{anchor.at:%Y-%m-%d %H:%M} UTC",
     ]
     assert "finder@research.example" not in out and "someone@else" not in out
 
@@ -151,8 +151,7 @@ def test_the_anchor_from_the_mail_shows_a_rewrite_that_also_removed_the_kept_anc
     )
     assert code == 1
     assert (
-        f"record {anchor.seq} differs from the anchor of record {anchor.seq} of "
-        f"{anchor.at:%Y-%m-%d %H:%M} UTC (given)"
+        f"record {anchor.seq} differs from the anchor given of {anchor.at:%Y-%m-%d %H:%M} UTC"
     ) in out
 
 
@@ -162,7 +161,7 @@ def test_an_anchor_rewritten_to_match_a_rewritten_trail_is_named(trail, alice):
     forged = AuditRecord.objects.get(seq=anchor.seq).hash
     AuditAnchor.objects.filter(pk=anchor.pk).update(hash=forged)
     assert check_trail().problems[-1] == (
-        f"the anchor of record {anchor.seq} of {anchor.at:%Y-%m-%d %H:%M} UTC "
+        f"the anchor of {anchor.at:%Y-%m-%d %H:%M} UTC (record {anchor.seq}) "
         "was not sealed with this secdesk's audit key"
     )
 
@@ -188,7 +187,7 @@ def test_records_cut_off_before_the_last_anchor_are_named_by_it(trail, alice):
     AuditHead.objects.filter(pk=1).update(count=kept.seq, last_hash=kept.hash)
     assert check_trail().problems == [
         "the head of the chain was rewritten without the audit key",
-        f"record {anchor.seq} is missing: the anchor of record {anchor.seq} of "
+        f"record {anchor.seq} is missing, though the anchor of "
         f"{anchor.at:%Y-%m-%d %H:%M} UTC names it",
     ]
 
