@@ -1,3 +1,4 @@
+import contextlib
 import os
 import secrets
 
@@ -7,19 +8,28 @@ DATA_DIR = env.data_dir()
 private.make_dir(DATA_DIR)
 
 
-def _secret_key() -> str:
-    """SECDESK_SECRET_KEY, or one generated once and kept in the data directory."""
-    if key := os.environ.get("SECDESK_SECRET_KEY"):
+def _kept_secret(variable: str, name: str) -> str:
+    """$variable, or a secret generated once and kept in the data directory."""
+    if key := os.environ.get(variable):
         return key
-    path = DATA_DIR / "secret_key"
+    path = DATA_DIR / name
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, private.FILE)
+        made = DATA_DIR / f".{name}.{os.getpid()}"
+        fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, private.FILE)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
+        # Whole or not at all: of processes starting together (test workers),
+        # the first one's secret is everyone's.
+        with contextlib.suppress(FileExistsError):
+            os.link(made, path)
+        made.unlink()
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _kept_secret("SECDESK_SECRET_KEY", "secret_key")
+# The key of the audit trail's hashes, kept outside the database: whoever can
+# write the database but has not this key cannot rewrite the trail unnoticed.
+AUDIT_KEY = _kept_secret("SECDESK_AUDIT_KEY", "audit_key").encode()
 DEBUG = env.flag("SECDESK_DEBUG")
 SITE_URL = env.site_url(
     "SECDESK_SITE_URL", os.environ.get("SECDESK_SITE_URL", "http://127.0.0.1:8000")

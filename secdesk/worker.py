@@ -17,6 +17,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.audit.anchors import anchor_when_due
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
@@ -31,9 +32,17 @@ def tick() -> dict:
     mirror.fetch_stale()
     # The admins' digest of new requests to join, at most hourly.
     join_requests = announce_join_requests()
+    # Once a day, the end of the audit trail, sealed, to the admins.
+    anchor = anchor_when_due()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **embargo_end, "join_requests_announced": join_requests, **mail}
+    return {
+        "expired": expired,
+        **embargo_end,
+        "join_requests_announced": join_requests,
+        "anchored": anchor and anchor.seq,
+        **mail,
+    }
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

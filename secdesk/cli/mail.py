@@ -280,17 +280,19 @@ def _outgoing(row) -> dict:
 
 def outbox_list(args, out):
     from secdesk.mail.models import Outgoing, OutgoingMessage
-    from secdesk.teams.access import projects_of
+    from secdesk.teams.access import of_visible_cases, projects_of
     from secdesk.teams.models import Role
 
     person = acting(args)
-    rows = OutgoingMessage.objects.filter(
-        project__in=projects_of(person, Role.MODERATOR)
-    ).select_related("project")
+    rows = (
+        OutgoingMessage.objects.filter(project__in=projects_of(person, Role.MODERATOR))
+        .filter(of_visible_cases(person))
+        .select_related("project")
+    )
     if args.failed:
         rows = rows.filter(state=Outgoing.FAILED)
     if args.case:
-        rows = rows.filter(case_id=args.case)
+        rows = rows.filter(case=visible_case(args, person))
     data = [_outgoing(r) for r in rows.defer("body").order_by("-pk")[:500]]
 
     def show(console):

@@ -62,6 +62,16 @@ def projects_of(person: Person | None, role: Role = Role.MEMBER) -> QuerySet[Pro
     return Project.objects.filter(pk__in=memberships.values("project_id"))
 
 
+def is_site_admin(person: Person | None) -> bool:
+    return person is not None and person.user is not None and person.user.is_superuser
+
+
+def project_admins(project: Project) -> QuerySet[Person]:
+    """The project's active admins."""
+    memberships = Membership.objects.filter(_active(), project=project, role=Role.ADMIN)
+    return Person.objects.filter(memberships__in=memberships).distinct()
+
+
 def visible_cases(person: Person | None):
     from secdesk.cases.models import Case
 
@@ -72,6 +82,13 @@ def visible_cases(person: Person | None):
         .filter(Q(restricted_to__isnull=True) | Q(restricted_to=person))
         .distinct()
     )
+
+
+def of_visible_cases(person: Person | None) -> Q:
+    """A filter for rows that may be about a case (audit records, outgoing mail):
+    those about no case, and those about a case the person may see. A restricted
+    case's rows stay hidden from the members left out of it, admins included."""
+    return Q(case_id__isnull=True) | Q(case_id__in=visible_cases(person).values("pk"))
 
 
 def can_see_case(person: Person | None, case) -> bool:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from secdesk.audit.models import AuditRecord
 from secdesk.errors import NotAllowed, Refused
 from secdesk.teams import joining
-from secdesk.teams.access import has_role, projects_of
+from secdesk.teams.access import has_role, of_visible_cases, projects_of
 from secdesk.teams.actions import do_accept_policy, do_decline_policy
 from secdesk.teams.models import Consent, JoinRequest, Membership, Project, Role
 from secdesk.web import report_guard
@@ -210,10 +210,12 @@ def policy(request, slug):
 
 @member_view
 def audit_trail(request):
-    """The audit trail of the projects the person administers."""
+    """The audit trail of the projects the person administers, without the records
+    of cases they may not see."""
     projects = projects_of(request.person, Role.ADMIN)
     records = (
         AuditRecord.objects.filter(project_id__in=projects.values("pk"))
+        .filter(of_visible_cases(request.person))
         .select_related("actor")
         .order_by("-seq")[:500]
     )
