@@ -228,8 +228,9 @@ def escalate_held_reports() -> int:
         if case.received_at > now - timedelta(hours=hours):
             continue
         with atomic():
-            row, created = notices.escalate(case, hours=hours)
-            if created:
-                record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=row.to)
+            rows = notices.escalate(case, hours=hours)
+            if rows:
+                to = [address for row in rows for address in row.to]
+                record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=to)
                 count += 1
     return count

@@ -10,7 +10,8 @@ from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
-from secdesk.teams.models import Membership, Role
+from secdesk.teams.access import case_audience
+from secdesk.teams.models import Role
 
 
 def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[OutgoingMessage]:
@@ -122,21 +123,20 @@ def rejected(case, *, reason: str):
 
 
 def escalate(case, *, hours: int):
-    """Tell the admins that a report has waited too long. Once per case."""
-    admins = list(
-        Membership.objects.filter(
-            project=case.project, role=Role.ADMIN, removed_at__isnull=True
-        ).values_list("person__email", flat=True)
+    """Tell the admins who may see the case that a report has waited too long:
+    one mail each. Once per case."""
+    admins = case_audience(case).filter(
+        memberships__project=case.project,
+        memberships__role=Role.ADMIN,
+        memberships__removed_at__isnull=True,
     )
-    if not admins:
-        return None, False
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
         f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
     )
-    return outbox.enqueue_once(
+    return outbox.enqueue_each(
         project=case.project,
-        to=admins,
+        people=admins.order_by("email"),
         subject=f"[{case.reference}] held report waiting for moderation",
         body=body,
         kind="escalation",

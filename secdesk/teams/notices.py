@@ -4,26 +4,29 @@ transaction, delivered by the worker after commit)."""
 from django.conf import settings
 from django.urls import reverse
 
-from secdesk.teams.models import Consent, JoinRequest, Membership
+from secdesk.teams.models import Consent, JoinRequest, Person
 
 
-def _members(project) -> list[str]:
+def _members(project) -> list[Person]:
     return list(
-        Membership.objects.filter(
-            project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
-        ).values_list("person__email", flat=True)
+        Person.objects.filter(
+            memberships__project=project,
+            memberships__removed_at__isnull=True,
+            memberships__consent=Consent.SIGNATORY,
+        ).order_by("email")
     )
 
 
 def join_requested(request: JoinRequest) -> None:
-    """Every member hears of the request, so those who know the applicant can vouch."""
+    """Every member hears of the request, so those who know the applicant can
+    vouch: one mail each, so that no member learns the team's addresses."""
     from secdesk.mail import outbox
 
     project = request.project
     team_page = settings.SITE_URL + reverse("team", args=[project.slug])
-    outbox.enqueue(
+    outbox.enqueue_each(
         project=project,
-        to=_members(project),
+        people=_members(project),
         subject=f"[{project.slug}] {request.person.email} asks to join the security team",
         body=(
             f"{request.person} asks to join the {project.name} security team, for "
