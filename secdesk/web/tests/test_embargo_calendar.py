@@ -147,4 +147,5 @@ def test_a_member_left_out_of_a_restricted_case_loses_its_event_from_the_feed_at
     assert "BEGIN:VEVENT" not in body and f"embargo-{case.pk}@" not in body
     assert case.reference not in body
     month = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
-    assert case.reference not in month
+    assert f'href="/cases/{case.pk}/"' not in month
+    assert "No embargo you can see ends this month." in month
