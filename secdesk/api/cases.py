@@ -62,7 +62,7 @@ def receive(request, report: NewReport):
 def show(request, case_id: int):
     case = visible_case(request, case_id)
     record_view(request.person, case, via="api")
-    return case_detail(case)
+    return case_detail(case, request.person)
 
 
 def _step(name):

@@ -22,7 +22,7 @@ from secdesk.cases.facts import FACTS
 from secdesk.cases.models import ProposalState
 from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
-from secdesk.teams.access import has_role, visible_case
+from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Consent, Membership, Role
 from secdesk.web import cvss
 from secdesk.web.clock import embargo_clock
@@ -101,6 +101,10 @@ def _case_context(request, case, posted):
     return {
         "case": case,
         "person": person,
+        # Marked before it was restricted, the original may be hidden from them now.
+        "duplicate_of": case.duplicate_of
+        if case.duplicate_of_id and can_see_case(person, case.duplicate_of)
+        else None,
         "is_admin": has_role(person, case.project, Role.ADMIN),
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,

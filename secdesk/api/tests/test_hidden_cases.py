@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from secdesk.advisories.actions import do_assign_cve
-from secdesk.cases.actions import triage
+from secdesk.cases.actions import reports, triage
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.mail.models import Inbound
 from secdesk.teams.tokens import do_create_api_token
@@ -119,3 +119,16 @@ def test_held_mail_into_a_hidden_case_is_not_listed_and_not_decided_by_a_moderat
     assert row.state == Inbound.HELD
     admitted = api.get("/api/v1/moderation", **_bearer(alice)).json()
     assert [held["id"] for held in admitted] == [row.pk]
+
+
+def test_a_duplicate_names_its_original_only_to_those_who_may_see_it(
+    api, new_case, alice, bob, carol
+):
+    original, duplicate = new_case(), new_case()
+    reports.do_mark_duplicate(duplicate, of=original, acting=alice)
+    do_restrict_case(original, emails=[bob.email], acting=alice)
+
+    theirs = api.get(f"/api/v1/cases/{duplicate.pk}", **_bearer(carol)).json()
+    admitted = api.get(f"/api/v1/cases/{duplicate.pk}", **_bearer(bob)).json()
+
+    assert theirs["duplicate_of"] is None and admitted["duplicate_of"] == original.pk
