@@ -27,8 +27,7 @@ from secdesk.cases.models import Case, Embargo
 from secdesk.errors import Refused
 from secdesk.fixes.verify import verify_case
 from secdesk.mail.outbox import enqueue_each
-from secdesk.teams.access import case_audience
-from secdesk.teams.models import Role
+from secdesk.teams.access import case_admins, case_audience
 
 logger = logging.getLogger("secdesk.embargo_end")
 
@@ -60,13 +59,7 @@ def _admins(case) -> list:
     """Who hears that an expired embargo cannot be published: the admins among
     those who may see the case, or, when the restriction leaves every admin
     out, those it admits (an alert that nobody receives is lost)."""
-    audience = case_audience(case).order_by("email")
-    admins = audience.filter(
-        memberships__project=case.project,
-        memberships__role=Role.ADMIN,
-        memberships__removed_at__isnull=True,
-    )
-    return list(admins) or list(audience)
+    return list(case_admins(case).order_by("email")) or list(case_audience(case).order_by("email"))
 
 
 def _notice(case, *, kind, hours, end, missing, subject, body, to) -> bool:

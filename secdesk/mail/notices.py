@@ -10,8 +10,7 @@ from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
-from secdesk.teams.access import case_audience
-from secdesk.teams.models import Role
+from secdesk.teams.access import case_admins
 
 
 def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[OutgoingMessage]:
@@ -125,18 +124,13 @@ def rejected(case, *, reason: str):
 def escalate(case, *, hours: int):
     """Tell the admins who may see the case that a report has waited too long:
     one mail each. Once per case."""
-    admins = case_audience(case).filter(
-        memberships__project=case.project,
-        memberships__role=Role.ADMIN,
-        memberships__removed_at__isnull=True,
-    )
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
         f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
     )
     return outbox.enqueue_each(
         project=case.project,
-        people=admins.order_by("email"),
+        people=case_admins(case).order_by("email"),
         subject=f"[{case.reference}] held report waiting for moderation",
         body=body,
         kind="escalation",

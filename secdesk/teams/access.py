@@ -166,3 +166,13 @@ def visible_case_ids(person: Person | None, cases) -> set[int]:
     if not ids:
         return set()
     return set(visible_cases(person).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def case_admins(case) -> QuerySet[Person]:
+    """The admins among the case's audience: those who hear what needs an admin
+    about it (a report held too long, an embargo that expired unpublished)."""
+    return case_audience(case).filter(
+        memberships__project=case.project,
+        memberships__role=Role.ADMIN,
+        memberships__removed_at__isnull=True,
+    )
