@@ -228,8 +228,9 @@ def escalate_held_reports() -> int:
         hours = case.project.policy.hold_escalation_hours
         if case.received_at > now - timedelta(hours=hours):
             continue
+        held = case.inbound.filter(opened_case=True).values_list("pk", flat=True).first()
         with atomic():
-            rows = notices.escalate(case, hours=hours)
+            rows = notices.escalate(case, held=held, hours=hours)
             if rows:
                 to = [address for row in rows for address in row.to]
                 record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=to)

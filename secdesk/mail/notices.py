@@ -121,12 +121,12 @@ def rejected(case, *, reason: str):
     )
 
 
-def escalate(case, *, hours: int):
+def escalate(case, *, held: int, hours: int):
     """Tell the admins who may see the case that a report has waited too long:
     one mail each. Once per case."""
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
-        f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
+        f"A moderator should approve or reject it: secdesk moderation show {held}\n"
     )
     return outbox.enqueue_each(
         project=case.project,

@@ -153,3 +153,4 @@ def test_a_report_held_too_long_is_escalated_to_the_admins_once(project, alice):
     escalations = OutgoingMessage.objects.filter(kind="escalation")
     assert sorted(e.to for e in escalations) == [["alice@redhat.example"], ["root@example.org"]]
     assert all(row.case.reference in e.subject for e in escalations)
+    assert all(f"secdesk moderation show {row.pk}\n" in e.body for e in escalations)
