@@ -38,7 +38,7 @@ from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
 from secdesk.fixes.verify import verify_case
 from secdesk.mail.outbox import enqueue
-from secdesk.teams.access import has_role, require_role
+from secdesk.teams.access import has_role, require_case
 from secdesk.teams.models import Person, Role
 
 logger = logging.getLogger("secdesk.publication")
@@ -82,7 +82,7 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override
     update_mirrors(case)
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         started = Publication.objects.filter(case=case).first()
         if started is None:
             if case.published_at is not None:

@@ -85,18 +85,22 @@ def pool_import(args, out):
 
 
 def pool_list(args, out):
-    from secdesk.teams.access import require_role
+    from secdesk.teams.access import require_role, visible_case_ids
 
+    person = acting(args)
     project = _project(args.project)
-    require_role(acting(args), project)
+    require_role(person, project)
+    ids = list(project.cve_ids.select_related("allocated_by"))
+    # An assigned id names its case only to those who may see the case.
+    shown = visible_case_ids(person, [c.case_id for c in ids])
     rows = [
         {
             "cve_id": c.cve_id,
             "state": c.state,
-            "case": c.case_id,
+            "case": c.case_id if c.case_id in shown else None,
             "allocated_by": c.allocated_by.email if c.allocated_by else None,
         }
-        for c in project.cve_ids.select_related("allocated_by")
+        for c in ids
     ]
     out.emit(
         rows,

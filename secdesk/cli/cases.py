@@ -173,7 +173,7 @@ def show(args, out):
     person = acting(args)
     case = visible_case(args, person)
     record_view(person, case, via="cli")
-    data = case_detail(case)
+    data = case_detail(case, person)
 
     def text(console):
         console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)

@@ -106,7 +106,9 @@ def daemon(args, out):
         server.stop()
 
 
-def _held(row) -> dict:
+def _held(person, row) -> dict:
+    from secdesk.mail.moderation import shown_reasons
+
     return {
         "id": row.pk,
         "project": row.project.slug,
@@ -119,7 +121,7 @@ def _held(row) -> dict:
         "case": row.case_id,
         "reference": row.case.reference if row.case else None,
         "kind": "report" if row.opened_case else "post",
-        "reasons": row.reasons,
+        "reasons": shown_reasons(person, row),
     }
 
 
@@ -155,8 +157,8 @@ def _table(rows, empty):
     return show
 
 
-def _detail(row) -> dict:
-    data = _held(row)
+def _detail(person, row) -> dict:
+    data = _held(person, row)
     data["attachments"] = [
         {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
         for a in row.attachments.all()
@@ -173,7 +175,12 @@ def _print_detail(data):
             if data.get(key):
                 console.print(f"  {key.replace('_', ' ')}: {data[key]}", markup=False)
         for reason in data["reasons"]:
-            console.print(f"  {reason['rule']}: {reason['reason']}", markup=False)
+            suggested = reason.get("suggested_case")
+            console.print(
+                f"  {reason['rule']}: {reason.get('reason', '')}"
+                + (f" (suggested case #{suggested})" if suggested else ""),
+                markup=False,
+            )
         for a in data["attachments"]:
             console.print(
                 f"  attachment {a['filename'] or '(unnamed)'} {a['content_type']} {a['size']} B",
@@ -186,14 +193,16 @@ def _print_detail(data):
 def moderation_list(args, out):
     from secdesk.mail.moderation import queue
 
-    rows = [_held(r) for r in queue(acting(args))]
+    person = acting(args)
+    rows = [_held(person, r) for r in queue(person)]
     out.emit(rows, _table(rows, "nothing held for moderation"))
 
 
 def moderation_show(args, out):
     from secdesk.mail.moderation import held_item
 
-    data = _detail(held_item(acting(args), args.id))
+    person = acting(args)
+    data = _detail(person, held_item(person, args.id))
     out.emit(data, _print_detail(data))
 
 
@@ -202,7 +211,7 @@ def _moderate(args, out, step, done, **kwargs):
 
     person = acting(args)
     row = step(held_item(person, args.id), acting=person, **kwargs)
-    out.emit(_held(row), f"#{row.pk}: {done}")
+    out.emit(_held(person, row), f"#{row.pk}: {done}")
 
 
 def moderation_approve(args, out):
@@ -229,7 +238,8 @@ def quarantine_list(args, out):
     from secdesk.mail.models import Inbound
     from secdesk.mail.moderation import queue
 
-    rows = [_held(r) for r in queue(acting(args), Inbound.QUARANTINED)]
+    person = acting(args)
+    rows = [_held(person, r) for r in queue(person, Inbound.QUARANTINED)]
     out.emit(rows, _table(rows, "nothing in quarantine"))
 
 
@@ -239,7 +249,8 @@ def quarantine_show(args, out):
     from secdesk.mail.models import Inbound
     from secdesk.mail.moderation import held_item
 
-    row = held_item(acting(args), args.id, Inbound.QUARANTINED)
+    person = acting(args)
+    row = held_item(person, args.id, Inbound.QUARANTINED)
     if args.raw:
         if sys.stdout.isatty():
             # A terminal would act on the escape sequences in it: shown escaped.
@@ -247,7 +258,7 @@ def quarantine_show(args, out):
         else:
             sys.stdout.buffer.write(bytes(row.raw))
         return
-    data = _detail(row)
+    data = _detail(person, row)
     out.emit(data, _print_detail(data))
 
 
@@ -257,7 +268,7 @@ def quarantine_release(args, out):
 
     person = acting(args)
     row = do_release(held_item(person, args.id, Inbound.QUARANTINED), acting=person)
-    out.emit(_held(row), f"#{row.pk}: released; now {row.state}")
+    out.emit(_held(person, row), f"#{row.pk}: released; now {row.state}")
 
 
 def _outgoing(row) -> dict:

@@ -22,7 +22,7 @@ from secdesk.fixes import mirror
 from secdesk.fixes.git import GitFailed
 from secdesk.fixes.models import Branch, Fix, IntroducingCommit, NotAffected, Repository
 from secdesk.fixes.releases import ReleaseScheme
-from secdesk.teams.access import require_role
+from secdesk.teams.access import require_case, require_role
 from secdesk.teams.models import Person, Project, Role
 
 # A branch name or shell-style pattern as git allows it in a ref name: no
@@ -203,7 +203,7 @@ def do_record_introducing_commit(
 ) -> IntroducingCommit:
     """The commit that brought the bug in, resolved in the repository's mirror
     (an abbreviated id is stored in full; a commit the mirror lacks is refused)."""
-    require_role(acting, case.project)
+    require_case(acting, case)
     repo = _case_repository(case.project, repository)
     full = _resolve(repo, commit)
     with atomic():
@@ -252,7 +252,7 @@ def _unpublished(case, acting: Person):
     """The case, locked for the transaction, while its commits may still change:
     a member may record them until the advisory is out."""
     case = lock_case(case)
-    require_role(acting, case.project)
+    require_case(acting, case)
     if case.published_at is not None:
         raise Refused(f"case #{case.pk} is already published")
     return case

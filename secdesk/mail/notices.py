@@ -11,7 +11,7 @@ from secdesk.mail import outbox
 from secdesk.mail.addresses import case_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
-from secdesk.teams.models import Membership, Role
+from secdesk.teams.access import case_admins
 
 # How much of a report's subject its acknowledgement repeats.
 ACKNOWLEDGED_SUBJECT = 40
@@ -171,22 +171,16 @@ def rejected(case, *, reason: str):
     )
 
 
-def escalate(case, *, hours: int):
-    """Tell the admins that a report has waited too long. Once per case."""
-    admins = list(
-        Membership.objects.filter(
-            project=case.project, role=Role.ADMIN, removed_at__isnull=True
-        ).values_list("person__email", flat=True)
-    )
-    if not admins:
-        return None, False
+def escalate(case, *, held: int, hours: int):
+    """Tell the admins who may see the case that a report has waited too long:
+    one mail each. Once per case."""
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
-        f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
+        f"A moderator should approve or reject it: secdesk moderation show {held}\n"
     )
-    return outbox.enqueue_once(
+    return outbox.enqueue_each(
         project=case.project,
-        to=admins,
+        people=case_admins(case).order_by("email"),
         subject=f"[{case.reference}] held report waiting for moderation",
         body=body,
         kind="escalation",

@@ -212,12 +212,13 @@ def do_retry(row_id: int, *, acting) -> OutgoingMessage:
     from secdesk.audit.log import record
     from secdesk.audit.models import AuditEvent
     from secdesk.errors import NotFound, Refused
-    from secdesk.teams.access import require_role
+    from secdesk.teams.access import can_see_case, require_role
     from secdesk.teams.models import Role
 
     with transaction.atomic(durable=True):
         row = OutgoingMessage.objects.select_for_update().filter(pk=row_id).first()
-        if row is None:
+        # Mail about a case the moderator may not see is refused as missing mail.
+        if row is None or (row.case_id is not None and not can_see_case(acting, row.case)):
             raise NotFound(f"no outgoing mail #{row_id}")
         require_role(acting, row.project, Role.MODERATOR)
         if row.state != Outgoing.FAILED:

@@ -12,7 +12,7 @@ its private link.
 
 from django.db.models import Q, QuerySet
 
-from secdesk.errors import NotAllowed
+from secdesk.errors import NotAllowed, NotFound
 from secdesk.teams.models import ROLE_RANK, Consent, Membership, Person, Project, Role
 
 
@@ -99,11 +99,13 @@ def can_see_case(person: Person | None, case) -> bool:
 
 
 def require_case(person: Person | None, case, role: Role = Role.MEMBER) -> Membership:
-    """The acting person's membership, if they may act on this case."""
-    membership = require_role(person, case.project, role)
+    """The acting person's membership, if they may act on this case. To a member
+    a case they may not see is refused as one that does not exist, before any
+    rule about their role could describe it."""
+    require_role(person, case.project)
     if not can_see_case(person, case):
-        raise NotAllowed(f"case #{case.pk} is restricted to other members")
-    return membership
+        raise no_case(case.pk)
+    return require_role(person, case.project, role)
 
 
 def case_audience(case) -> QuerySet[Person]:
@@ -157,3 +159,37 @@ def case_for_reporter(token: str):
     if not token or len(token) != 32:
         return None
     return Case.objects.filter(token=token).select_related("project").first()
+
+
+def no_case(case_id) -> NotFound:
+    """The one refusal for a case that does not exist and for one the person may
+    not see: the same words, so that the answer tells neither from the other."""
+    return NotFound(f"no case #{case_id} that you may see")
+
+
+def visible_case(person: Person | None, case_id, *related: str):
+    """The case behind an id a person named (web, API, CLI), with `related`
+    selected along; `no_case` when it does not exist or they may not see it."""
+    case = visible_cases(person).select_related(*related).filter(pk=case_id).first()
+    if case is None:
+        raise no_case(case_id)
+    return case
+
+
+def visible_case_ids(person: Person | None, cases) -> set[int]:
+    """Which of these case ids the person may see: to name a case in a listing
+    (a CVE id's case, a suggestion for held mail) only to those who may."""
+    ids = {pk for pk in cases if pk is not None}
+    if not ids:
+        return set()
+    return set(visible_cases(person).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def case_admins(case) -> QuerySet[Person]:
+    """The admins among the case's audience: those who hear what needs an admin
+    about it (a report held too long, an embargo that expired unpublished)."""
+    return case_audience(case).filter(
+        memberships__project=case.project,
+        memberships__role=Role.ADMIN,
+        memberships__removed_at__isnull=True,
+    )

@@ -20,9 +20,9 @@ from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
 from secdesk.cases.models import ProposalState
-from secdesk.errors import Refused
+from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
-from secdesk.teams.access import has_role, visible_cases
+from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Consent, Membership, Role
 from secdesk.web import cvss
 from secdesk.web.clock import embargo_clock
@@ -60,15 +60,12 @@ class BranchRow:
 def member_case(person, case_id):
     """The case if the person may see it; a 404 otherwise, so that a case they
     may not see looks the same as one that does not exist."""
-    case = (
-        visible_cases(person)
-        .select_related("project", "project__policy", "reporter", "duplicate_of", "embargo")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise Http404("no such case")
-    return case
+    try:
+        return visible_case(
+            person, case_id, "project", "project__policy", "reporter", "duplicate_of", "embargo"
+        )
+    except NotFound as missing:
+        raise Http404(missing.message) from None
 
 
 @member_view
@@ -104,6 +101,10 @@ def _case_context(request, case, posted):
     return {
         "case": case,
         "person": person,
+        # Marked before it was restricted, the original may be hidden from them now.
+        "duplicate_of": case.duplicate_of
+        if case.duplicate_of_id and can_see_case(person, case.duplicate_of)
+        else None,
         "is_admin": has_role(person, case.project, Role.ADMIN),
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,

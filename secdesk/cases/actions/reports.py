@@ -11,7 +11,7 @@ from secdesk.errors import BadInput, Refused
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
-from secdesk.teams.access import require_case, require_role
+from secdesk.teams.access import can_see_case, require_case, require_role
 from secdesk.teams.actions import people_for_addresses, person_for_address
 from secdesk.teams.models import Person, Project, Role
 
@@ -253,7 +253,9 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
         case = lock_case(case)
         require_case(acting, case)
         original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
-        if original is None:
+        # One the acting member may not see is refused as one that does not
+        # exist: neither its state nor its existence is theirs to learn.
+        if original is None or not can_see_case(acting, original):
             raise Refused(
                 f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of"
             )

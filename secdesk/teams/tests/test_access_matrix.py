@@ -8,6 +8,7 @@ the embargoed case: it appears for exactly the people who may see the case.
 """
 
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -403,3 +404,47 @@ urlpatterns = [path("new/", _undecided_view, name="new")]
 @override_settings(ROOT_URLCONF=__name__)
 def test_a_view_without_an_access_decision_fails_the_matrix(db):
     assert [r.pattern for r in undecided(__name__)] == ["new/"]
+
+
+MISSING_CASE = 999999
+LEFT_OUT = ("moderator", "restricted_out")
+
+
+def _as_missing(response, case_id) -> tuple[int, str]:
+    """Status and body, with what differs from one answer to the next (the
+    CSRF token's mask) or names the id asked for taken out."""
+    body = response.content.decode(errors="replace").replace(f"#{case_id}", "#N")
+    return response.status_code, re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+
+
+@pytest.mark.parametrize(
+    "pattern", sorted(p for p in [*EXPECT, *API] if "case_id>" in p and "cases/" in p)
+)
+def test_a_case_hidden_from_a_persona_answers_as_one_that_does_not_exist(world, pattern):
+    """Those the restriction leaves out (a member, a moderator) get, on every
+    route of the case, exactly the answer for a case id that was never used."""
+    api = pattern in API
+    method, body = (API[pattern][0], API[pattern][1]) if api else (EXPECT[pattern][0], POST_DATA)
+    case = world["case"]
+
+    def check(persona):
+        if persona not in LEFT_OUT:
+            return None
+        answers = []
+        for case_id in (case.pk, MISSING_CASE):
+            url = "/" + pattern.split(" ")[0].replace("<int:case_id>", str(case_id))
+            url = url.replace("<case_id>", str(case_id))
+            if api:
+                auth = {"HTTP_AUTHORIZATION": f"Bearer {world['tokens'][persona]}"}
+                response = Client().generic(
+                    method, url, json.dumps(body or {}), content_type="application/json", **auth
+                )
+            else:
+                client = _client(world, persona)
+                response = client.post(url, body) if method == "POST" else client.get(url)
+            answers.append(_as_missing(response, case_id))
+        if answers[0] != answers[1]:
+            return f"{persona} {method} {pattern}: {answers[0]} for the hidden case, {answers[1]}"
+        return None
+
+    _each_persona(check)

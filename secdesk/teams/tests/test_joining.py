@@ -2,7 +2,7 @@
 
 import pytest
 
-from secdesk.errors import NotAllowed, Refused
+from secdesk.errors import NotAllowed, NotFound, Refused
 from secdesk.teams import joining
 from secdesk.teams.access import active_membership, can_see_case, visible_cases
 from secdesk.teams.actions import (
@@ -127,7 +127,7 @@ def test_a_case_restricted_to_some_members_is_hidden_from_the_others(
     assert set(case_audience(case)) == {alice, bob}
     from secdesk.cases.actions import embargo
 
-    with pytest.raises(NotAllowed, match="restricted"):
+    with pytest.raises(NotFound, match=f"no case #{case.pk} that you may see"):
         embargo.do_propose_embargo(case, days=5, acting=carol)
 
 
