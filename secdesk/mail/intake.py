@@ -6,8 +6,8 @@
    Nothing after this step can lose it.
 2. `process_pending` claims stored rows a batch at a time, reads them
    (`parsing`), learns what it can with one lookup of each kind for the batch
-   (the case an address or thread points to, whether a member provably sent
-   it), and runs the intake chain (`chain`) on each.
+   (whom a reply address stands for, or which case a thread suggests, whether
+   a member provably sent it), and runs the intake chain (`chain`) on each.
 3. The decisions are carried out by actions: held reports (a case each,
    received, held, acknowledged within RFC 3834's limits) and mail appended to
    a case and distributed, each kind together in one transaction; a held post,
@@ -464,7 +464,7 @@ def _guarded(row: InboundMessage, work, *args) -> None:
 def process_batch(rows: list[InboundMessage]) -> None:
     """Read, decide and carry out claimed rows, in order. A message that answers
     one earlier in the same batch waits until that one is in the database, so
-    that its thread leads to the case."""
+    that its thread suggests the case to a moderator."""
     segment, ids = [], set()
     for row in rows:
         parsed = _parse(row)
