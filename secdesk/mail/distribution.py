@@ -15,7 +15,7 @@ from secdesk.cases import capabilities
 from secdesk.cases.models import Message
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
-from secdesk.mail.addresses import reply_address
+from secdesk.mail.addresses import reply_addresses
 from secdesk.mail.models import MessageMail, OutgoingMessage
 from secdesk.teams.access import case_audience
 
@@ -47,23 +47,28 @@ def _body(message: Message, *, link: str = "") -> str:
     return f"{author} wrote:\n\n{message.body.rstrip()}\n\n-- \n{footer}\n"
 
 
-def _envelope(message: Message, audience: str, to: str, token: str, *, link: str = ""):
+def _envelopes(message: Message, addressed: list[tuple[str, str, str]], *, link: str = ""):
+    """The envelopes of `message` for each (audience, address, token)."""
     case = message.case
-    row = outbox.new_row(
+    keyed = message.pk is not None
+    addresses = reply_addresses(case.project, [token for _, _, token in addressed])
+    rows = outbox.new_rows_each(
+        [
+            (to, reply_to, f"message:{message.pk}:{audience}" if keyed else None)
+            for (audience, to, _), reply_to in zip(addressed, addresses, strict=True)
+        ],
         project=case.project,
         case=case,
         case_message=message,
-        to=[to],
         subject=subject_for(case, message.subject),
         body=_body(message, link=link),
         kind="internal-note" if message.internal else "case-message",
-        reply_to=reply_address(case.project, token),
         headers={"X-Secdesk-Case": case.reference},
-        dedupe_key=f"message:{message.pk}:{audience}" if message.pk else None,
     )
     # Kept for `name_envelope`, when the message is written with its envelopes.
-    row.audience = audience
-    return row
+    for row, (audience, _, _) in zip(rows, addressed, strict=True):
+        row.audience = audience
+    return rows
 
 
 def name_envelope(row: OutgoingMessage) -> None:
@@ -106,14 +111,16 @@ def envelopes(
     """The unsaved outbox rows for a message: one for each of `members` (the
     case's audience), one for the reporter when `to_reporter`, each with the
     recipient's own reply address from `tokens`."""
-    rows = [
-        _envelope(message, f"member:{pk}", address, tokens.reply(pk)) for pk, address in members
-    ]
+    rows = []
+    if members:
+        rows = _envelopes(
+            message, [(f"member:{pk}", address, tokens.reply(pk)) for pk, address in members]
+        )
     if _to_reporter(message, members, to_reporter):
         reporter = message.case.reporter
         link = capabilities.reporter_url(tokens.link(reporter.pk))
-        rows.append(
-            _envelope(message, REPORTER, reporter.email, tokens.reply(reporter.pk), link=link)
+        rows += _envelopes(
+            message, [(REPORTER, reporter.email, tokens.reply(reporter.pk))], link=link
         )
     return rows
 
