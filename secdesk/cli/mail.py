@@ -20,6 +20,11 @@ def register(commands):
     p.set_defaults(handler=moderation_show)
     p = sub.add_parser("approve", help="the report becomes a case and reaches every member")
     p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument(
+        "--as-reporter",
+        action="store_true",
+        help="a held post whose reply address stands for nobody now: the reporter wrote it",
+    )
     p.set_defaults(handler=moderation_approve)
     p = sub.add_parser("reject", help="reject; the sender is told the reason")
     p.add_argument("id", type=positive_int, metavar="ID")
@@ -217,7 +222,7 @@ def _moderate(args, out, step, done, **kwargs):
 def moderation_approve(args, out):
     from secdesk.mail.moderation import do_approve
 
-    _moderate(args, out, do_approve, "approved; the team has it")
+    _moderate(args, out, do_approve, "approved; the team has it", as_reporter=args.as_reporter)
 
 
 def moderation_reject(args, out):

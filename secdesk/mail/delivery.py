@@ -26,8 +26,8 @@ logger = logging.getLogger("secdesk.mail")
 
 def render(row: OutgoingMessage) -> EmailMessage:
     """The mail for a row. From is the project's security address, so that a
-    reply comes back to secdesk; Reply-To (if set) leads it into the case. To is
-    `header_to` when set (a team's mail shows the case address, not the members')."""
+    reply comes back to secdesk; Reply-To (if set) is the recipient's own reply
+    address, which leads it into the case as theirs. To is `header_to` when set."""
     project = row.project
     message = EmailMessage()
     local, _, domain = project.security_address.rpartition("@")

@@ -102,9 +102,8 @@ class OutgoingMessage(models.Model):
     message_id = models.CharField(max_length=500, unique=True)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
-    # The To header when it is not `to`: a case's mail to its team shows the
-    # case address, so that members do not see each other's addresses and a
-    # reply-all lands in the case.
+    # The To header when it is not `to`. Mail about a case no longer needs it:
+    # each member gets an envelope of their own, addressed to them alone.
     header_to = models.CharField(max_length=500, blank=True)
     reply_to = models.CharField(max_length=500, blank=True)
     subject = models.CharField(max_length=998)

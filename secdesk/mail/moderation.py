@@ -18,14 +18,14 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import do_append_mail
-from secdesk.cases.models import Case
+from secdesk.cases.models import Capability, Case
 from secdesk.errors import NotFound, Refused, TransitionRefused
 from secdesk.mail import notices
+from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.parsing import parse
-from secdesk.teams.access import projects_of, visible_case_ids, visible_cases
-from secdesk.teams.actions import person_for_address
+from secdesk.teams.access import capabilities_named, projects_of, visible_case_ids, visible_cases
 from secdesk.teams.models import Person, Role
 
 SPAM = "spam"
@@ -93,7 +93,11 @@ def _already(err: TransitionRefused) -> Refused:
     return Refused("already approved")
 
 
-def do_approve(row: InboundMessage, *, acting: Person) -> InboundMessage:
+def do_approve(row: InboundMessage, *, acting: Person, as_reporter: bool = False) -> InboundMessage:
+    """Approve held mail. A held post joins its case as the mail of the one
+    person its reply address stands for, if they still have access; otherwise
+    only as the reporter's, when the moderator says so (`as_reporter`), having
+    judged that the reporter wrote it. What From says never decides it."""
     _require_moderator(acting, row)
     if row.opened_case:
         try:
@@ -104,11 +108,30 @@ def do_approve(row: InboundMessage, *, acting: Person) -> InboundMessage:
     else:
         if row.state != Inbound.HELD:
             raise Refused("already approved")
+        author, member = _author(row, as_reporter)
         parsed = parse(bytes(row.raw))
-        author = person_for_address(row.sender or row.mail_from)
-        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=False)
+        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=member)
     row.refresh_from_db()
     return row
+
+
+def _author(row: InboundMessage, as_reporter: bool) -> tuple[Person, bool]:
+    """Whom a held post is attributed to on approval, and whether as a member's."""
+    case = row.case
+    if case is None:
+        raise Refused(f"mail #{row.pk} is not addressed to a case")
+    named = capabilities_named(
+        [detail for _, detail, _ in map(split, row.rcpt_tos)], Capability.Kind.REPLY
+    )
+    for capability in named.values():
+        if capability.case_id == case.pk and capability.admits:
+            return capability.person, capability.person_id != case.reporter_id
+    if as_reporter and case.reporter is not None:
+        return case.reporter, False
+    raise Refused(
+        "its reply address stands for nobody who may see the case now; if the reporter "
+        "wrote it, approve it as the reporter's (--as-reporter), else reject it"
+    )
 
 
 def do_reject(row: InboundMessage, *, reason: str, acting: Person) -> InboundMessage:

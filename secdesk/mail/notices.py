@@ -5,10 +5,11 @@ from collections import Counter
 
 from django.utils import timezone
 
+from secdesk.cases import capabilities
 from secdesk.lib.rows import Inserts, insert_rows, save_fields
 from secdesk.lib.text import one_line
 from secdesk.mail import outbox
-from secdesk.mail.addresses import case_address
+from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
 from secdesk.teams.access import case_admins
@@ -22,26 +23,32 @@ def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[Ou
     (case, to, in_reply_to) of one project; the cases may not have their ids
     yet. The replies are built now and added to `inserts`, which words each
     with its case's reference when it runs; `count_acknowledgements`, in the
-    transaction, counts them and takes back any over the day's limit."""
-    return inserts.add(
-        [
-            outbox.new_row(
-                project=project,
-                to=[to],
-                subject="",
-                body="",
-                kind="acknowledgement",
-                case=case,
-                reply_to=case_address(case),
-                headers=(
-                    {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
-                ),
-            )
-            for case, to, in_reply_to in replies
-        ],
-        later=("subject", "body", "headers"),
-        fill=_word_acknowledgement,
+    transaction, counts them and takes back any over the day's limit.
+
+    Each reporter is issued their reply address and their private link with
+    the case (inserted with it, once the reporter is known)."""
+    at = timezone.now()
+    issued = [capabilities.for_new_reporter(case, at) for case, _, _ in replies]
+    inserts.add(
+        [c for pair in issued for c in pair], later=("person",), fill=capabilities.take_reporter
     )
+    rows = []
+    for (case, to, in_reply_to), (reply, link) in zip(replies, issued, strict=True):
+        row = outbox.new_row(
+            project=project,
+            to=[to],
+            subject="",
+            body="",
+            kind="acknowledgement",
+            case=case,
+            reply_to=reply_address(project, reply.token),
+            headers=(
+                {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
+            ),
+        )
+        row.link = link.token
+        rows.append(row)
+    return inserts.add(rows, later=("subject", "body", "headers"), fill=_word_acknowledgement)
 
 
 def _word_acknowledgement(row) -> None:
@@ -60,6 +67,8 @@ def _word_acknowledgement(row) -> None:
         f"It has been received and is held for moderation. Its reference is {case.reference};\n"
         "a moderator will look at it soon, and the team will answer you.\n\n"
         "To add to your report, reply to this mail: the reply address leads into the case.\n"
+        "You can also follow it on its private page (do not share the link):\n"
+        f"{capabilities.reporter_url(row.link)}\n\n"
         "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
         "This is an automatic reply.\n"
     )
@@ -152,11 +161,14 @@ def rejected(case, *, reason: str):
     """The reporter is told why their report was rejected (not for spam)."""
     if case.reporter is None:
         return None
+    reporter = case.reporter_id
+    tokens = capabilities.issued(case, [reporter], [reporter])
     body = (
         f"The {case.project.name} security team has looked at your report "
         f"{case.reference} and does not treat it as a security issue to handle here:\n\n"
         f"{reason.strip()}\n\n"
-        "If you think this is wrong, reply to this mail and say why.\n"
+        "If you think this is wrong, reply to this mail and say why. Your report's private "
+        f"page (do not share the link): {capabilities.reporter_url(tokens.link(reporter))}\n"
     )
     return outbox.enqueue(
         project=case.project,
@@ -165,22 +177,25 @@ def rejected(case, *, reason: str):
         body=body,
         kind="rejection",
         case=case,
-        reply_to=case_address(case),
+        reply_to=reply_address(case.project, tokens.reply(reporter)),
         headers={"X-Secdesk-Case": case.reference},
         dedupe_key=f"rejected:{case.pk}",
     )
 
 
-def escalate(case, *, held: int, hours: int):
-    """Tell the admins who may see the case that a report has waited too long:
-    one mail each. Once per case."""
+def escalate(case, *, held: int, hours: int) -> list[OutgoingMessage]:
+    """Tell the admins who may see the case that its report has waited too
+    long: one mail each, with their own reply address. Once per case: the
+    mail queued now, none if it went out before."""
+    if OutgoingMessage.objects.filter(case=case, kind="escalation").exists():
+        return []
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
         f"A moderator should approve or reject it: secdesk moderation show {held}\n"
     )
     return outbox.enqueue_each(
         project=case.project,
-        people=case_admins(case).order_by("email"),
+        people=list(case_admins(case).order_by("email")),
         subject=f"[{case.reference}] held report waiting for moderation",
         body=body,
         kind="escalation",

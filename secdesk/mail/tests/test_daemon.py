@@ -88,17 +88,17 @@ def test_approved_report_and_replies_reach_members_and_reporter(desk, sink):
     assert not any("internal only" in text for text in reporter_mail)
     assert any("internal only" in m.get_content() for m in sink.to(ALICE))
 
-    # The reporter answers through the case address: appended, and to the members.
+    # The reporter answers through their reply address: appended, and to the members.
     with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
         smtp.sendmail(
             "finder@research.example",
             [reply_to],
             _report(2, to=reply_to).replace("Crash 2", "Re: more detail"),
         )
-    # The acknowledgement, then one envelope for the team and one for the reporter:
-    # the report 1, the reply 2, the note 1, the answer 1.
-    _until(lambda: _case_mail(cli) >= 6)
-    assert len(cli.json("outbox", "list", "--case", str(held["case"]), who=ALICE)) == 6
+    # The acknowledgement, then one envelope for each of the three members and
+    # one for the reporter: the report 3, the reply 4, the note 3, the answer 3.
+    _until(lambda: _case_mail(cli) >= 14)
+    assert len(cli.json("outbox", "list", "--case", str(held["case"]), who=ALICE)) == 14
     _work(cli, sink)
     assert any("more detail" in m["Subject"] for m in sink.to(BOB))
 

@@ -12,11 +12,13 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import path
 
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.restriction import do_restrict_case
+from secdesk.cases.capabilities import reporter_link_token
 from secdesk.teams import joining
 from secdesk.teams.tokens import do_create_api_token
 from secdesk.web.routes import routes, undecided
@@ -280,7 +282,12 @@ def world(project, root, alice, bob, carol, dave):
     }
     joining.do_remove_member(project, email=erin.email, reason="left", acting=alice)
     erin.refresh_from_db()
-    return {"case": case, "other": other, "people": people, "tokens": tokens}
+    with transaction.atomic():
+        links = {
+            "reporter": reporter_link_token(case),
+            "other_reporter": reporter_link_token(other),
+        }
+    return {"case": case, "other": other, "people": people, "tokens": tokens, "links": links}
 
 
 def _client(world, persona):
@@ -293,8 +300,8 @@ def _client(world, persona):
 
 
 def _url(pattern, world, persona):
-    case, other = world["case"], world["other"]
-    own_token = {"reporter": case.token, "other_reporter": other.token}.get(persona, "0" * 32)
+    case = world["case"]
+    own_token = world["links"].get(persona, "0" * 32)
     values = {
         "<int:case_id>": str(case.pk),
         "<case_id>": str(case.pk),
