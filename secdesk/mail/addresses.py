@@ -54,21 +54,11 @@ def reply_address(project: Project, token: str) -> str:
     return f"{local}+{token}@{domain}"
 
 
-def reply_addresses(project: Project, tokens: list[str]) -> list[str]:
-    """`reply_address` for each of `tokens` (the envelopes of one message)."""
-    local, _, domain = split(project.security_address)
-    return [f"{local}+{token}@{domain}" for token in tokens]
-
-
 def new_message_id(project: Project) -> str:
-    return new_message_ids(project, 1)[0]
-
-
-def new_message_ids(project: Project, count: int) -> list[str]:
     # Ours are recognisable by shape, and each is also stored with its outbox
     # row, so loop detection can look them up.
     _, _, domain = split(project.security_address)
-    return [f"<secdesk.{secrets.token_hex(12)}@{domain}>" for _ in range(count)]
+    return f"<secdesk.{secrets.token_hex(12)}@{domain}>"
 
 
 ROBOT_LOCALS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")

@@ -1,11 +1,12 @@
-"""Who receives a case message, and the mail each of them gets (SPEC §2.3).
+"""Who receives a case message, and the mail each of them gets.
 
 Every active member who may see the case receives every message; the reporter
-receives the team's replies, never an internal note. Each recipient gets an
-envelope of their own, addressed to them alone, whose reply address is theirs:
-a reply is attributed to that recipient and to nobody else, and only while
-they keep their access (`secdesk.cases.capabilities`). Nobody sees who else
-received it. Only the reporter's mail carries the reporter's private link. The
+receives the team's replies, never an internal note. A message is one envelope
+for the team and one for the reporter, and each recipient gets the mail alone,
+addressed to them only, with a reply address that is theirs: a reply is
+attributed to that recipient and to nobody else, and only while they keep
+their access (`secdesk.cases.capabilities`). Nobody sees who else received
+it. Only the reporter's mail carries the reporter's private link. The
 envelopes' recipients are the record of who received what.
 """
 
@@ -15,11 +16,11 @@ from secdesk.cases import capabilities
 from secdesk.cases.models import Message
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
-from secdesk.mail.addresses import reply_addresses
+from secdesk.mail.addresses import reply_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
 from secdesk.teams.access import case_audience
 
-REPORTER = "reporter"
+TEAM, REPORTER = "team", "reporter"
 
 
 def subject_for(case, subject: str) -> str:
@@ -47,28 +48,25 @@ def _body(message: Message, *, link: str = "") -> str:
     return f"{author} wrote:\n\n{message.body.rstrip()}\n\n-- \n{footer}\n"
 
 
-def _envelopes(message: Message, addressed: list[tuple[str, str, str]], *, link: str = ""):
-    """The envelopes of `message` for each (audience, address, token)."""
+def _envelope(message: Message, audience: str, reply_tos: dict[str, str], *, link: str = ""):
+    """The envelope of `message` for one audience (the team, or the reporter):
+    its recipients, each with their own reply address (`reply_tos`)."""
     case = message.case
-    keyed = message.pk is not None
-    addresses = reply_addresses(case.project, [token for _, _, token in addressed])
-    rows = outbox.new_rows_each(
-        [
-            (to, reply_to, f"message:{message.pk}:{audience}" if keyed else None)
-            for (audience, to, _), reply_to in zip(addressed, addresses, strict=True)
-        ],
+    row = outbox.new_row(
         project=case.project,
         case=case,
         case_message=message,
+        to=list(reply_tos),
+        reply_tos=reply_tos,
         subject=subject_for(case, message.subject),
         body=_body(message, link=link),
         kind="internal-note" if message.internal else "case-message",
         headers={"X-Secdesk-Case": case.reference},
+        dedupe_key=f"message:{message.pk}:{audience}" if message.pk else None,
     )
     # Kept for `name_envelope`, when the message is written with its envelopes.
-    for row, (audience, _, _) in zip(rows, addressed, strict=True):
-        row.audience = audience
-    return rows
+    row.audience = audience
+    return row
 
 
 def name_envelope(row: OutgoingMessage) -> None:
@@ -108,20 +106,19 @@ def envelopes(
     *,
     to_reporter: bool,
 ) -> list[OutgoingMessage]:
-    """The unsaved outbox rows for a message: one for each of `members` (the
-    case's audience), one for the reporter when `to_reporter`, each with the
-    recipient's own reply address from `tokens`."""
+    """The unsaved outbox rows for a message: one for `members` (the case's
+    audience), one for the reporter when `to_reporter`. Each recipient gets
+    the mail alone, with their own reply address from `tokens`."""
+    project = message.case.project
     rows = []
     if members:
-        rows = _envelopes(
-            message, [(f"member:{pk}", address, tokens.reply(pk)) for pk, address in members]
-        )
+        reply_tos = {address: reply_address(project, tokens.reply(pk)) for pk, address in members}
+        rows.append(_envelope(message, TEAM, reply_tos))
     if _to_reporter(message, members, to_reporter):
         reporter = message.case.reporter
         link = capabilities.reporter_url(tokens.link(reporter.pk))
-        rows += _envelopes(
-            message, [(REPORTER, reporter.email, tokens.reply(reporter.pk))], link=link
-        )
+        reply_tos = {reporter.email: reply_address(project, tokens.reply(reporter.pk))}
+        rows.append(_envelope(message, REPORTER, reply_tos, link=link))
     return rows
 
 

@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from secdesk.cases import capabilities
 from secdesk.errors import BadInput
-from secdesk.mail.addresses import new_message_id, new_message_ids, reply_address
+from secdesk.mail.addresses import new_message_id, reply_address
 from secdesk.mail.models import Outgoing, OutgoingMessage
 
 AUTO_REPLIED = "auto-replied"
@@ -33,13 +32,14 @@ def new_row(
     case=None,
     case_message=None,
     cc: list[str] | None = None,
-    header_to: str = "",
     reply_to: str | None = None,
+    reply_tos: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     dedupe_key: str | None = None,
 ) -> OutgoingMessage:
     """An unsaved row, for callers that write many at once (bulk_create).
-    `header_to` is the To header when it should not list the recipients."""
+    `reply_tos` gives each recipient of `to` their own reply address; the
+    row's mail then goes to each of them alone."""
     if not to:
         raise BadInput("an outgoing mail needs at least one recipient")
     headers = dict(headers or {})
@@ -53,8 +53,8 @@ def new_row(
         message_id=new_message_id(project),
         to=list(to),
         cc=list(cc or []),
-        header_to=header_to,
         reply_to=reply_to or "",
+        reply_tos=dict(reply_tos or {}),
         subject=" ".join(subject.split())[:998],
         body=body,
         headers=headers,
@@ -62,30 +62,6 @@ def new_row(
         created_at=at,
         next_attempt_at=at,
     )
-
-
-def new_rows_each(addressed: list[tuple[str, str, str | None]], **fields) -> list:
-    """`new_row` for each (recipient, reply address, dedupe key), one mail per
-    person, everything else shared: the rows of a post to a whole team, built
-    as copies of the first, sharing its text and headers (`insert_rows`
-    converts a shared value once). Built each alone, the 51 envelopes of a
-    post cost the mail intake 29 ms a post, copies 8 ms (a post used to cost
-    3.3 ms in all, in one envelope for the team)."""
-    (to, reply_to, key), *others = addressed
-    first = new_row(to=[to], reply_to=reply_to, dedupe_key=key, **fields)
-    rows = [first]
-    ids = new_message_ids(fields["project"], len(others))
-    for (to, reply_to, key), message_id in zip(others, ids, strict=True):
-        # What copying a model instance does (`Model.__getstate__`), without
-        # the pickling protocol around it.
-        state = first.__dict__.copy()
-        state["_state"] = ModelState()
-        state["_state"].fields_cache = first._state.fields_cache.copy()
-        row = OutgoingMessage.__new__(OutgoingMessage)
-        row.__dict__ = state
-        row.to, row.reply_to, row.dedupe_key, row.message_id = [to], reply_to, key, message_id
-        rows.append(row)
-    return rows
 
 
 def enqueue(

@@ -30,12 +30,17 @@ def _free_port():
 
 
 def modes(data: Path) -> dict[str, str]:
-    """`ls -lR` of the data directory, as path → kind and mode."""
-    return {
-        str(path.relative_to(data)): ("d" if path.is_dir() else "f")
-        + f"{stat.S_IMODE(path.lstat().st_mode):04o}"
-        for path in [data, *data.rglob("*")]
-    }
+    """`ls -lR` of the data directory, as path → kind and mode. The server is
+    running: a temporary file may be renamed between the listing and its look."""
+    found = {}
+    for path in [data, *data.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        kind = "d" if stat.S_ISDIR(mode) else "f"
+        found[str(path.relative_to(data))] = f"{kind}{stat.S_IMODE(mode):04o}"
+    return found
 
 
 def _wait_for(condition, what: str, timeout: float = 120):

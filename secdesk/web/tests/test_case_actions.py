@@ -73,8 +73,8 @@ def test_reply_goes_to_every_member_and_the_reporter(login_as, alice, bob, case)
     message = Message.objects.get(case=case)
     assert (message.author, message.internal) == (bob, False)
     rows = OutgoingMessage.objects.filter(case_message=message)
-    assert sorted(row.to for row in rows) == sorted(
-        [[alice.email], [bob.email], ["reporter@example.net"]]
+    assert sorted(a for row in rows for a in row.to) == sorted(
+        [alice.email, bob.email, "reporter@example.net"]
     )
 
 
@@ -85,7 +85,7 @@ def test_internal_note_stays_with_the_team_and_off_the_reporter_page(
     message = Message.objects.get(case=case)
     assert message.internal
     team = OutgoingMessage.objects.filter(case_message=message)
-    assert sorted(row.to for row in team) == [[alice.email], [bob.email]]
+    assert sorted(a for row in team for a in row.to) == [alice.email, bob.email]
     assert "internal note, not sent to the reporter" in page(login_as(alice), case)
     with transaction.atomic():
         link = reporter_link_token(case)

@@ -21,10 +21,14 @@ def logged():
     handlers = [h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler]
     assert handlers, "secdesk's logging writes through a handler of the root logger"
     text = io.StringIO()
-    before = [handler.setStream(text) for handler in handlers]
+    # Not `setStream`: it flushes the stream it replaces, and the handler may
+    # still hold a stream that an earlier test's output capture has closed.
+    before = [handler.stream for handler in handlers]
+    for handler in handlers:
+        handler.stream = text
     yield text
     for handler, stream in zip(handlers, before, strict=True):
-        handler.setStream(stream)
+        handler.stream = stream
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_reporter_answer_joins_the_case_and_reaches_the_members(client, alice, b
     message = Message.objects.get(case=case)
     assert (message.author, message.internal) == (case.reporter, False)
     team = OutgoingMessage.objects.filter(case_message=message)
-    assert sorted(row.to for row in team) == [[alice.email], [bob.email]]
+    assert sorted(a for row in team for a in row.to) == [alice.email, bob.email]
     audit = AuditRecord.objects.get(event=AuditEvent.REPORTER_REPLIED)
     assert audit.actor is None
     assert audit.details["by"] == "reporter@example.net"
