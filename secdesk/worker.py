@@ -17,6 +17,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.advisories.revisions import resume_revisions
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
@@ -26,11 +27,13 @@ def tick() -> dict:
         logger.info("embargo of case #%s expired", case_id)
     # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
     embargo_end = advisories_embargo_end.tick()
+    # Amendments of published advisories that stopped half-way.
+    revised = resume_revisions()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **embargo_end, **mail}
+    return {"expired": expired, **embargo_end, "revised": revised, **mail}
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

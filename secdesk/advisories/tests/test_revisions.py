@@ -11,17 +11,20 @@ from cvelib.cve_api import CveRecord
 from django.test import Client
 
 from secdesk import worker
-from secdesk.advisories.actions import do_publish_case
+from secdesk.advisories.actions import do_assign_cve, do_edit_advisory, do_publish_case
 from secdesk.advisories.cve_services import do_set_cve_services
 from secdesk.advisories.formats.cve_record import full_record
 from secdesk.advisories.models import Revision
 from secdesk.advisories.public_files import public_dir
 from secdesk.advisories.revisions import do_amend_advisory, resume_revisions, run_revision
 from secdesk.advisories.validation import csaf_problems, document_problems
+from secdesk.cases.actions import triage
 from secdesk.errors import BadInput, NotAllowed, Refused
+from secdesk.fixes.actions import do_record_fix
 from secdesk.fixes.tests.history import History
 from secdesk.mail.models import OutgoingMessage
 
+from .conftest import CVSS
 from .cve_services_fake import FakeCveServices
 
 PUBLISHED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -172,6 +175,48 @@ def test_an_interrupted_amendment_resumes_without_a_second_mail(published, bob):
     assert csaf["document"]["tracking"]["version"] == "2"
 
 
+def test_a_credit_and_a_reference_added_after_publication_go_out_with_the_amendment(published, bob):
+    advisory_id = published.advisory.public_id
+    do_edit_advisory(
+        published,
+        {
+            "credits": "Finn Finder (Research Lab)\nSam Second",
+            "references": "https://bugs.example.org/1234\nhttps://lists.example.org/msg/1",
+        },
+        acting=bob,
+    )
+    client = Client()
+    assert "Sam Second" not in client.get(f"/advisories/{advisory_id}.txt").content.decode()
+    amend(published, bob, reason="Credit the second finder; link the list thread.")
+    osv = client.get(f"/advisories/{advisory_id}.osv.json").json()
+    assert "Sam Second" in [c["name"] for c in osv["credits"]]
+    assert "https://lists.example.org/msg/1" in [r["url"] for r in osv["references"]]
+    csaf = client.get(f"/advisories/{advisory_id}.csaf.json").json()
+    assert "Sam Second" in csaf["vulnerabilities"][0]["acknowledgments"][0]["names"]
+
+
+def test_a_backport_recorded_after_publication_goes_out_with_the_amendment(
+    new_case, upstream, repository, alice, bob
+):
+    _, fix, backport = upstream
+    case = new_case(subject="Heap overflow in the RPC parser")
+    triage.do_record_triage(case, security_issue=True, reasoning="overflow", cvss3=CVSS, acting=bob)
+    do_assign_cve(case, cve_id="CVE-2026-1002", acting=bob)
+    do_record_fix(case, branch="master", commit=fix, repository="libvirt", acting=bob)
+    with time_machine.travel(PUBLISHED, tick=False):
+        do_publish_case(case, acting=alice, override_reason="the backport is on its way")
+    advisory_id = case.advisory.public_id
+    client = Client()
+    assert f"v1.0-maint: {backport}" not in client.get(f"/advisories/{advisory_id}.txt").text
+
+    do_record_fix(case, branch="v1.0-maint", commit=backport, repository="libvirt", acting=bob)
+    release_the_backport(upstream)
+    amend(case, bob, reason="The backport to v1.0-maint is released in 1.0.1.")
+    text = client.get(f"/advisories/{advisory_id}.txt").text
+    assert f"v1.0-maint: {backport}" in text
+    assert "fixed in: 1.0.1" in text
+
+
 def test_an_unpublished_case_is_refused_publish_it_first(ready_case, bob):
     with pytest.raises(Refused, match="publish it first"):
         do_amend_advisory(ready_case, reason="A correction.", acting=bob)
@@ -231,10 +276,11 @@ def test_exactly_one_revision_mail_is_delivered_when_the_worker_runs_again(
     public_dir().write_text("in the way")
     with pytest.raises(Refused):
         amend(published, bob)
-    worker.tick()
+    assert worker.tick()["revised"] == []
     public_dir().unlink()
-    worker.tick()
-    worker.tick()
+    assert worker.tick()["revised"] == [published.pk]
+    assert worker.tick()["revised"] == []
+    assert Revision.objects.get().finished_at is not None
     revised = [m for m in smtp_sink.messages if "revised:" in m["Subject"]]
     assert len(revised) == 1
     assert "announce@libvirt.example" in revised[0]["To"]
