@@ -3,7 +3,9 @@ each as its latest finished revision says."""
 
 from django.db.models import Prefetch
 
+from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Publication, Revision
+from secdesk.advisories.render import render_documents
 from secdesk.errors import NotFound
 
 
@@ -29,3 +31,13 @@ def documents_of(advisory_id: str) -> dict:
     for publication in published().filter(case__advisory__public_id=advisory_id):
         return current(publication)
     raise NotFound(f"no published advisory {advisory_id}")
+
+
+def case_documents(case) -> dict:
+    """The case's advisory for its team: once rendered for publication, the
+    documents its latest revision stored (what was announced); before, a
+    preview from the facts as they stand."""
+    publication = Publication.objects.filter(case=case, rendered_at__isnull=False).first()
+    if publication is not None:
+        return current(publication)
+    return render_documents(case, gather(case))

@@ -23,6 +23,8 @@ from secdesk.errors import BadInput, NotAllowed, Refused
 from secdesk.fixes.actions import do_record_fix
 from secdesk.fixes.tests.history import History
 from secdesk.mail.models import OutgoingMessage
+from secdesk.teams.models import ApiToken
+from secdesk.teams.tokens import do_create_api_token
 
 from .conftest import CVSS
 from .cve_services_fake import FakeCveServices
@@ -232,6 +234,26 @@ def test_an_amendment_without_a_reason_is_refused(published, bob):
 def test_who_may_not_publish_may_not_amend(published, charlie):
     with pytest.raises(NotAllowed):
         do_amend_advisory(published, reason="A correction.", acting=charlie)
+
+
+def test_the_api_amends_a_published_advisory(published, bob):
+    _, raw = do_create_api_token(name="test", scope=ApiToken.Scope.WRITE, acting=bob)
+    url = f"/api/v1/cases/{published.pk}/amend"
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    client = Client()
+    refused = client.post(url, {"reason": ""}, content_type="application/json", **auth)
+    assert refused.status_code == 400
+    assert "say why" in refused.json()["detail"]
+    with time_machine.travel(AMENDED, tick=False):
+        amended = client.post(url, {"reason": REASON}, content_type="application/json", **auth)
+    assert amended.status_code == 200
+    assert amended.json() == {
+        "case": published.pk,
+        "advisory": published.advisory.public_id,
+        "revision": 2,
+        "updated": "2026-03-09T10:00:00Z",
+        "reason": REASON,
+    }
 
 
 def test_index_and_feed_show_the_revision(published, bob):
