@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from csaf.csaf.v20 import validate
 from cvelib.cve_api import CveRecord
 from django.test import Client
 
@@ -67,6 +68,18 @@ def release_the_backport(upstream):
     history.checkout("master")
 
 
+def revision_dates_problems(csaf: dict) -> list[str]:
+    """The full preset's recommended tests of the revision history: no build
+    metadata in it, no initial or current release date older than it."""
+    report = validate(csaf, preset="full")
+    assert {"6.2.4", "6.2.5", "6.2.6"} <= {result.id for result in report.results}
+    return [
+        f"{result.id} {result.title}"
+        for result in report.results
+        if result.id in ("6.2.4", "6.2.5", "6.2.6") and not result.passed
+    ]
+
+
 def amend(case, person, reason=REASON):
     with time_machine.travel(AMENDED, tick=False):
         return do_amend_advisory(case, reason=reason, acting=person)
@@ -94,6 +107,7 @@ def test_amending_a_published_advisory_gives_revision_2_in_every_format(publishe
     assert tracking["revision_history"][1]["date"] == tracking["current_release_date"]
     assert tracking["initial_release_date"].startswith("2026-03-02T10:00:00")
     assert csaf_problems(csaf) == []
+    assert revision_dates_problems(csaf) == []
 
     osv = client.get(f"/advisories/{advisory_id}.osv.json").json()
     assert osv["modified"] == "2026-03-09T10:00:00Z"
@@ -138,6 +152,7 @@ def test_a_second_amendment_keeps_the_whole_history(published, bob):
     assert tracking["version"] == "3"
     assert [r["number"] for r in tracking["revision_history"]] == ["1", "2", "3"]
     assert csaf_problems(csaf) == []
+    assert revision_dates_problems(csaf) == []
 
 
 def test_the_revision_mail_goes_to_the_lists_once(published, upstream, bob):
