@@ -186,9 +186,8 @@ class Revision(models.Model):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     amended_at = models.DateTimeField()
-    # As the publication's: rendered once, then sent and served as they are.
+    # Rendered when the advisory is amended, then sent and served as they are.
     documents = models.JSONField(default=dict)
-    rendered_at = models.DateTimeField(null=True, blank=True)
     announced_at = models.DateTimeField(null=True, blank=True)
     files_written_at = models.DateTimeField(null=True, blank=True)
     cve_updated_at = models.DateTimeField(null=True, blank=True)

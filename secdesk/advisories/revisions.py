@@ -73,7 +73,6 @@ def do_amend_advisory(case, *, reason: str, acting: Person) -> Revision:
             amended_by=acting,
             amended_at=at,
             documents=documents,
-            rendered_at=now(),
         )
         record(
             acting,
