@@ -92,7 +92,7 @@ def revision_mail(facts: dict) -> str:
         [
             f"{facts['project']['name']} security advisory {facts['id']} was revised.",
             "",
-            f"  Revision:   {latest['number']} of {_day(latest['date'])}",
+            f"  Revision:   {latest['number']} ({_day(latest['date'])})",
             f"  CVE:        {', '.join(facts['cves']) or 'none assigned'}",
             f"  Advisory:   {facts['url']}",
             "",

@@ -163,6 +163,7 @@ def test_the_revision_mail_goes_to_the_lists_once(published, upstream, bob):
     (mail,) = revision_mails(published)
     assert mail.to == ["devel@libvirt.example", "announce@libvirt.example"]
     assert mail.subject.startswith(f"[{published.advisory.public_id}] revised:")
+    assert "Revision:   2 (2026-03-09)" in mail.body
     assert REASON in mail.body
     assert "fixed in: 1.0.1" in mail.body
     assert "finder@research.example" not in mail.to
