@@ -17,6 +17,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.advisories.revisions import resume_revisions
     from secdesk.audit.anchors import anchor_when_due
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
@@ -28,6 +29,8 @@ def tick() -> dict:
         logger.info("embargo of case #%s expired", case_id)
     # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
     embargo_end = advisories_embargo_end.tick()
+    # Amendments of published advisories that stopped half-way.
+    revised = resume_revisions()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
     # The admins' digest of new requests to join, at most hourly.
@@ -39,6 +42,7 @@ def tick() -> dict:
     return {
         "expired": expired,
         **embargo_end,
+        "revised": revised,
         "join_requests_announced": join_requests,
         "anchored": anchor and anchor.seq,
         **mail,

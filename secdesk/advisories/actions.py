@@ -6,7 +6,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from secdesk.advisories.cwe import cwe_name
-from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState
+from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState, Publication
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
@@ -180,7 +180,8 @@ def mark_cve_rejected(cve_id: str, *, reason: str, acting: Person) -> CveId:
 
 
 def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Advisory:
-    """Write the advisory's text. Until publication it is embargoed like the case."""
+    """Write the advisory's text. Until publication it is embargoed like the case;
+    after, an edit reaches the public when the advisory is amended."""
     unknown = set(changes) - set(ADVISORY_FIELDS)
     if unknown:
         raise BadInput(
@@ -200,8 +201,11 @@ def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Adviso
     with atomic():
         case = lock_case(case)
         require_case(acting, case)
-        if case.published_at is not None or hasattr(case, "publication"):
-            raise Refused(f"advisory: case #{case.pk} is published; its advisory is final")
+        publication = Publication.objects.filter(case=case).first()
+        if publication is not None and publication.finished_at is None:
+            raise Refused(
+                f"advisory: case #{case.pk} is being published; edit it once that is done"
+            )
         advisory = Advisory.objects.filter(case=case).first() or Advisory(
             case=case, title=case.title
         )

@@ -72,6 +72,11 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
         "references": _lines(advisory.references) if advisory else [],
         "zero_day": case.public_at_intake,
         "published": _iso(published),
+        # An amendment replaces both with its own (see revisions.py).
+        "updated": _iso(published),
+        "revisions": [{"number": 1, "date": _iso(published), "summary": "Initial version."}]
+        if published
+        else [],
         "url": public_url(f"/advisories/{public_id}/"),
         "timeline": _timeline(case, published),
     }

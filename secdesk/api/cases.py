@@ -235,3 +235,31 @@ def publish(request, case_id: int, body: Publish):
             override_reason=body.override_reason,
         )
     )
+
+
+class Amended(Schema):
+    case: int
+    advisory: str
+    revision: int
+    updated: str
+    reason: str
+
+
+@router.post(
+    "/{case_id}/amend",
+    response={200: Amended, **ERRORS},
+    summary="Amend the published advisory, saying why (its next revision)",
+)
+def amend(request, case_id: int, body: Reason):
+    from secdesk.advisories.revisions import do_amend_advisory
+
+    case = _acting_on(request, case_id)
+    revision = do_amend_advisory(case, reason=body.reason, acting=request.person)
+    facts = revision.documents["facts"]
+    return {
+        "case": case.pk,
+        "advisory": facts["id"],
+        "revision": revision.number,
+        "updated": facts["updated"],
+        "reason": revision.reason,
+    }

@@ -59,6 +59,7 @@ class AuditEvent(models.IntegerChoices):
     EMBARGO_REMINDER_SENT = 809, "embargo end reminder sent"
     EXPIRED_INCOMPLETE_ALERTED = 810, "admins alerted: embargo expired incomplete"
     SECURITY_CONTACT_CHANGED = 811, "security contact changed"
+    ADVISORY_AMENDED = 812, "published advisory amended"
     MAIL_QUARANTINED = 700, "mail quarantined"
     MAIL_DISCARDED = 701, "mail discarded"
     MAIL_HELD = 702, "mail held for moderation"

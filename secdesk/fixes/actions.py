@@ -38,7 +38,7 @@ def do_record_fix(case, *, branch: str, commit: str, repository: str = "", actin
     if not branch.strip():
         raise BadInput("name the branch the fix is on")
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         repo = None
         if repository:
             repo = Repository.objects.filter(project=case.project, name=repository).first()
@@ -207,7 +207,7 @@ def do_record_introducing_commit(
     repo = _case_repository(case.project, repository)
     full = _resolve(repo, commit)
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         if case.introduced_by.filter(repository=repo, commit=full).exists():
             raise Refused(f"{full[:12]} is already recorded as introducing case #{case.pk}")
         introducing = IntroducingCommit.objects.create(case=case, repository=repo, commit=full)
@@ -228,7 +228,7 @@ def do_mark_branch_not_affected(case, *, branch: str, reason: str, acting: Perso
     if not reason:
         raise BadInput("say why the branch is not affected (--reason)")
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         patterns = list(
             Branch.objects.filter(repository__project=case.project).values_list(
                 "pattern", flat=True
@@ -248,13 +248,13 @@ def do_mark_branch_not_affected(case, *, branch: str, reason: str, acting: Perso
     return marked
 
 
-def _unpublished(case, acting: Person):
-    """The case, locked for the transaction, while its commits may still change:
-    a member may record them until the advisory is out."""
+def _recording(case, acting: Person):
+    """The case, locked for the transaction. Its commits may be recorded after
+    publication too: a backport or a branch found not affected corrects the
+    advisory's ranges when the advisory is amended (advisories/revisions.py);
+    the published documents do not change before."""
     case = lock_case(case)
     require_case(acting, case)
-    if case.published_at is not None:
-        raise Refused(f"case #{case.pk} is already published")
     return case
 
 

@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from secdesk.advisories.actions import ADVISORY_FIELDS, publication_problems
-from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Advisory, Publication
-from secdesk.advisories.render import FORMATS, render_documents
+from secdesk.advisories.published import case_documents
+from secdesk.advisories.render import FORMATS
 from secdesk.audit.log import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import EMBARGO
@@ -178,7 +178,7 @@ def _advisory_context(request, case, posted):
     advisory = Advisory.objects.filter(case=case).first()
     preview, preview_error = "", ""
     try:
-        documents = _documents(case)
+        documents = case_documents(case)
     except Refused as refused:
         preview_error = refused.message
     else:
@@ -208,17 +208,15 @@ def _advisory_value(case, advisory, name, posted) -> str:
     return case.title if name == "title" else ""
 
 
-def _documents(case):
-    # Once rendered for publication, the stored documents are what was announced.
-    publication = Publication.objects.filter(case=case, rendered_at__isnull=False).first()
-    if publication is not None:
-        return publication.documents
-    return render_documents(case, gather(case))
-
-
 def _publication_context(case):
     publication = Publication.objects.filter(case=case).first()
     if case.published_at is not None or publication is not None:
-        return {"publication": publication, "blocking": [], "fix_problems": []}
+        revisions = list(publication.revisions.all()) if publication else []
+        return {
+            "publication": publication,
+            "revisions": revisions,
+            "blocking": [],
+            "fix_problems": [],
+        }
     blocking, fix_problems = publication_problems(case)
     return {"publication": None, "blocking": blocking, "fix_problems": fix_problems}

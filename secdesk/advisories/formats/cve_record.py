@@ -49,6 +49,7 @@ def render(facts: dict, *, org_id: str) -> dict:
     }
     if facts["published"]:
         container["datePublic"] = facts["published"]
+        container["providerMetadata"]["dateUpdated"] = facts["updated"]
     if facts["cwe"]:
         description = f"{facts['cwe']['id']} {facts['cwe']['name'] or ''}".strip()
         container["problemTypes"] = [
@@ -91,7 +92,8 @@ def full_record(cve_id: str, container: dict, facts: dict) -> dict:
     }
     if facts["published"]:
         metadata["datePublished"] = facts["published"]
-        metadata["dateUpdated"] = facts["published"]
+        # Documents stored before revisions existed have no `updated`.
+        metadata["dateUpdated"] = facts.get("updated") or facts["published"]
     return {
         "dataType": "CVE_RECORD",
         "dataVersion": DATA_VERSION,

@@ -62,7 +62,7 @@ EXPECT = {
     # are 403 for a member.
     **{
         f"cases/<int:case_id>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
-        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish")
+        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish", "amend")
     },
     "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
     "cases/<int:case_id>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
@@ -156,6 +156,7 @@ CASE_ACTIONS = {
     "messages": {"body": "a note", "internal": True},
     "restriction": {"members": []},
     "publish": {},
+    "amend": {"reason": "x"},
     "embargo/propose": {"days": 5},
     "embargo/accept": {},
     "embargo/reject": {"reason": "x"},

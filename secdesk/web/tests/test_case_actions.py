@@ -399,3 +399,31 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     assert case.embargo.state == EmbargoState.EXITED
     assert OutgoingMessage.objects.filter(case=case, kind="announcement").count() == 1
     assert "Published" in page(client, case)
+
+
+def test_a_published_advisory_is_corrected_and_amended_from_the_case_page(
+    settings, tmp_path, login_as, libvirt, bob, case
+):
+    settings.DATA_DIR = tmp_path / "data"
+    libvirt.announce_list = "announce@libvirt.org"
+    libvirt.save()
+    triaged(case)
+    client = login_as(bob)
+    post(client, case, "cve", {"step": "assign", "cve_id": "CVE-2026-4242"})
+    post(client, case, "fixes", {"step": "record", "branch": "master", "commit": "0123abcd4567"})
+    assert post(client, case, "publish", {"end_embargo": "on"}).status_code == 302
+    assert "Amend the advisory" in page(client, case)
+
+    refused = post(client, case, "amend", {"reason": "  "})
+    assert refused.status_code == 400
+    assert "say why the advisory is amended" in refused.content.decode()
+    edited = post(client, case, "advisory", {"title": case.title, "credits": "Sam Second"})
+    assert edited.status_code == 302
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        amended = post(client, case, "amend", {"reason": "Credit Sam Second."})
+    assert amended.status_code == 302
+    shown = page(client, case)
+    assert "Revision 2" in shown and "Credit Sam Second." in shown
+    assert OutgoingMessage.objects.filter(case=case, kind="advisory-revision").count() == 1
+    public = client.get(f"/advisories/{case.advisory.public_id}/").content.decode()
+    assert "Sam Second" in public
