@@ -18,6 +18,7 @@ from secdesk.mail.moderation import do_approve
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
 from secdesk.teams.joining import do_remove_member
+from secdesk.web.tests.conftest import pass_second_factor
 
 REPORTER = "finder@research.example"
 SECRET = "The overflow is in virDomainGetXMLDesc: a 4 KiB name smashes the stack."
@@ -80,6 +81,44 @@ def test_a_member_left_out_by_a_restriction_can_no_longer_post(project, alice, b
     assert row.state == Inbound.HELD and row.case == case
     assert row.reasons[0]["rule"] == "dead_reply_address"
     assert (_posts(case), _distributed()) == (posts, sent)
+
+
+@pytest.mark.parametrize("how", ["removed", "left_out"])
+def test_a_member_removed_or_left_out_gets_nothing_more_about_the_case(
+    project, alice, bob, received, how
+):
+    case, got = received
+    bobs = got[bob.email]
+    signed_in = Client()
+    signed_in.force_login(bob.user)
+    pass_second_factor(signed_in, bob.user)
+    assert SECRET in signed_in.get(f"/cases/{case.pk}/").content.decode()
+    if how == "removed":
+        do_remove_member(project, email=bob.email, reason="left the company", acting=alice)
+    else:
+        do_restrict_case(case, emails=[alice.email], acting=alice)
+
+    # Every address in the mail he got, and the case's own pages, with his
+    # session and without one.
+    reply_to = str(bobs["Reply-To"])
+    token = reply_to.partition("+")[2].partition("@")[0]
+    text = bobs.get_content() + " ".join(str(v) for v in bobs.values())
+    urls = [*re.findall(r"https?://[^\s>\"]+", text), f"/cases/{case.pk}/", f"/r/{token}/"]
+    for url in urls:
+        for client in (signed_in, Client()):
+            assert SECRET not in client.get(url, follow=True).content.decode(), url
+
+    # His authenticated answer to the address he was sent is held, not sent on.
+    _trusting(project)
+    posts, sent = _posts(case), _distributed()
+    row = deliver(_with_results(DKIM_PASS, above_received=True), to=reply_to)
+    assert row.state == Inbound.HELD and row.reasons[0]["rule"] == "dead_reply_address"
+    assert (_posts(case), _distributed()) == (posts, sent)
+
+    # And what the team writes next does not reach him.
+    later = do_post_reply(case, body="The fix lands on Tuesday.", acting=alice)
+    told = {a for row in OutgoingMessage.objects.filter(case_message=later) for a in row.to}
+    assert alice.email in told and bob.email not in told
 
 
 def test_a_reply_to_the_reporters_address_posts_as_the_reporter_whatever_from_says(alice, received):
