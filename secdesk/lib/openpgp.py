@@ -35,7 +35,11 @@ class Unverified(Exception):
 class Signature:
     fingerprint: str  # the signer's certificate (primary key), 40 uppercase hex digits
     created: datetime
-    digest: str  # SHA-256 of the signature packet: the same signature however armoured
+    # Names what was signed, by whom and when — not the signature's bytes, which
+    # a replayer can change without the key (its unhashed area, or an ECDSA
+    # signature's equivalent other form): the same signer, second and data are
+    # the same signature, however it was re-encoded.
+    digest: str
     data: bytes  # what was signed: the MIME part (PGP/MIME) or the text (inline)
     mime: bool
 
@@ -167,6 +171,15 @@ def _store(keys: list[str]):
     return lambda _ids: certs
 
 
+def _names(fingerprint: str, created: datetime, data: bytes, *, mime: bool) -> str:
+    if not mime:
+        # A cleartext signature holds whatever the line ends and the blanks at
+        # their ends (RFC 9580 §7.1): so does the name of what it signed.
+        data = b"\n".join(line.rstrip(b" \t") for line in data.splitlines())
+    signed = hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(f"{fingerprint}:{created.isoformat()}:{signed}".encode()).hexdigest()
+
+
 def _signature(result, sig, data: bytes, *, mime: bool) -> Signature:
     """The one valid signature, which must be the one read from the message
     (sequoia checked it against the key as it was when it signed: a key that
@@ -180,7 +193,7 @@ def _signature(result, sig, data: bytes, *, mime: bool) -> Signature:
     return Signature(
         fingerprint=valid[0].certificate.upper(),
         created=sig.created,
-        digest=hashlib.sha256(bytes(sig)).hexdigest(),
+        digest=_names(valid[0].certificate.upper(), sig.created, data, mime=mime),
         data=data,
         mime=mime,
     )

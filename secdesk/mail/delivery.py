@@ -56,6 +56,17 @@ def mails(row: OutgoingMessage) -> list[list[str]]:
     return [[address] for address in waiting] if row.reply_tos else [waiting]
 
 
+def bounces_to(row: OutgoingMessage, recipients: list[str]) -> str:
+    """The envelope sender: where bounces and automatic replies go. For mail
+    about a case, the recipient's own reply address, so that a bounce, or an
+    out-of-office reply quoting embargoed text, is held against its case, for
+    the moderators the case admits, and not read as a new report by all of
+    them; else the security address."""
+    if row.reply_tos:
+        return row.reply_tos[recipients[0]]
+    return row.reply_to or row.project.security_address
+
+
 class Relay:
     """One SMTP connection to the relay, kept open for a batch."""
 
@@ -78,7 +89,7 @@ class Relay:
         if self.smtp is None:
             self.smtp = self._connect()
         refused = self.smtp.send_message(
-            message, from_addr=row.project.security_address, to_addrs=recipients
+            message, from_addr=bounces_to(row, recipients), to_addrs=recipients
         )
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)

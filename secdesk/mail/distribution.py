@@ -18,7 +18,7 @@ from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
-from secdesk.teams.access import case_audience
+from secdesk.teams.access import case_audience, reporter_admitted
 
 TEAM, REPORTER = "team", "reporter"
 
@@ -81,12 +81,14 @@ def audience(case) -> list[tuple[int, str]]:
 
 def _to_reporter(message: Message, members: list[tuple[int, str]], to_reporter: bool) -> bool:
     reporter = message.case.reporter
-    # A reporter who is also a member has the team's mail already.
+    # A reporter who is also a member has the team's mail already; one who was
+    # a member and lost access to the case gets nothing more.
     return (
         to_reporter
         and not message.internal
         and reporter is not None
         and reporter.email.lower() not in {address.lower() for _, address in members}
+        and reporter_admitted(message.case)
     )
 
 

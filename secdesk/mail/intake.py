@@ -22,6 +22,7 @@ have opened a case already, and a person decides better than a guess.
 import contextlib
 import functools
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -208,6 +209,7 @@ def recover_interrupted() -> int:
                     "it may already have opened before releasing it",
                 }
             ],
+            case=_named_case(row),
         )
         count += 1
     return count
@@ -458,6 +460,7 @@ def _guarded(row: InboundMessage, work, *args) -> None:
                 Inbound.QUARANTINED,
                 AuditEvent.MAIL_QUARANTINED,
                 [{"rule": "failure", "reason": f"processing failed ({type(err).__name__})"}],
+                case=_named_case(row),
             )
 
 
@@ -511,7 +514,7 @@ def _process_segment(segment: list[tuple[InboundMessage, Parsed | None]]) -> Non
             continue
         if decision.action == chain.ACCEPT and msg.case is not None:
             posts.setdefault(msg.case.pk, []).append((row, msg))
-        elif decision.action == chain.HOLD and msg.case is None:
+        elif decision.action == chain.HOLD and msg.case is None and msg.suggested_case is None:
             # A new report: acknowledged within the day's limit, counting the
             # ones acknowledged earlier in this batch.
             key = (row.project_id, msg.reporter_address.lower())
@@ -643,7 +646,50 @@ def _addressed(read) -> tuple[dict[int, Capability], dict[int, int]]:
         ]
         if answered:
             suggested[row.pk] = answered[0]
+    tagged = {
+        row.pk: (row.project_id, _tagged_case(row.project, msg.parsed.subject))
+        for row, msg in unaddressed
+        if row.pk not in suggested and _tagged_case(row.project, msg.parsed.subject)
+    }
+    if tagged:
+        found = set(
+            Case.objects.filter(pk__in={pk for _, pk in tagged.values()}).values_list(
+                "project_id", "pk"
+            )
+        )
+        suggested |= {row: key[1] for row, key in tagged.items() if key in found}
     return addressed, suggested
+
+
+def _tagged_case(project: Project, subject: str) -> int | None:
+    """The case whose reference `[slug#N]` a subject carries, as secdesk's own
+    mail writes it (an out-of-office reply to it, say), if it is this project's."""
+    found = re.search(rf"\[{re.escape(project.slug)}#(\d+)\]", subject or "", re.IGNORECASE)
+    return int(found.group(1)) if found else None
+
+
+def _named_case(row: InboundMessage) -> Case | None:
+    """The case a stored message names, for one that failed or was cut off half
+    way: quarantined against that case, only those the case admits see it."""
+    if row.case_id is not None:
+        return row.case
+    parsed = _parse(row)
+    if parsed is None:
+        return None
+    msg = Incoming(raw=b"", mail_from="", project=row.project, parsed=parsed, inbound_id=row.pk)
+    try:
+        addressed, suggested = _addressed([(row, msg)])
+    except Exception as err:
+        # What failed may be this very lookup: the message is quarantined all
+        # the same, never lost, without a case (for every moderator to see).
+        logger.error(
+            "inbound #%s: the case it names cannot be found (%s)", row.pk, type(err).__name__
+        )
+        return None
+    capability = addressed.get(row.pk)
+    if capability is not None and capability.case.project_id == row.project_id:
+        return capability.case
+    return Case.objects.filter(pk=suggested.get(row.pk)).first()
 
 
 class _Members:
@@ -686,6 +732,13 @@ def _carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
         )
     elif msg.case is not None:
         _finish(row, Inbound.HELD, AuditEvent.MAIL_HELD, row.reasons, case=msg.case, msg=msg)
+    elif msg.suggested_case is not None:
+        # It names a case (its thread, or the reference in its subject) but
+        # proves nobody: held against that case, for the moderators the case
+        # admits. As a new report every moderator would read it, and its
+        # approval would send it to the whole team.
+        case = Case.objects.get(pk=msg.suggested_case)
+        _finish(row, Inbound.HELD, AuditEvent.MAIL_HELD, row.reasons, case=case, msg=msg)
     else:
         raise AssertionError(f"no way to carry out {action!r} here")
 

@@ -25,7 +25,13 @@ from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.parsing import parse
-from secdesk.teams.access import capabilities_named, projects_of, visible_case_ids, visible_cases
+from secdesk.teams.access import (
+    capabilities_named,
+    projects_of,
+    reporter_admitted,
+    visible_case_ids,
+    visible_cases,
+)
 from secdesk.teams.models import Person, Role
 
 SPAM = "spam"
@@ -94,10 +100,10 @@ def _already(err: TransitionRefused) -> Refused:
 
 
 def do_approve(row: InboundMessage, *, acting: Person, as_reporter: bool = False) -> InboundMessage:
-    """Approve held mail. A held post joins its case as the mail of the one
-    person its reply address stands for, if they still have access; otherwise
-    only as the reporter's, when the moderator says so (`as_reporter`), having
-    judged that the reporter wrote it. What From says never decides it."""
+    """Approve held mail. A held post joins its case as the reporter's (`_author`):
+    sent to the reporter's live reply address, or, when the moderator says so
+    (`as_reporter`), having judged that the reporter wrote it. What From says
+    never decides it."""
     _require_moderator(acting, row)
     if row.opened_case:
         try:
@@ -108,29 +114,37 @@ def do_approve(row: InboundMessage, *, acting: Person, as_reporter: bool = False
     else:
         if row.state != Inbound.HELD:
             raise Refused("already approved")
-        author, member = _author(row, as_reporter)
+        author = _author(row, as_reporter)
         parsed = parse(bytes(row.raw))
-        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=member)
+        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=False)
     row.refresh_from_db()
     return row
 
 
-def _author(row: InboundMessage, as_reporter: bool) -> tuple[Person, bool]:
-    """Whom a held post is attributed to on approval, and whether as a member's."""
+def _author(row: InboundMessage, as_reporter: bool) -> Person:
+    """Whom a held post is attributed to on approval: only ever the case's
+    reporter — through the reporter's live reply address, or when the moderator
+    says the reporter wrote it (`as_reporter`). Never a member: a member's
+    mail counts only when it proves itself (a signature, or DKIM), and mail
+    that did so through their own reply address is posted without being
+    held. A moderator cannot vouch for it in their stead."""
     case = row.case
     if case is None:
         raise Refused(f"mail #{row.pk} is not addressed to a case")
+    if case.reporter is None or not reporter_admitted(case):
+        raise Refused(f"case {case.reference} has no reporter who may answer into it")
     named = capabilities_named(
         [detail for _, detail, _ in map(split, row.rcpt_tos)], Capability.Kind.REPLY
     )
-    for capability in named.values():
-        if capability.case_id == case.pk and capability.admits:
-            return capability.person, capability.person_id != case.reporter_id
-    if as_reporter and case.reporter is not None:
-        return case.reporter, False
+    reporters = [
+        c for c in named.values() if c.case_id == case.pk and c.person_id == case.reporter_id
+    ]
+    if as_reporter or any(c.admits for c in reporters):
+        return case.reporter
     raise Refused(
-        "its reply address stands for nobody who may see the case now; if the reporter "
-        "wrote it, approve it as the reporter's (--as-reporter), else reject it"
+        "it was not sent to the reporter's live reply address; if the reporter wrote it, "
+        "approve it as the reporter's (--as-reporter), else reject it: a member's mail "
+        "counts only when it is signed or authenticated, so a member sends it again"
     )
 
 

@@ -122,10 +122,23 @@ def case_audience(case) -> QuerySet[Person]:
 def capability_admits(capability) -> bool:
     """Whether a capability (`secdesk.cases.models.Capability`) still stands
     for its holder: not revoked, and the holder still has their access — the
-    case's reporter, or a member who may see the case. A removed member, one
-    left out by a restriction, or one whose consent lapsed is refused at once,
-    whatever token they kept."""
+    case's reporter (`reporter_admitted`), or a member who may see the case. A
+    removed member, one left out by a restriction, or one whose consent lapsed
+    is refused at once, whatever token they kept."""
     return capability.pk in _admitting([capability])
+
+
+def reporter_admitted(case) -> bool:
+    """Whether the case's reporter still hears of it and may answer into it.
+    A reporter from outside always does. A reporter who is, or was, on the
+    project's team (a member who filed the case) does only while they may see
+    the case: removed, or left out by a restriction, they get nothing more."""
+    if case.reporter_id is None:
+        return False
+    on_team = Membership.objects.filter(person_id=case.reporter_id, project_id=case.project_id)
+    if not on_team.exists():
+        return True
+    return can_see_case(case.reporter, case)
 
 
 def _admitting(capabilities) -> set[int]:
@@ -133,33 +146,33 @@ def _admitting(capabilities) -> set[int]:
     in two queries for any number of them."""
     from secdesk.cases.models import Capability, Case
 
-    admitted, members = set(), []
+    checked = []
     for capability in capabilities:
         if capability.revoked_at is not None:
             continue
         case = capability.case
-        if case.reporter_id is not None and capability.person_id == case.reporter_id:
-            admitted.add(capability.pk)
-        elif capability.kind == Capability.Kind.REPLY:
-            members.append(capability)
-    if not members:
-        return admitted
-    active = set(
-        Membership.objects.filter(
-            _active(),
-            person_id__in={c.person_id for c in members},
-            project_id__in={c.case.project_id for c in members},
-        ).values_list("person_id", "project_id")
+        reporter = case.reporter_id is not None and capability.person_id == case.reporter_id
+        if reporter or capability.kind == Capability.Kind.REPLY:
+            checked.append((capability, reporter))
+    if not checked:
+        return set()
+    memberships = Membership.objects.filter(
+        person_id__in={c.person_id for c, _ in checked},
+        project_id__in={c.case.project_id for c, _ in checked},
     )
+    on_team = set(memberships.values_list("person_id", "project_id"))
+    active = set(memberships.filter(_active()).values_list("person_id", "project_id"))
     restricted: dict[int, set[int]] = {}
     for case_id, person_id in Case.restricted_to.through.objects.filter(
-        case_id__in={c.case_id for c in members}
+        case_id__in={c.case_id for c, _ in checked}
     ).values_list("case_id", "person_id"):
         restricted.setdefault(case_id, set()).add(person_id)
-    for capability in members:
+    admitted = set()
+    for capability, reporter in checked:
+        key = (capability.person_id, capability.case.project_id)
         within = restricted.get(capability.case_id)
-        if (capability.person_id, capability.case.project_id) in active and (
-            within is None or capability.person_id in within
+        if (reporter and key not in on_team) or (
+            key in active and (within is None or capability.person_id in within)
         ):
             admitted.add(capability.pk)
     return admitted

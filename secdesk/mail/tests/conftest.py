@@ -82,6 +82,8 @@ class Sink:
 
     def __init__(self):
         self.messages = []
+        # The envelope sender of each message, in the same order.
+        self.senders = []
         self.refuse = None
         self.refuse_rcpt = {}
 
@@ -96,6 +98,7 @@ class Sink:
             return self.refuse
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
+        self.senders.append(envelope.mail_from)
         return "250 OK"
 
     def to(self, address):

@@ -94,9 +94,9 @@ def test_acknowledgements_another_process_sent_meanwhile_count_against_the_limit
     assert [e.details["acknowledged"] for e in entries] == [True, True, False]
 
 
-def test_a_follow_up_to_a_report_in_the_same_batch_is_held_with_that_case_suggested(project, alice):
+def test_a_follow_up_to_a_report_in_the_same_batch_is_held_against_that_case(project, alice):
     """In-Reply-To never leads into a case; read after the report it answers,
-    it names that case to a moderator."""
+    it is held against that case, for the moderators who may see it."""
     report_id = make_msgid(domain="research.example")
     message = message_from_bytes(mail(), policy=policy.default)
     message.replace_header("Message-ID", report_id)
@@ -107,7 +107,7 @@ def test_a_follow_up_to_a_report_in_the_same_batch_is_held_with_that_case_sugges
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.opened_case and second.state == Inbound.HELD
-    assert second.case_id != first.case_id
+    assert second.case_id == first.case_id and not second.opened_case
     [threaded] = [r for r in second.reasons if r["rule"] == "threaded_to_case"]
     assert threaded["suggested_case"] == first.case_id
     assert first.case.messages.count() == 1

@@ -2,6 +2,7 @@
 makes mail a member's only when it covers exactly what is distributed, by a key
 bound to the member in From, recently, and once."""
 
+import base64
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -205,3 +206,49 @@ def test_pgp_mime_whose_preamble_hides_the_signed_part_is_held(project, alice, b
     row = deliver(forged)
     assert row.state == Inbound.HELD
     assert not OutgoingMessage.objects.filter(kind="case-message").exists()
+
+
+def _crc24(data: bytes) -> int:
+    """The armour's checksum (RFC 9580 §6.1)."""
+    crc = 0xB704CE
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    return crc & 0xFFFFFF
+
+
+def _unhashed_area_doubled(clearsigned: str) -> str:
+    """The same cleartext signature with its unhashed subpackets written twice:
+    still valid, other bytes — what anyone can do to a signature without the key."""
+    head, _, rest = clearsigned.partition("-----BEGIN PGP SIGNATURE-----\n")
+    armour, _, tail = rest.partition("-----END PGP SIGNATURE-----")
+    lines = [line for line in armour.strip().splitlines() if line and ":" not in line]
+    packet = base64.b64decode("".join(line for line in lines if not line.startswith("=")))
+    # One v4 signature packet, as gpg writes it: an old-format header.
+    assert not packet[0] & 0x40
+    octets = {0: 1, 1: 2, 2: 4}[packet[0] & 3]
+    body = packet[1 + octets : 1 + octets + int.from_bytes(packet[1 : 1 + octets], "big")]
+    at = 6 + int.from_bytes(body[4:6], "big")
+    size = int.from_bytes(body[at : at + 2], "big")
+    unhashed = body[at + 2 : at + 2 + size] * 2
+    body = body[:at] + len(unhashed).to_bytes(2, "big") + unhashed + body[at + 2 + size :]
+    assert len(body) < 192
+    packet = bytes([0xC2, len(body)]) + body
+    text = base64.b64encode(packet).decode()
+    check = base64.b64encode(_crc24(packet).to_bytes(3, "big")).decode()
+    armoured = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    end = "-----END PGP SIGNATURE-----"
+    return f"{head}-----BEGIN PGP SIGNATURE-----\n\n{armoured}\n={check}\n{end}{tail}"
+
+
+def test_a_replay_re_encoded_without_the_key_is_held(project, alice, bob_gpg):
+    signed = bob_gpg.clearsign("bob@suse.example", "Embargo ends on Tuesday.\n")
+    assert deliver(mail(sender="bob@suse.example", body=signed)).state == Inbound.ACCEPTED
+    for replay in (_unhashed_area_doubled(signed), signed.replace("\n", "\r\n")):
+        assert replay != signed
+        row = deliver(mail(sender="bob@suse.example", subject="A case of my own", body=replay))
+        assert row.state == Inbound.HELD
+        assert "replayed" in _reason(row)

@@ -12,9 +12,9 @@ from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
-from secdesk.mail import delivery
+from secdesk.mail import delivery, intake
 from secdesk.mail.models import Inbound, OutgoingMessage
-from secdesk.mail.moderation import do_approve
+from secdesk.mail.moderation import do_approve, moderated
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
 from secdesk.teams.joining import do_remove_member
@@ -146,7 +146,9 @@ def test_mail_from_the_reporter_with_only_in_reply_to_is_held_with_the_case_sugg
     posts, sent = _posts(case), _distributed()
     thread = {"In-Reply-To": str(got[REPORTER]["Message-ID"])}
     row = _answer("security@libvirt.example", sender=REPORTER, headers=thread)
-    assert row.state == Inbound.HELD and row.case != case
+    # Held against the case it names, not as a new report: no case is opened.
+    assert row.state == Inbound.HELD and row.case == case and not row.opened_case
+    assert Case.objects.count() == 1
     [threaded] = [r for r in row.reasons if r["rule"] == "threaded_to_case"]
     assert threaded["suggested_case"] == case.pk
     assert case.reference not in threaded["reason"]
@@ -160,8 +162,9 @@ def test_a_members_thread_without_their_reply_address_is_held_not_posted(project
         b"Subject:", f"In-Reply-To: {got[bob.email]['Message-ID']}\r\nSubject:".encode()
     )
     row = deliver(raw)
-    assert row.state == Inbound.HELD and row.case != case
+    assert row.state == Inbound.HELD and row.case == case and not row.opened_case
     assert any(r.get("suggested_case") == case.pk for r in row.reasons)
+    assert (_posts(case), Case.objects.count()) == (2, 1)
 
 
 def test_after_the_link_is_reissued_the_old_reporter_address_is_held_and_the_old_link_dead(
@@ -242,3 +245,98 @@ def test_a_held_post_whose_holder_is_gone_is_approved_only_as_the_reporters(
     assert Case.objects.get(pk=case.pk).messages.count() == 2
     do_approve(row, acting=alice, as_reporter=True)
     assert case.messages.order_by("pk").last().author == case.reporter
+
+
+def test_approving_a_held_post_never_attributes_it_to_a_member(
+    project, alice, bob, carol, received
+):
+    case, got = received
+    _trusting(project)
+    raw = _with_results(
+        "mx.libvirt.example; dkim=pass header.d=debian.example header.s=k1", above_received=True
+    ).replace(b"bob@suse.example", b"carol@debian.example")
+    row = deliver(raw, to=str(got[bob.email]["Reply-To"]))
+    assert row.state == Inbound.HELD and row.reasons[0]["rule"] == "reply_address_mismatch"
+    with pytest.raises(Refused, match="as the reporter's"):
+        do_approve(row, acting=alice)
+    do_approve(row, acting=alice, as_reporter=True)
+    assert case.messages.order_by("pk").last().author == case.reporter
+
+
+def _restricted(case, alice):
+    do_restrict_case(case, emails=[alice.email], acting=alice)
+    return case
+
+
+def _moderated_by(person) -> set[int]:
+    return {row.pk for row in moderated(person, [Inbound.HELD, Inbound.QUARANTINED])}
+
+
+@pytest.mark.parametrize("how", ["in_reply_to", "subject_tag"])
+def test_mail_naming_a_restricted_case_is_held_against_it_for_those_it_admits(
+    alice, dave, received, how
+):
+    case, got = received
+    _restricted(case, alice)
+    headers = {"In-Reply-To": str(got[REPORTER]["Message-ID"])} if how == "in_reply_to" else {}
+    subject = f"Automatic reply: [{case.reference}] {case.title}"
+    row = deliver(
+        mail(sender=REPORTER, subject=subject, body=f"> {SECRET}", headers=headers),
+        mail_from="",
+    )
+    assert row.state == Inbound.HELD and row.case == case and not row.opened_case
+    assert Case.objects.count() == 1
+    assert row.pk in _moderated_by(alice)
+    assert row.pk not in _moderated_by(dave)
+
+
+def test_a_bounce_comes_back_to_the_recipients_reply_address_and_is_held_in_its_case(
+    alice, bob, dave, received, sink
+):
+    case, got = received
+    _restricted(case, alice)
+    senders = zip(sink.messages, sink.senders, strict=True)
+    [bobs_sender] = [sender for (rcpts, _), sender in senders if rcpts == [bob.email]]
+    assert bobs_sender == str(got[bob.email]["Reply-To"])
+    bounce = mail(
+        sender="MAILER-DAEMON@suse.example",
+        to=bobs_sender,
+        subject="Undelivered Mail Returned to Sender",
+        body=f"This is the mail system. Your message could not be delivered:\n\n> {SECRET}",
+    )
+    row = deliver(bounce, mail_from="", to=bobs_sender)
+    assert row.state == Inbound.HELD and row.case == case and not row.opened_case
+    assert row.pk not in _moderated_by(dave)
+
+
+def test_mail_into_a_restricted_case_that_fails_is_quarantined_against_the_case(
+    alice, dave, received, monkeypatch
+):
+    case, got = received
+    _restricted(case, alice)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(intake, "do_append_mails", fails)
+    monkeypatch.setattr(intake, "do_append_mail", fails)
+    row = _answer(str(got[REPORTER]["Reply-To"]), sender=REPORTER, body=SECRET)
+    assert row.state == Inbound.QUARANTINED and row.case == case
+    assert row.pk in _moderated_by(alice)
+    assert row.pk not in _moderated_by(dave)
+
+
+@pytest.mark.parametrize("how", ["removed", "left_out"])
+def test_a_member_who_reported_a_case_hears_nothing_more_once_out(project, alice, bob, carol, how):
+    signed = _with_results(DKIM_PASS, above_received=True)
+    _trusting(project)
+    deliver(signed)
+    case = Case.objects.get()
+    assert case.reporter == bob
+    if how == "removed":
+        do_remove_member(project, email=bob.email, reason="left the company", acting=alice)
+    else:
+        do_restrict_case(case, emails=[alice.email, carol.email], acting=alice)
+    later = do_post_reply(case, body=SECRET, acting=alice)
+    told = {a for row in OutgoingMessage.objects.filter(case_message=later) for a in row.to}
+    assert alice.email in told and bob.email not in told
