@@ -67,7 +67,8 @@ def register(commands):
     p.set_defaults(handler=case_reply)
 
 
-def _listen(value: str):
+def mail_address(value: str) -> tuple[str, int]:
+    """The intake's HOST:PORT, parsed."""
     from secdesk.errors import BadInput
     from secdesk.lib.env import ConfigError, host_port
 
@@ -81,7 +82,7 @@ def start_intake(value: str, *, lmtp: bool = False, rules_process: bool = False)
     """Start the intake daemon; returns the server (call .stop()) and where it listens."""
     from secdesk.mail.daemon import MailServer
 
-    host, port = _listen(value)
+    host, port = mail_address(value)
     server = MailServer(host, port, lmtp=lmtp, rules_process=rules_process)
     return server.start(), f"{host}:{port}"
 
