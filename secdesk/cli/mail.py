@@ -321,7 +321,7 @@ def outbox_list(args, out):
                 "id",
                 "kind",
                 "case",
-                "to",
+                "recipients",
                 "state",
                 "tries",
                 "error",
@@ -330,7 +330,8 @@ def outbox_list(args, out):
                         r["id"],
                         r["kind"],
                         r["case"],
-                        ", ".join(r["to"])[:60],
+                        # The record of who received the mail: every one shown.
+                        [*r["to"], *r["cc"]],
                         r["state"],
                         r["attempts"],
                         r["last_error"][:60],
