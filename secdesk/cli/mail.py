@@ -158,7 +158,7 @@ def _table(rows, empty):
                         r["reference"],
                         r["sender"] or r["envelope_sender"],
                         r["subject"],
-                        r["reasons"][-1]["rule"] if r["reasons"] else "",
+                        r["reasons"][-1].get("reason", "") if r["reasons"] else "",
                     )
                     for r in rows
                 ),
@@ -188,7 +188,7 @@ def _print_detail(data):
         for reason in data["reasons"]:
             suggested = reason.get("suggested_case")
             console.print(
-                f"  {reason['rule']}: {reason.get('reason', '')}"
+                f"  why: {reason.get('reason', '')}"
                 + (f" (suggested case #{suggested})" if suggested else ""),
                 markup=False,
             )
@@ -218,11 +218,11 @@ def moderation_show(args, out):
 
 
 def _moderate(args, out, step, done, **kwargs):
-    from secdesk.mail.moderation import held_item
+    from secdesk.mail.moderation import held_item, named
 
     person = acting(args)
     row = step(held_item(person, args.id), acting=person, **kwargs)
-    out.emit(_held(person, row), f"#{row.pk}: {done}")
+    out.emit(_held(person, row), f"{named(row)}: {done}")
 
 
 def moderation_approve(args, out):
@@ -279,7 +279,7 @@ def quarantine_release(args, out):
 
     person = acting(args)
     row = do_release(held_item(person, args.id, Inbound.QUARANTINED), acting=person)
-    out.emit(_held(person, row), f"#{row.pk}: released; now {row.state}")
+    out.emit(_held(person, row), f"mail #{row.pk}: released; now {row.state}")
 
 
 def _outgoing(row) -> dict:

@@ -87,6 +87,17 @@ def shown_reasons(person: Person | None, row: InboundMessage) -> list[dict]:
     ]
 
 
+def named(row: InboundMessage) -> str:
+    """How a held mail is named once decided: a report by the reference of the
+    case it became (the number the team works with), a post by the case it was
+    sent into, with the mail's own number beside it."""
+    if row.case is None:
+        return f"mail #{row.pk}"
+    if row.opened_case:
+        return f"{row.case.reference} (mail #{row.pk})"
+    return f"mail #{row.pk} into {row.case.reference}"
+
+
 def _already(err: TransitionRefused) -> Refused:
     if err.state == "invalid":
         return Refused("already rejected")
