@@ -186,10 +186,10 @@ def _print_detail(data):
             if data.get(key):
                 console.print(f"  {key.replace('_', ' ')}: {data[key]}", markup=False)
         for reason in data["reasons"]:
-            suggested = reason.get("suggested_case")
+            suggested = reason.get("suggested_reference")
             console.print(
                 f"  why: {reason.get('reason', '')}"
-                + (f" (suggested case #{suggested})" if suggested else ""),
+                + (f" (suggested case {suggested})" if suggested else ""),
                 markup=False,
             )
         for a in data["attachments"]:
