@@ -180,6 +180,7 @@ def load_demo() -> Project | None:
         "Public: use-after-free in event loop teardown",
         "Posted on a public list yesterday with a proof of concept.",
         public=True,
+        reporter_name="Sam Poster",
     )
     reports.do_validate_report(case, acting=alice)
     reports.do_accept_report(case, acting=alice)
@@ -194,6 +195,9 @@ def load_demo() -> Project | None:
     do_record_fix(
         case, branch="master", commit="1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e", acting=carol
     )
+    # Credited by name, as they posted it under their name: an advisory without
+    # credits would say the reporter asked not to be named.
+    do_edit_advisory(case, {"credits": "Sam Poster"}, acting=alice)
     do_publish_case(case, acting=alice)
 
     # Not a security issue.

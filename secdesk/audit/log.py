@@ -79,11 +79,18 @@ def record_each(actor, event: AuditEvent, entries: list[dict]) -> list[AuditReco
 
 
 def record_view(person, case, *, via: str) -> None:
-    """Who saw embargoed material, and how (web, api, cli): for embargo breaches.
+    """Who saw confidential material, and how (web, api, cli): for embargo breaches.
 
-    Published cases are public, so their views are not recorded.
+    A case is confidential while it is not yet public or an embargo is in force
+    on it; the record says which (`embargoed`). A public case's views are not
+    recorded: anyone may read it.
     """
-    if case.public_at is not None:
+    from secdesk.cases.models import Embargo, EmbargoState
+
+    embargoed = Embargo.objects.filter(
+        case=case, state__in=[EmbargoState.ACTIVE, EmbargoState.REVISE]
+    ).exists()
+    if case.public_at is not None and not embargoed:
         return
     with transaction.atomic():
-        record(person, AuditEvent.CASE_VIEWED, case=case, via=via)
+        record(person, AuditEvent.CASE_VIEWED, case=case, via=via, embargoed=embargoed)

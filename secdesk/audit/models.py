@@ -34,7 +34,7 @@ class AuditEvent(models.IntegerChoices):
     REPORT_MARKED_DUPLICATE = 207, "report marked duplicate"
     TRIAGE_RECORDED = 210, "triage recorded"
     CASE_RESTRICTED = 230, "case access restricted"
-    CASE_VIEWED = 240, "embargoed case viewed"
+    CASE_VIEWED = 240, "confidential case viewed"
     FACT_SET = 220, "fact set"
     FIX_FOUND_FAULTY = 221, "fix found faulty"
     EMBARGO_PROPOSED = 300, "embargo proposed"

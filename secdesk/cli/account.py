@@ -12,13 +12,13 @@ def register(commands):
     p.add_argument("file", metavar="FILE", help="the armoured public key; - for standard input")
     p.set_defaults(handler=add)
     p = actions.add_parser("replace", help="put a new key in place of one of yours")
-    p.add_argument("fingerprint", metavar="FPR")
+    p.add_argument("fingerprint", metavar="FPR", help="the key's fingerprint")
     p.add_argument("file", metavar="FILE", help="the armoured public key; - for standard input")
     p.set_defaults(handler=replace)
     p = actions.add_parser("list", help="your keys, with when each expires")
     p.set_defaults(handler=list_keys)
     p = actions.add_parser("remove", help="unbind one of your keys")
-    p.add_argument("fingerprint", metavar="FPR")
+    p.add_argument("fingerprint", metavar="FPR", help="the key's fingerprint")
     p.set_defaults(handler=remove)
 
 

@@ -5,11 +5,11 @@ def register(commands):
     admin = commands.add_parser("admin", help="site administration (run by the operator)")
     sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("create", help="create a site administrator and print a one-time login link")
-    p.add_argument("email")
-    p.add_argument("--name", default="")
+    p.add_argument("email", help="the person's address")
+    p.add_argument("--name", default="", help="the administrator's name")
     p.set_defaults(handler=create)
     p = sub.add_parser("login-link", help="print a one-time login link for a person")
-    p.add_argument("email")
+    p.add_argument("email", help="the person's address")
     p.set_defaults(handler=login_link)
 
 

@@ -7,8 +7,8 @@ def register(commands):
     audit = commands.add_parser("audit", help="the audit trail")
     sub = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("log", help="the records, oldest first")
-    p.add_argument("--case", type=int)
-    p.add_argument("--project")
+    p.add_argument("--case", type=int, help="only the records of this case")
+    p.add_argument("--project", help="only the records of this project")
     p.set_defaults(handler=log)
     p = sub.add_parser(
         "verify", help="check that no record was changed or removed (the whole trail)"

@@ -9,17 +9,19 @@ def register(commands):
     sub = case.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser("receive", help="file a report received outside the security address")
-    p.add_argument("project")
-    p.add_argument("--from", dest="reporter", required=True, metavar="EMAIL")
+    p.add_argument("project", help="the project's slug")
+    p.add_argument(
+        "--from", dest="reporter", required=True, metavar="EMAIL", help="the reporter's address"
+    )
     p.add_argument("--name", default="", help="the reporter's name")
-    p.add_argument("--subject", required=True)
+    p.add_argument("--subject", required=True, help="the report's subject")
     p.add_argument("--body", required=True, help="the report text, - for stdin, @FILE for a file")
     p.add_argument("--public", action="store_true", help="already public when reported (zero-day)")
     p.set_defaults(handler=receive)
 
     p = sub.add_parser("list", help="the cases you may see")
-    p.add_argument("--project")
-    p.add_argument("--state")
+    p.add_argument("--project", help="only this project's cases")
+    p.add_argument("--state", help="only cases in this state")
     p.set_defaults(handler=list_cases)
 
     p = sub.add_parser("show", help="everything about a case")
@@ -36,19 +38,30 @@ def register(commands):
     ):
         p = sub.add_parser(name, help=text)
         case_arg(p)
-        p.add_argument("--reason", required=needs_reason, default="")
+        p.add_argument(
+            "--reason", required=needs_reason, default="", help="why: recorded in the audit trail"
+        )
         p.set_defaults(handler=move, step=name)
 
     p = sub.add_parser("duplicate", help="defer a case as a duplicate of another")
     case_arg(p)
-    p.add_argument("--of", type=int, required=True, metavar="CASE")
+    p.add_argument(
+        "--of", type=int, required=True, metavar="CASE", help="the case this one duplicates"
+    )
     p.set_defaults(handler=duplicate)
 
     p = sub.add_parser("triage", help="record the triage decision and severity (§2.5)")
     case_arg(p)
     verdict = p.add_mutually_exclusive_group(required=True)
-    verdict.add_argument("--security-issue", dest="security", action="store_true")
-    verdict.add_argument("--not-security-issue", dest="security", action="store_false")
+    verdict.add_argument(
+        "--security-issue", dest="security", action="store_true", help="it is a security issue"
+    )
+    verdict.add_argument(
+        "--not-security-issue",
+        dest="security",
+        action="store_false",
+        help="it is not a security issue",
+    )
     p.add_argument("--reasoning", required=True, help="why; - for stdin, @FILE for a file")
     p.add_argument("--cvss3", default="", metavar="VECTOR", help="a CVSS:3.1/… vector")
     p.add_argument("--cvss4", default="", metavar="VECTOR", help="a CVSS:4.0/… vector")
@@ -64,7 +77,7 @@ def register(commands):
 
     p = sub.add_parser("fix-faulty", help="a proposed fix turned out faulty")
     case_arg(p)
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", required=True, help="what is wrong with the fix")
     p.set_defaults(handler=fix_faulty)
 
     p = sub.add_parser("restrict", help="only these members see the case (admins)")
@@ -89,15 +102,15 @@ def register(commands):
     sub = cve.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("assign", help="assign a CVE id to a case")
     case_arg(p)
-    p.add_argument("cve_id", metavar="CVE-ID")
+    p.add_argument("cve_id", metavar="CVE-ID", help="the id, e.g. CVE-2026-1234")
     p.set_defaults(handler=assign_cve)
 
     fix = commands.add_parser("fix", help="fix commits")
     sub = fix.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("record", help="record a fix commit on a branch")
     case_arg(p)
-    p.add_argument("--branch", required=True)
-    p.add_argument("--commit", required=True)
+    p.add_argument("--branch", required=True, help="the maintained branch the fix is on")
+    p.add_argument("--commit", required=True, help="the fix commit")
     p.add_argument("--repo", default="", help="the project's repository name")
     p.set_defaults(handler=record_fix)
 

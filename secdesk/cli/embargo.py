@@ -29,17 +29,17 @@ def register(commands):
 
     p = sub.add_parser("reject", help="reject the open proposal")
     case_arg(p)
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", required=True, help="why the proposal is rejected")
     p.set_defaults(handler=reject)
 
     p = sub.add_parser("agree", help="agree to the open proposal (an extension needs this)")
     case_arg(p)
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", default="", help="a word for the team")
     p.set_defaults(handler=agree)
 
     p = sub.add_parser("object", help="object to the open proposal")
     case_arg(p)
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", required=True, help="why you object")
     p.set_defaults(handler=object_)
 
     p = sub.add_parser("restart", help="restart the clock after a fix was found faulty")
@@ -51,7 +51,9 @@ def register(commands):
 
     p = sub.add_parser("end", help="end the embargo now, by team decision")
     case_arg(p)
-    p.add_argument("--reason", required=True)
+    p.add_argument(
+        "--reason", required=True, help="the team's decision, recorded in the audit trail"
+    )
     p.set_defaults(handler=end)
 
 

@@ -39,7 +39,7 @@ def register(commands):
         "token, or has the patch of an embargoed fix, and when an embargoed fix could not be "
         "compared (it fails closed). For a pre-receive hook or a CI step.",
     )
-    p.add_argument("--repo", required=True, metavar="PATH")
+    p.add_argument("--repo", required=True, metavar="PATH", help="the repository to check")
     p.add_argument(
         "--range",
         required=True,

@@ -7,7 +7,12 @@ from secdesk.cli.output import table
 
 def register(commands):
     p = commands.add_parser("mail", help="the mail intake daemon (SMTP, or LMTP behind an MTA)")
-    p.add_argument("--smtp", default="127.0.0.1:8025", metavar="HOST:PORT")
+    p.add_argument(
+        "--smtp",
+        default="127.0.0.1:8025",
+        metavar="HOST:PORT",
+        help="where to listen (default: 127.0.0.1:8025)",
+    )
     p.add_argument("--lmtp", action="store_true", help="speak LMTP (behind Postfix or Exim)")
     p.set_defaults(handler=daemon)
 
@@ -16,10 +21,10 @@ def register(commands):
     p = sub.add_parser("list", help="mail held for moderation in your projects")
     p.set_defaults(handler=moderation_list)
     p = sub.add_parser("show", help="a held mail, with why it was held")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler=moderation_show)
     p = sub.add_parser("approve", help="the report becomes a case and reaches every member")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.add_argument(
         "--as-reporter",
         action="store_true",
@@ -27,33 +32,33 @@ def register(commands):
     )
     p.set_defaults(handler=moderation_approve)
     p = sub.add_parser("reject", help="reject; the sender is told the reason")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.add_argument("--reason", required=True, help="why; - for stdin, @FILE for a file")
     p.set_defaults(handler=moderation_reject)
     p = sub.add_parser("spam", help="discard as spam: no reply")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler=moderation_spam)
 
     quarantine = commands.add_parser("quarantine", help="mail secdesk could not handle")
     sub = quarantine.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("list")
+    p = sub.add_parser("list", help="the mail in quarantine in your projects")
     p.set_defaults(handler=quarantine_list)
-    p = sub.add_parser("show")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p = sub.add_parser("show", help="a quarantined mail, with why it is there")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.add_argument("--raw", action="store_true", help="print the message as received")
     p.set_defaults(handler=quarantine_show)
     p = sub.add_parser("release", help="run the rules on it again")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler=quarantine_release)
 
     outbox = commands.add_parser("outbox", help="outgoing mail")
     sub = outbox.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("list")
+    p = sub.add_parser("list", help="outgoing mail of the cases you may see, newest first")
     p.add_argument("--failed", action="store_true", help="only mail that could not be sent")
     p.add_argument("--case", type=positive_int, help="only mail about this case")
     p.set_defaults(handler=outbox_list)
     p = sub.add_parser("retry", help="send a failed mail again")
-    p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler=outbox_retry)
 
     # `case reply` joins the `case` command group.
@@ -62,12 +67,13 @@ def register(commands):
     p = case_actions.add_parser("reply", help="reply on a case: to the team and the reporter")
     case_arg(p)
     p.add_argument("--body", required=True, help="the text; - for stdin, @FILE for a file")
-    p.add_argument("--subject", default="")
+    p.add_argument("--subject", default="", help="the subject line")
     p.add_argument("--internal", action="store_true", help="members only, not the reporter")
     p.set_defaults(handler=case_reply)
 
 
-def _listen(value: str):
+def mail_address(value: str) -> tuple[str, int]:
+    """The intake's HOST:PORT, parsed."""
     from secdesk.errors import BadInput
     from secdesk.lib.env import ConfigError, host_port
 
@@ -81,7 +87,7 @@ def start_intake(value: str, *, lmtp: bool = False, rules_process: bool = False)
     """Start the intake daemon; returns the server (call .stop()) and where it listens."""
     from secdesk.mail.daemon import MailServer
 
-    host, port = _listen(value)
+    host, port = mail_address(value)
     server = MailServer(host, port, lmtp=lmtp, rules_process=rules_process)
     return server.start(), f"{host}:{port}"
 
@@ -152,7 +158,7 @@ def _table(rows, empty):
                         r["reference"],
                         r["sender"] or r["envelope_sender"],
                         r["subject"],
-                        r["reasons"][-1]["rule"] if r["reasons"] else "",
+                        r["reasons"][-1].get("reason", "") if r["reasons"] else "",
                     )
                     for r in rows
                 ),
@@ -180,10 +186,10 @@ def _print_detail(data):
             if data.get(key):
                 console.print(f"  {key.replace('_', ' ')}: {data[key]}", markup=False)
         for reason in data["reasons"]:
-            suggested = reason.get("suggested_case")
+            suggested = reason.get("suggested_reference")
             console.print(
-                f"  {reason['rule']}: {reason.get('reason', '')}"
-                + (f" (suggested case #{suggested})" if suggested else ""),
+                f"  why: {reason.get('reason', '')}"
+                + (f" (suggested case {suggested})" if suggested else ""),
                 markup=False,
             )
         for a in data["attachments"]:
@@ -212,11 +218,11 @@ def moderation_show(args, out):
 
 
 def _moderate(args, out, step, done, **kwargs):
-    from secdesk.mail.moderation import held_item
+    from secdesk.mail.moderation import held_item, named
 
     person = acting(args)
     row = step(held_item(person, args.id), acting=person, **kwargs)
-    out.emit(_held(person, row), f"#{row.pk}: {done}")
+    out.emit(_held(person, row), f"{named(row)}: {done}")
 
 
 def moderation_approve(args, out):
@@ -273,7 +279,7 @@ def quarantine_release(args, out):
 
     person = acting(args)
     row = do_release(held_item(person, args.id, Inbound.QUARANTINED), acting=person)
-    out.emit(_held(person, row), f"#{row.pk}: released; now {row.state}")
+    out.emit(_held(person, row), f"mail #{row.pk}: released; now {row.state}")
 
 
 def _outgoing(row) -> dict:
@@ -320,7 +326,7 @@ def outbox_list(args, out):
                 "id",
                 "kind",
                 "case",
-                "to",
+                "recipients",
                 "state",
                 "tries",
                 "error",
@@ -329,7 +335,8 @@ def outbox_list(args, out):
                         r["id"],
                         r["kind"],
                         r["case"],
-                        ", ".join(r["to"])[:60],
+                        # The record of who received the mail: every one shown.
+                        [*r["to"], *r["cc"]],
                         r["state"],
                         r["attempts"],
                         r["last_error"][:60],

@@ -24,11 +24,21 @@ class _Terminal(Console):
         return super().render_str(visible(text, lines=True), **options)
 
 
+def _cell(value) -> Text:
+    if isinstance(value, list | tuple):
+        return Text("\n".join(visible(str(item)) for item in value))
+    return Text(visible("" if value is None else str(value)))
+
+
 def table(*columns: str, rows: Iterable[Iterable]) -> Table:
-    """A table of one line per row: in a cell, a line end is written out too."""
-    shown = Table(*columns, box=None)
+    """A table of one line per row: in a cell, a line end is written out too.
+    A list in a cell is shown whole, one item a line (the recipients of a mail);
+    a value wider than its column is folded onto the next line, never cut."""
+    shown = Table(box=None)
+    for column in columns:
+        shown.add_column(column, overflow="fold")
     for row in rows:
-        shown.add_row(*(Text(visible("" if cell is None else str(cell))) for cell in row))
+        shown.add_row(*(_cell(cell) for cell in row))
     return shown
 
 

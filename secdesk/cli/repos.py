@@ -11,7 +11,7 @@ def register(commands):
     sub = repo.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser("add", help="add a repository (admins); it is mirrored on the next fetch")
-    p.add_argument("project")
+    p.add_argument("project", help="the project's slug")
     p.add_argument("name", help="a short name, e.g. libvirt")
     p.add_argument("--url", required=True, metavar="URL_OR_PATH", help="what git can clone")
     p.add_argument(
@@ -23,19 +23,19 @@ def register(commands):
     p.set_defaults(handler=add_repository)
 
     p = sub.add_parser("branch", help="add (or --remove) a maintained branch or pattern (admins)")
-    p.add_argument("project")
+    p.add_argument("project", help="the project's slug")
     p.add_argument("name", help="the repository")
     p.add_argument("pattern", help="a branch name or a pattern, e.g. master or v*-maint")
-    p.add_argument("--remove", action="store_true")
+    p.add_argument("--remove", action="store_true", help="remove the branch or pattern instead")
     p.set_defaults(handler=branch)
 
     p = sub.add_parser("fetch", help="bring the mirrors up to date (clone those not yet made)")
-    p.add_argument("project")
+    p.add_argument("project", help="the project's slug")
     p.add_argument("name", nargs="?", default="", help="only this repository")
     p.set_defaults(handler=fetch)
 
     p = sub.add_parser("list", help="the repositories and their maintained branches")
-    p.add_argument("project")
+    p.add_argument("project", help="the project's slug")
     p.set_defaults(handler=list_repositories)
 
     # `secdesk fix` is made by cases.py (for `fix record`); argparse offers no
@@ -43,14 +43,16 @@ def register(commands):
     fix = next(a for a in commands.choices["fix"]._actions if a.dest == "action")
     p = fix.add_parser("introduced", help="record the commit that introduced the bug")
     case_arg(p)
-    p.add_argument("--commit", required=True, metavar="SHA")
+    p.add_argument(
+        "--commit", required=True, metavar="SHA", help="the commit that introduced the bug"
+    )
     p.add_argument("--repo", default="", metavar="NAME", help="needed when there are several")
     p.set_defaults(handler=introduced)
 
     p = fix.add_parser("not-affected", help="mark a maintained branch not affected, with a reason")
     case_arg(p)
-    p.add_argument("--branch", required=True)
-    p.add_argument("--reason", required=True)
+    p.add_argument("--branch", required=True, help="the maintained branch")
+    p.add_argument("--reason", required=True, help="why the branch is not affected")
     p.set_defaults(handler=not_affected)
 
     p = fix.add_parser(

@@ -7,7 +7,7 @@ def register(commands):
     p = commands.add_parser(
         "serve", help="everything in one process: web and worker (embedded default)"
     )
-    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
     p.add_argument(
         "--smtp", default="127.0.0.1:8025", metavar="HOST:PORT", help="the mail intake (SMTP)"
     )
@@ -21,8 +21,8 @@ def register(commands):
     p.set_defaults(handler=serve)
 
     p = commands.add_parser("web", help="the web interface alone (production)")
-    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT")
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
+    p.add_argument("--threads", type=int, default=8, help="requests served at once (default: 8)")
     p.set_defaults(handler=web)
 
     p = commands.add_parser("worker", help="the worker alone (production)")
@@ -87,14 +87,25 @@ def _migrate():
 
 
 def _first_admin(email: str):
-    """On first start: create the first administrator. Returns them, or None."""
+    """The administrator to print a login link for: created on the first start;
+    on a later start the first one again, as long as no one has ever logged in
+    (the printed link may have expired or been lost). Otherwise None:
+    `secdesk admin login-link EMAIL` gives a link when one is needed."""
     from django.contrib.auth import get_user_model
 
     from secdesk.teams.actions import do_create_admin
+    from secdesk.teams.models import Person
 
-    if get_user_model().objects.filter(is_superuser=True).exists():
+    users = get_user_model().objects
+    if not users.filter(is_superuser=True).exists():
+        return do_create_admin(email)
+    if users.filter(last_login__isnull=False).exists():
         return None
-    return do_create_admin(email)
+    return (
+        Person.objects.filter(user__is_superuser=True, user__is_active=True)
+        .order_by("user__pk")
+        .first()
+    )
 
 
 def _wsgi_app():
@@ -121,9 +132,15 @@ def serve(args, out):
     from waitress import create_server
 
     from secdesk import worker
+    from secdesk.cli.mail import mail_address
+    from secdesk.lib.ports import must_be_free
     from secdesk.web.login_links import issue_login_link
 
     host, port = _listen(args.web)
+    # Both addresses are checked before anything is created, so that a taken
+    # port leaves no half-made site behind (an admin without a printed link).
+    must_be_free(host, port, "--web")
+    must_be_free(*mail_address(args.smtp), "--smtp")
     from django.conf import settings
 
     from secdesk.lib.env import host as host_of
@@ -156,6 +173,10 @@ def serve(args, out):
             f"secdesk: first administrator {admin.email}; log in once with:", markup=False
         )
         out.console.print(link, markup=False, soft_wrap=True)
+    else:
+        out.console.print(
+            "secdesk: a login link for a person: secdesk admin login-link EMAIL", markup=False
+        )
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
     thread.start()
@@ -172,7 +193,10 @@ def serve(args, out):
 def web(args, out):
     from waitress import serve as waitress_serve
 
+    from secdesk.lib.ports import must_be_free
+
     host, port = _listen(args.web)
+    must_be_free(host, port, "--web")
     starting(out)
     out.console.print(f"secdesk: web on http://{host}:{port}/", markup=False)
     waitress_serve(_wsgi_app(), host=host, port=port, threads=args.threads, ident="secdesk")

@@ -1,6 +1,7 @@
 """Unambiguous times: every time secdesk accepts names its zone, and is stored in UTC."""
 
 import re
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 from secdesk.errors import BadInput
@@ -56,3 +57,32 @@ def countdown(end: datetime, now: datetime) -> str:
     else:
         parts = [f"{minutes} minute" + ("s" if minutes != 1 else "")]
     return ("ended " + " ".join(parts) + " ago") if past else (" ".join(parts) + " left")
+
+
+# The areas of the tz database's geographic zones (Area/Location).
+ZONE_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def offered_zones() -> list[str]:
+    """The zones a person picks from: UTC first, then every Area/Location zone
+    of the tz database (Europe/Berlin, America/Argentina/Salta), sorted. Left
+    out are the names kept for old systems — Factory, localtime, posixrules,
+    the posix/ and right/ trees, Etc/GMT+5 (whose sign is backwards), country
+    and abbreviation aliases such as US/Eastern, GB or EST5EDT — which name no
+    place, or a place better named by its Area/Location zone."""
+    areas = tuple(f"{area}/" for area in ZONE_AREAS)
+    return [
+        "UTC",
+        *sorted(name for name in zoneinfo.available_timezones() if name.startswith(areas)),
+    ]

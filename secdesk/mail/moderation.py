@@ -81,16 +81,34 @@ def _require_moderator(acting: Person, row: InboundMessage, state: str = Inbound
 def shown_reasons(person: Person | None, row: InboundMessage) -> list[dict]:
     """Why the mail was held, as this person may read it: a reason that suggests
     a case (from the mail's In-Reply-To, say) is left out for someone who may
-    not see that case."""
+    not see that case. A suggested case is named by its reference too
+    (`suggested_reference`), the form the team knows it by."""
     suggested = [r.get("suggested_case") for r in row.reasons if isinstance(r, dict)]
     visible = visible_case_ids(person, suggested)
+    references = {
+        case.pk: case.reference
+        for case in Case.objects.filter(pk__in=visible).select_related("project")
+    }
     return [
-        reason
+        {**reason, "suggested_reference": references[reason["suggested_case"]]}
+        if isinstance(reason, dict) and reason.get("suggested_case") is not None
+        else reason
         for reason in row.reasons
         if not isinstance(reason, dict)
         or reason.get("suggested_case") is None
         or reason["suggested_case"] in visible
     ]
+
+
+def named(row: InboundMessage) -> str:
+    """How a held mail is named once decided: a report by the reference of the
+    case it became (the number the team works with), a post by the case it was
+    sent into, with the mail's own number beside it."""
+    if row.case is None:
+        return f"mail #{row.pk}"
+    if row.opened_case:
+        return f"{row.case.reference} (mail #{row.pk})"
+    return f"mail #{row.pk} into {row.case.reference}"
 
 
 def _already(err: TransitionRefused) -> Refused:

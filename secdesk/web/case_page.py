@@ -3,7 +3,6 @@ case and the forms that change it; the forms post to case_actions.py, which
 renders this page again with the refusal next to the form that caused it."""
 
 import json
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.http import Http404
@@ -22,6 +21,7 @@ from secdesk.cases.facts import FACTS
 from secdesk.cases.models import ProposalState
 from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
+from secdesk.lib.dates import offered_zones
 from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Consent, Membership, Role
 from secdesk.web import cvss
@@ -35,8 +35,8 @@ FORMAT_LABELS = {
     "osv": "OSV",
     "csaf": "CSAF",
 }
-# Every zone the server knows, UTC first: an embargo end is entered with its zone.
-ZONES = ["UTC", *sorted(zoneinfo.available_timezones() - {"UTC"})]
+# An embargo end is entered with its zone.
+ZONES = offered_zones()
 
 
 @dataclass

@@ -100,9 +100,16 @@ def _decide(request, held_id, step, done: str, **kwargs):
         return render(
             request,
             "secdesk/moderation/outcome.html",
-            {"row": row, "outcome": outcome, "failed": level == messages.ERROR},
+            {
+                "row": row,
+                "named": moderation.named(row),
+                "outcome": outcome,
+                "failed": level == messages.ERROR,
+            },
         )
-    messages.add_message(request, level, f"#{row.pk} {row.subject or '(no subject)'}: {outcome}")
+    messages.add_message(
+        request, level, f"{moderation.named(row)} {row.subject or '(no subject)'}: {outcome}"
+    )
     return redirect("moderation")
 
 
@@ -164,8 +171,8 @@ def release(request, held_id):
     else:
         if row.state == Inbound.QUARANTINED:
             messages.warning(
-                request, f"#{row.pk} was read again and is still quarantined: see its reasons."
+                request, f"Mail #{row.pk} was read again and is still quarantined: see its reasons."
             )
         else:
-            messages.success(request, f"#{row.pk} released; it is now {row.state}.")
+            messages.success(request, f"Mail #{row.pk} released; it is now {row.state}.")
     return redirect("moderation")

@@ -44,3 +44,13 @@ def test_every_published_demo_advisory_says_what_it_affects(demo):
 def test_the_demo_projects_security_txt_parses_without_errors(demo):
     body = Client().get("/security/example/security.txt").content
     assert Parser(body).errors == []
+
+
+def test_no_demo_advisory_says_a_reporter_asked_not_to_be_named(demo):
+    client = Client()
+    published = Publication.objects.filter(finished_at__isnull=False)
+    assert published.count() == 2
+    for publication in published:
+        advisory_id = publication.case.advisory.public_id
+        for url in (f"/advisories/{advisory_id}/", f"/advisories/{advisory_id}.txt"):
+            assert "asked not to be named" not in client.get(url).content.decode()

@@ -24,3 +24,14 @@ def test_a_bad_ecosystem_and_a_member_are_refused_in_one_line(team):
     assert refused.code == 2 and "is not one of OSV's" in refused.err
     assert "Traceback" not in refused.err
     assert team("project", "set", "libvirt", "product=x", who=BOB).code == 2
+
+
+def test_a_member_reads_the_project_and_an_outsider_is_refused(team):
+    team.ok("project", "set", "libvirt", "product=libvirt daemon", who=ALICE)
+    shown = team.json("project", "show", "libvirt", who=BOB)
+    assert shown["security_address"] == "security@libvirt.example"
+    assert shown["announce_list"] == "announce@libvirt.example"
+    assert shown["product"] == "libvirt daemon"
+    assert "product: libvirt daemon" in team.ok("project", "show", "libvirt", who=BOB).out
+    refused = team("project", "show", "libvirt", who="mallory@elsewhere.example")
+    assert refused.code == 2 and refused.out == ""

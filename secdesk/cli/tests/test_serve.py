@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
@@ -23,9 +24,17 @@ def _free_port():
 
 @pytest.fixture
 def served(cli):
-    port = _free_port()
+    port, mail_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        [cli.exe, "serve", "--demo", "--web", f"127.0.0.1:{port}"],
+        [
+            cli.exe,
+            "serve",
+            "--demo",
+            "--web",
+            f"127.0.0.1:{port}",
+            "--smtp",
+            f"127.0.0.1:{mail_port}",
+        ],
         env=cli.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -93,26 +102,99 @@ def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(s
     assert refused.value.code in (403, 410)
 
 
-def test_a_second_start_keeps_the_data_and_prints_no_new_admin_link(cli, served):
-    process, _, _ = served
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=20)
-    port = _free_port()
-    again = subprocess.Popen(
-        [cli.exe, "serve", "--demo", "--web", f"127.0.0.1:{port}"],
+def _start(cli, port):
+    process = subprocess.Popen(
+        [
+            cli.exe,
+            "serve",
+            "--demo",
+            "--web",
+            f"127.0.0.1:{port}",
+            "--smtp",
+            f"127.0.0.1:{_free_port()}",
+        ],
         env=cli.env,
         stdout=subprocess.PIPE,
         text=True,
     )
+    out = ""
+    while "worker running" not in out:
+        line = process.stdout.readline()
+        assert line, out
+        out += line
+    return process, out
+
+
+def _stop(process):
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=20)
+
+
+def _log_in(link):
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    page = browser.open(link).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    browser.open(urllib.request.Request(link, data=form, headers={"Referer": link}))
+
+
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/once/\S+/")
+
+
+def test_later_starts_print_a_fresh_link_until_someone_has_logged_in(cli, served):
+    process, first, _ = served
+    _stop(process)
+    port = _free_port()
+    again, out = _start(cli, port)
     try:
-        out = ""
-        while "worker running" not in out:
-            line = again.stdout.readline()
-            assert line, out
-            out += line
-        assert "/login/once/" not in out
+        # Nobody used the first link: a second start prints a new one, and it works.
+        link = LINK.search(out).group(0)
+        assert link != LINK.search(first).group(0)
+        assert "first administrator admin@localhost" in out
         cases = cli.json("case", "list", who="admin@localhost")
         assert len(cases) == 7
+        _log_in(link)
     finally:
-        again.send_signal(signal.SIGINT)
-        again.wait(timeout=20)
+        _stop(again)
+    third, out = _start(cli, _free_port())
+    _stop(third)
+    assert "/login/once/" not in out
+    assert "secdesk admin login-link EMAIL" in out
+
+
+def _listening():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+@pytest.mark.parametrize("option", ["--web", "--smtp"])
+def test_a_taken_port_stops_serve_before_anything_is_created(cli, option):
+    with _listening() as taken:
+        where = f"127.0.0.1:{taken.getsockname()[1]}"
+        ports = {
+            "--web": f"127.0.0.1:{_free_port()}",
+            "--smtp": f"127.0.0.1:{_free_port()}",
+            option: where,
+        }
+        done = subprocess.run(
+            [cli.exe, "serve", "--demo", *(x for pair in ports.items() for x in pair)],
+            env=cli.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"secdesk: cannot listen on {where}: already in use; "
+        f"choose another with {option} HOST:PORT\n"
+    )
+    assert "unexpected failure" not in done.stderr and done.stdout == ""
+    database = Path(cli.env["SECDESK_DATA_DIR"]) / "secdesk.sqlite3"
+    if "DATABASE_URL" not in cli.env:
+        assert database.stat().st_size == 0  # made empty by the settings, never migrated
+    cli.ok("migrate")
+    assert cli("admin", "login-link", "admin@localhost").code == 2

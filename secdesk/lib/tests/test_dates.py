@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from secdesk.errors import BadInput
-from secdesk.lib.dates import countdown, parse_when
+from secdesk.lib.dates import countdown, offered_zones, parse_when
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,13 @@ def test_countdown_reads_as_words():
     assert countdown(datetime(2026, 12, 10, 13, 0, tzinfo=UTC), now) == "9 days 4 hours left"
     assert countdown(datetime(2026, 12, 1, 10, 1, tzinfo=UTC), now) == "1 hour 1 minute left"
     assert countdown(datetime(2026, 11, 29, 9, 0, tzinfo=UTC), now) == "ended 2 days 0 hours ago"
+
+
+def test_the_zones_offered_name_places_with_utc_first_and_no_legacy_names():
+    zones = offered_zones()
+    assert zones[0] == "UTC" and zones.count("UTC") == 1
+    assert {"Europe/Berlin", "America/Argentina/Salta", "Asia/Kolkata"} <= set(zones)
+    for legacy in ("Factory", "localtime", "posixrules", "Etc/GMT+5", "US/Eastern", "GB", "EST"):
+        assert legacy not in zones
+    assert all(zone == "UTC" or "/" in zone for zone in zones)
+    assert len(zones) < 520

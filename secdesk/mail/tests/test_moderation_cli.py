@@ -50,3 +50,26 @@ def test_a_moderator_left_out_of_a_restricted_case_neither_sees_nor_decides_its_
         )
     assert (held, "held") in read(cli, "select id, state from mail_inboundmessage")
     assert [row["id"] for row in cli.json("moderation", "list", who=ALICE)] == [held]
+
+
+def test_held_reports_show_their_reasons_in_words_and_approval_names_the_case(desk):
+    cli, daemon = desk
+    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
+        smtp.sendmail(
+            "finder@research.example",
+            ["security@libvirt.example"],
+            REPORT.format(n=time.monotonic_ns()),
+        )
+    [(held, case)] = _held(cli)
+    cli.env["COLUMNS"] = "250"  # the table's reason on one line
+    for shown in (
+        cli.ok("moderation", "list", who=ALICE).out,
+        cli.ok("moderation", "show", str(held), who=ALICE).out,
+    ):
+        assert "the sender is not an authenticated member" in shown
+        assert "not_a_member" not in shown
+    assert cli.json("moderation", "show", str(held), who=ALICE)["reasons"][0]["rule"] == (
+        "not_a_member"
+    )
+    approved = cli.ok("moderation", "approve", str(held), who=ALICE).out
+    assert approved == f"libvirt#{case} (mail #{held}): approved; the team has it\n"

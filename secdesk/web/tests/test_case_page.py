@@ -125,3 +125,12 @@ def test_a_duplicate_links_its_original_only_for_those_who_may_see_it(
 
     assert f'href="/cases/{case.pk}/"' not in theirs and "Duplicate of" not in theirs
     assert f'href="/cases/{case.pk}/"' in admitted
+
+
+def test_the_embargo_form_offers_zones_that_name_places(login_as, alice, case):
+    body = login_as(alice).get(f"/cases/{case.pk}/").content.decode()
+    offered = re.findall(
+        r'<option value="([^"]+)"', body.split('id="embargo-zone"')[1].split("</select>")[0]
+    )
+    assert offered[0] == "UTC" and "Europe/Berlin" in offered
+    assert "Factory" not in offered and "posixrules" not in offered

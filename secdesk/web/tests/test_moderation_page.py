@@ -152,3 +152,24 @@ def test_mail_that_cannot_be_filed_stays_quarantined_on_release(login_as, mona, 
     row.refresh_from_db()
     assert row.state == Inbound.QUARANTINED
     assert "still quarantined" in client.get(reverse("moderation")).content.decode()
+
+
+def test_an_approved_report_is_named_by_its_case_and_reasons_are_shown_in_words(
+    login_as, mona, held
+):
+    client = login_as(mona)
+    page = client.get(reverse("moderation")).content.decode()
+    assert "the sender is not an authenticated member" in page
+    assert "not_a_member" not in page
+
+    post_form(client, reverse("moderation_approve", args=[held.pk]), {}, page="/moderation/")
+    reference = Case.objects.get(pk=held.case_id).reference
+    told = client.get(reverse("moderation")).content.decode()
+    assert f"{reference} (mail #{held.pk}) Heap overflow in the XML parser: approved" in told
+
+
+def test_an_htmx_approval_names_the_case_the_report_became(login_as, mona, held):
+    url = reverse("moderation_approve", args=[held.pk])
+    answer = post_form(login_as(mona), url, {}, page="/moderation/", HTTP_HX_REQUEST="true")
+    reference = Case.objects.get(pk=held.case_id).reference
+    assert f"({reference} (mail #{held.pk})): approved" in answer.content.decode()
