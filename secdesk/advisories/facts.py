@@ -20,6 +20,7 @@ from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git, GitFailed
 from secdesk.fixes.models import PackageIdentity
 from secdesk.fixes.releases import ReleaseScheme, sorted_versions
+from secdesk.lib.dates import stamp
 
 # The timeline names embargo events as an announcement would.
 EMBARGO_EVENT_TEXT = {
@@ -30,7 +31,7 @@ EMBARGO_EVENT_TEXT = {
 
 
 def _iso(when: datetime | None) -> str | None:
-    return when.isoformat().replace("+00:00", "Z") if when else None
+    return stamp(when) if when else None
 
 
 def _lines(text: str) -> list[str]:

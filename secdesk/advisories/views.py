@@ -14,6 +14,7 @@ from secdesk.advisories import policy_docs
 from secdesk.advisories.formats.cve_record import full_record
 from secdesk.advisories.published import documents_of, published
 from secdesk.errors import NotFound
+from secdesk.lib.dates import stamp
 from secdesk.teams.models import Project
 from secdesk.web.decorators import public_view
 
@@ -55,7 +56,7 @@ def index(request):
 @require_GET
 def feed(request):
     advisories = [p.documents["facts"] for p in published()[:50]]
-    updated = advisories[0]["published"] if advisories else timezone.now().isoformat()
+    updated = advisories[0]["published"] if advisories else stamp(timezone.now())
     return render(
         request,
         "advisories/feed.atom",
