@@ -9,6 +9,7 @@ security.txt is each project's own.
 """
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -33,6 +34,15 @@ def site_default_project() -> Project:
     if contact is None:
         raise NotFound("several projects, and none is the site default for security.txt")
     return contact.project
+
+
+def site_publisher() -> str:
+    """Who publishes on this site: the project /.well-known/security.txt
+    describes, or with several and none the default, the site's host."""
+    try:
+        return site_default_project().name
+    except NotFound:
+        return urlsplit(settings.SITE_URL).hostname or settings.SITE_URL
 
 
 def urls(project: Project) -> dict:
