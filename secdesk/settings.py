@@ -21,7 +21,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.flag("SECDESK_DEBUG")
-SITE_URL = os.environ.get("SECDESK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.site_url(os.environ.get("SECDESK_SITE_URL"))
+# Set by `serve --demo`: its advisories may name the local address.
+DEMO = False
 ALLOWED_HOSTS = [h for h in os.environ.get("SECDESK_ALLOWED_HOSTS", "").split(",") if h] or [
     "127.0.0.1",
     "localhost",

@@ -17,6 +17,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.advisories import security_txt
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
@@ -26,6 +27,8 @@ def tick() -> dict:
         logger.info("embargo of case #%s expired", case_id)
     # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
     embargo_end = advisories_embargo_end.tick()
+    # security.txt's Expires, a month before it lapses.
+    security_txt.renew_due()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
     # Mail last, so that what this tick queued goes out in this tick.

@@ -93,8 +93,11 @@ class SecurityContact(models.Model):
     )
     preferred_languages = models.CharField(max_length=100, default="en")
     expires_days = models.PositiveIntegerField(
-        default=180, help_text="security.txt's Expires: this many days after it is served."
+        default=365, help_text="security.txt's Expires: this many days after it is renewed."
     )
+    # Stored, so the file stays the same (and can be signed) until the worker
+    # renews it, a month before it lapses (see security_txt.py).
+    expires_at = models.DateTimeField(null=True, blank=True)
     site_default = models.BooleanField(
         default=False, help_text="Served at /.well-known/security.txt when there are several."
     )

@@ -80,9 +80,9 @@ def serve(args, out):
     host, port = _listen(args.web)
     from django.conf import settings
 
-    if not os.environ.get("SECDESK_SITE_URL"):
-        # Links printed and mailed point at where this process listens.
-        settings.SITE_URL = f"http://{host}:{port}"
+    # The site address is SECDESK_SITE_URL's alone (see settings.py): where
+    # this process listens changes no link written into an advisory or mail.
+    settings.DEMO = args.demo
     _migrate()
     admin = _first_admin(args.admin)
     if args.demo:
@@ -91,13 +91,20 @@ def serve(args, out):
         load_demo()
     server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
-    out.console.print(f"secdesk: web on http://{host}:{server.effective_port}/", markup=False)
+    listening = f"http://{host}:{server.effective_port}"
+    out.console.print(f"secdesk: web on {listening}/", markup=False)
+    if listening != settings.SITE_URL:
+        out.console.print(
+            f"secdesk: links and advisories name {settings.SITE_URL} (SECDESK_SITE_URL)",
+            markup=False,
+        )
     from secdesk.cli.mail import start_intake
 
     mail_server, mail_where = start_intake(args.smtp)
     out.console.print(f"secdesk: mail (smtp) on {mail_where}", markup=False)
     if admin is not None:
-        link = issue_login_link(admin.user)
+        # For whoever reads this console: the address this process answers on.
+        link = issue_login_link(admin.user, site=listening)
         out.console.print(
             f"secdesk: first administrator {admin.email}; log in once with:", markup=False
         )

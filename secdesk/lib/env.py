@@ -1,6 +1,7 @@
 """Settings from the environment, read strictly: a malformed value stops start-up
 with a message that names the variable, instead of running with a surprise."""
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -85,6 +86,34 @@ def flag(name: str, default: bool = False) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}: expected a yes/no value, got {value!r}")
+
+
+LOCAL_SITE = "http://127.0.0.1:8000"
+
+
+def site_url(value: str | None) -> str:
+    """SECDESK_SITE_URL: the one address every link, advisory and CVE record
+    names, whichever process (server, worker or CLI) writes it. Scheme and
+    host, no path. Unset: the local address `serve` listens on by default."""
+    if not value:
+        return LOCAL_SITE
+    parts = urlsplit(value.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"SECDESK_SITE_URL: expected https://HOST[:PORT], got {value!r}")
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(f"SECDESK_SITE_URL: scheme and host only, no path, got {value!r}")
+    return value.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine, which nobody else can reach."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def host_port(name: str, value: str) -> tuple[str, int]:

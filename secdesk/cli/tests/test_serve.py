@@ -3,6 +3,7 @@ dashboard lists the demo cases (acceptance A of the foundation issue)."""
 
 import base64
 import http.cookiejar
+import json
 import re
 import signal
 import socket
@@ -116,3 +117,15 @@ def test_a_second_start_keeps_the_data_and_prints_no_new_admin_link(cli, served)
     finally:
         again.send_signal(signal.SIGINT)
         again.wait(timeout=20)
+
+
+def test_where_serve_listens_changes_no_address_in_the_advisories(served):
+    """The demo publishes advisories; they name the site address (unset here:
+    the local default), not the port this server happens to listen on."""
+    _, printed, port = served
+    assert "links and advisories name http://127.0.0.1:8000" in printed
+    index = urllib.request.urlopen(f"http://127.0.0.1:{port}/advisories/feed.atom").read().decode()
+    advisory_id = re.search(r"/advisories/([A-Z0-9-]+)/", index).group(1)
+    osv = urllib.request.urlopen(f"http://127.0.0.1:{port}/advisories/{advisory_id}.osv.json")
+    [advisory] = [r["url"] for r in json.load(osv)["references"] if r["type"] == "ADVISORY"]
+    assert advisory == f"http://127.0.0.1:8000/advisories/{advisory_id}/"

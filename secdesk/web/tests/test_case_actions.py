@@ -379,6 +379,7 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     settings, tmp_path, login_as, libvirt, bob, case
 ):
     settings.DATA_DIR = tmp_path / "data"
+    settings.SITE_URL = "https://security.libvirt.org"
     libvirt.announce_list = "announce@libvirt.org"
     libvirt.save()
     triaged(case)
