@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from secdesk.advisories import references
 from secdesk.advisories.ranges import ranges_of
 
 ENGINE = "secdesk"
@@ -54,8 +55,20 @@ def render(facts: dict, *, current: str) -> dict:
         vulnerability["notes"].append(
             {"category": "details", "title": "Impact", "text": facts["impact"]}
         )
-    if facts["cwe"] and facts["cwe"]["name"]:
-        vulnerability["cwe"] = {"id": facts["cwe"]["id"], "name": facts["cwe"]["name"]}
+    named = [cwe for cwe in facts["cwes"] if cwe["name"]]
+    if named:
+        # CSAF 2.0 holds one weakness per vulnerability: the first; the others in words.
+        vulnerability["cwe"] = {"id": named[0]["id"], "name": named[0]["name"]}
+    if len(named) > 1:
+        vulnerability["notes"].append(
+            {
+                "category": "details",
+                "title": "Further weaknesses",
+                "text": "; ".join(f"{cwe['id']} {cwe['name']}" for cwe in named[1:]),
+            }
+        )
+    if facts["disclosed"]:
+        vulnerability["release_date"] = facts["disclosed"]
     if facts["cvss3"] and affected:
         cvss = facts["cvss3"]
         vulnerability["scores"] = [
@@ -72,7 +85,7 @@ def render(facts: dict, *, current: str) -> dict:
     if facts["cvss4"]:
         vulnerability["notes"].append(_cvss4_note(facts["cvss4"]))
     if facts["credits"]:
-        vulnerability["acknowledgments"] = [{"names": facts["credits"]}]
+        vulnerability["acknowledgments"] = _acknowledgments(facts["credits"])
     vulnerabilities = []
     for cve in facts["cves"] or [None]:
         entry = dict(vulnerability)
@@ -111,8 +124,12 @@ def render(facts: dict, *, current: str) -> dict:
                         "url": facts["url"],
                     },
                     *(
-                        {"category": "external", "summary": "Reference", "url": url}
-                        for url in facts["references"]
+                        {
+                            "category": "external",
+                            "summary": references.csaf_summary(r),
+                            "url": r["url"],
+                        }
+                        for r in facts["references"]
                     ),
                 ],
                 "tracking": {
@@ -145,6 +162,14 @@ def _sorted(value):
     if isinstance(value, list):
         return [_sorted(item) for item in value]
     return value
+
+
+def _acknowledgments(given: list[dict]) -> list[dict]:
+    """One acknowledgment per role, in the order the roles first appear."""
+    by_role: dict[str, list[str]] = {}
+    for credit in given:
+        by_role.setdefault(credit["role"], []).append(credit["name"])
+    return [{"names": names, "summary": role} for role, names in by_role.items()]
 
 
 def _cvss4_note(cvss: dict) -> dict:
