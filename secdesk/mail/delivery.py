@@ -10,6 +10,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,7 +30,13 @@ def render(row: OutgoingMessage) -> EmailMessage:
     reply comes back to secdesk; Reply-To (if set) leads it into the case. To is
     `header_to` when set (a team's mail shows the case address, not the members')."""
     project = row.project
-    message = EmailMessage()
+    # An internationalised address (jürgen@uni.example) is written as UTF-8, as
+    # SMTPUTF8 carries it: an encoded word may not stand for an address.
+    addresses = [*row.to, *row.cc, row.reply_to, row.header_to]
+    international = not all(address.isascii() for address in addresses)
+    message = EmailMessage(
+        policy=policy.default.clone(utf8=True) if international else policy.default
+    )
     local, _, domain = project.security_address.rpartition("@")
     message["From"] = Address(f"{project.name} security", local, domain)
     message["To"] = row.header_to or ", ".join(row.to)
