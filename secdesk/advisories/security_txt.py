@@ -53,9 +53,10 @@ def renew_due() -> list[str]:
     """Renew every project's Expires that is missing or lapses within a month;
     the slugs of those renewed."""
     at = timezone.now()
+    contacts = {c.project_id: c for c in SecurityContact.objects.all()}
     renewed = []
     for project in Project.objects.order_by("slug"):
-        contact = SecurityContact.objects.filter(project=project).first()
+        contact = contacts.get(project.pk)
         if contact is None or _due(contact, at):
             do_renew_security_txt(project)
             renewed.append(project.slug)

@@ -3,6 +3,7 @@ with their provenance) before anything is published."""
 
 import json
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
@@ -60,9 +61,7 @@ def csaf_problems(document: dict) -> list[str]:
 
 @cache
 def _csaf_provider_validator() -> Draft202012Validator:
-    from csaf.csaf.v20 import _validator as csaf_v20
-
-    csaf_schema = json.loads((Path(csaf_v20.__file__).parent / "schema" / "csaf.json").read_text())
+    csaf_schema = json.loads((files("csaf") / "csaf" / "v20" / "schema" / "csaf.json").read_bytes())
     registry = Registry().with_resource(CSAF_SCHEMA_URL, Resource.from_contents(csaf_schema))
     return Draft202012Validator(
         json.loads(CSAF_PROVIDER_SCHEMA.read_text()),
