@@ -96,7 +96,7 @@ def test_a_provider_metadata_without_its_feed_fails_the_schema():
     assert csaf_provider_problems({"metadata_version": "2.0", "role": "csaf_provider"})
 
 
-def test_cvss_4_is_kept_in_cve_and_osv_and_stated_in_a_csaf_note(new_case, bob, ready_case):
+def test_cvss_4_is_kept_in_cve_and_osv_and_stated_in_a_csaf_note(bob, ready_case):
     triage.do_record_triage(
         ready_case, security_issue=True, reasoning="worse", cvss4=CVSS4, acting=bob
     )

@@ -2,6 +2,7 @@
 than the time it was derived from, and the HTML's <time> is valid."""
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import time_machine
 from django.test import Client
@@ -37,7 +38,5 @@ def test_the_advisory_page_times_carry_no_fraction_of_a_second(ready_case, bob):
 
 
 def test_a_stamp_is_utc_to_the_second():
-    from datetime import datetime, timedelta, timezone
-
     paris = timezone(timedelta(hours=1))
     assert stamp(datetime(2026, 3, 2, 11, 0, 0, 999999, tzinfo=paris)) == "2026-03-02T10:00:00Z"
