@@ -133,18 +133,19 @@ def _report(n: int, tag: str, sender: str = "", round_: int = 0) -> tuple[str, s
     return sender, "security@bench.example", raw
 
 
-def _post(n: int, case, members, tag: str = "post") -> tuple[str, str, bytes]:
+def _post(n: int, case, members, addresses, tag: str = "post") -> tuple[str, str, bytes]:
+    """A member's post, to their own reply address (`addresses`: member → it)."""
     sender = members[n % len(members)]
     domain = sender.rpartition("@")[2]
     raw = (
         "Authentication-Results: mx.bench.example; dkim=pass header.d="
         f"{domain} header.s=k1\r\n"
         "Received: from mail.example by mx.bench.example; Mon, 2 Mar 2026 09:00:00 +0000\r\n"
-        f"From: {sender}\r\nTo: security+{case.token}@bench.example\r\n"
+        f"From: {sender}\r\nTo: {addresses[sender]}\r\n"
         f"Subject: Re: [{case.reference}] patch {n}\r\nMessage-ID: <{tag}.{n}@{domain}>\r\n\r\n"
         f"Here is a fix, v{n}.\r\n"
     ).encode()
-    return sender, f"security+{case.token}@bench.example", raw
+    return sender, addresses[sender], raw
 
 
 def _wait(condition, timeout=600.0):
@@ -201,8 +202,12 @@ def main():
     data = Path(tempfile.mkdtemp(prefix="secdesk-bench-mail-"))
     _setup_django(data, args.database_url)
 
+    from django.db import transaction
+
+    from secdesk.cases.capabilities import tokens_for
     from secdesk.cases.models import Case
     from secdesk.mail import spool
+    from secdesk.mail.addresses import reply_address
     from secdesk.mail.daemon import MailServer
     from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
     from secdesk.teams.actions import (
@@ -211,6 +216,7 @@ def main():
         do_create_admin,
         do_create_project,
     )
+    from secdesk.teams.models import Person
 
     root = do_create_admin("root@bench.example")
     project = do_create_project(
@@ -260,11 +266,15 @@ def main():
         case = Case.objects.get()
         case.state = "valid"
         case.save(update_fields=["state"])
+        people = list(Person.objects.filter(email__in=members))
+        with transaction.atomic():
+            tokens = tokens_for(case, people)
+        addresses = {p.email: reply_address(project, tokens[p.pk]) for p in people}
         for r in range(args.rounds):
             # The machine's speed drifts (it is shared): each of secdesk's runs
             # is set against the bare server's runs just before and after it.
             reports = [_report(n, f"r{r}", round_=r) for n in range(args.messages)]
-            posts = [_post(n, case, members, tag=f"p{r}") for n in range(args.posts)]
+            posts = [_post(n, case, members, addresses, tag=f"p{r}") for n in range(args.posts)]
             bare_before = baseline(reports)
             after = last_stored()
             acks_before = OutgoingMessage.objects.filter(kind="acknowledgement").count()

@@ -1,35 +1,64 @@
+import contextlib
 import os
 import secrets
 
-from secdesk.lib import env
+from secdesk.lib import env, private
 
 DATA_DIR = env.data_dir()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+private.make_dir(DATA_DIR)
 
 
-def _secret_key() -> str:
-    """SECDESK_SECRET_KEY, or one generated once and kept in the data directory."""
-    if key := os.environ.get("SECDESK_SECRET_KEY"):
+def _kept_secret(variable: str, name: str) -> str:
+    """$variable, or a secret generated once and kept in the data directory."""
+    if key := os.environ.get(variable):
         return key
-    path = DATA_DIR / "secret_key"
+    path = DATA_DIR / name
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        made = DATA_DIR / f".{name}.{os.getpid()}"
+        fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, private.FILE)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
+        # Whole or not at all: of processes starting together (test workers),
+        # the first one's secret is everyone's.
+        with contextlib.suppress(FileExistsError):
+            os.link(made, path)
+        made.unlink()
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _kept_secret("SECDESK_SECRET_KEY", "secret_key")
+# The key of the audit trail's hashes, kept outside the database: whoever can
+# write the database but has not this key cannot rewrite the trail unnoticed.
+AUDIT_KEY = _kept_secret("SECDESK_AUDIT_KEY", "audit_key").encode()
 DEBUG = env.flag("SECDESK_DEBUG")
-SITE_URL = env.site_url(os.environ.get("SECDESK_SITE_URL"))
-# Set by `serve --demo`: its advisories may name the local address.
-DEMO = False
+# The one site address (see env.site_url): where a process listens changes no
+# link it writes.
+SITE_URL = env.site_url("SECDESK_SITE_URL", os.environ.get("SECDESK_SITE_URL"))
 ALLOWED_HOSTS = [h for h in os.environ.get("SECDESK_ALLOWED_HOSTS", "").split(",") if h] or [
     "127.0.0.1",
     "localhost",
     "[::1]",
     "testserver",
 ]
+# The site address is always one of them: the proxy passes its name on.
+ALLOWED_HOSTS.append(env.host(SITE_URL))
+# Behind a TLS proxy the browser's Origin is the site address, while the request
+# that reaches secdesk is plain http: Django's CSRF check needs to be told.
+CSRF_TRUSTED_ORIGINS = [env.origin(SITE_URL)]
+# The reverse proxies in front of secdesk: only from them is X-Forwarded-For
+# believed (see secdesk/web/throttle.py).
+TRUSTED_PROXIES = env.networks(
+    "SECDESK_TRUSTED_PROXIES", os.environ.get("SECDESK_TRUSTED_PROXIES", "")
+)
+if TRUSTED_PROXIES:
+    # The proxy tells whether the browser came over TLS (it sets the header,
+    # whatever the browser sent). Someone who reaches secdesk past the proxy can
+    # only make their own request look secure, which asks more of it, not less.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# `secdesk serve --demo` sets it: a trial on this machine, where a plain http
+# address, mail written to files and advisories naming the local address are
+# what is expected.
+DEMO = False
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -80,6 +109,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.database(os.environ.get("DATABASE_URL"), DATA_DIR)}
+if (_database := env.sqlite_file(DATABASES["default"])) and _database.parent.is_dir():
+    # Made here, private, before SQLite makes it with its own mode (0644 less
+    # the umask); its -wal and -shm files take the mode of the database file.
+    private.create_file(_database)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -104,6 +137,8 @@ OTP_TOTP_ISSUER = "secdesk"
 # window, and further attempts are refused until it passes.
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW_MINUTES = 15
+# Recipients the mail intake takes for one message; the next RCPT is told 452.
+MAIL_MAX_RECIPIENTS = env.count("SECDESK_MAIL_MAX_RECIPIENTS", 50)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
@@ -122,14 +157,28 @@ STATIC_ROOT = DATA_DIR / "static"
 
 # Embargoed text must never reach a log above debug level: the loggers below
 # print only what secdesk itself writes, and secdesk never logs message bodies.
+# Every line goes out through the one handler, which keeps capabilities (the
+# token of /r/<token>/ and the like) out of it; a library that would set up
+# logging of its own (csaf does, on import) finds it set up already.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"capabilities": {"()": "secdesk.web.log_redaction.RedactCapabilities"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["capabilities"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "secdesk": {"handlers": ["console"], "level": os.environ.get("SECDESK_LOG_LEVEL", "INFO")},
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "secdesk": {"level": os.environ.get("SECDESK_LOG_LEVEL", "INFO")},
+        # Not Django's own handlers (a console while debugging, mail to ADMINS):
+        # its lines, too, go through the one above.
+        "django": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
         # Each SMTP connection and each worker tick would otherwise log a line.
         "mail.log": {"level": "WARNING"},
     },

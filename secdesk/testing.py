@@ -75,6 +75,9 @@ class Databases:
     def env(self, name, template=None):
         env = _base_env()
         env["SECDESK_DATA_DIR"] = str(self.tmp_root / name)
+        # One audit key for a template and its copies: on PostgreSQL a copy's
+        # data directory is new, and the template's trail must verify in it.
+        env["SECDESK_AUDIT_KEY"] = "audit key of the tests"
         if self.pg:
             db = f"secdesk_cli_{uuid.uuid4().hex[:12]}"
             with self._admin() as conn:

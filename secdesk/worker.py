@@ -1,10 +1,11 @@
 """The worker: the background work secdesk does on its own.
 
 Each tick sweeps the database for work that is due: embargoes whose end has come,
-reminders and publications, stale git mirrors, and the outbox. Each piece of work
-is a row claimed under a lock, so several workers on several hosts can share one
-PostgreSQL; every step is idempotent, so a worker that dies mid-tick leaves
-nothing half-done that the next tick cannot finish.
+reminders and publications, amendments left half-way, security.txt files about to
+lapse, stale git mirrors, the admins' digest of requests to join, the daily audit
+anchor, and the outbox. Each piece of work is a row claimed under a lock, so several
+workers on several hosts can share one PostgreSQL; every step is idempotent, so a
+worker that dies mid-tick leaves nothing half-done that the next tick cannot finish.
 """
 
 import logging
@@ -18,22 +19,38 @@ logger = logging.getLogger("secdesk.worker")
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
     from secdesk.advisories import security_txt
+    from secdesk.advisories.revisions import resume_revisions
+    from secdesk.audit.anchors import anchor_when_due
     from secdesk.cases.actions.embargo import expire_embargoes
     from secdesk.fixes import mirror
     from secdesk.mail import work as mail_work
+    from secdesk.teams.joining import announce_join_requests
 
     expired = expire_embargoes()
     for case_id in expired:
         logger.info("embargo of case #%s expired", case_id)
     # Reminders before an embargo's end, and publication after it (or at once for a zero-day).
     embargo_end = advisories_embargo_end.tick()
+    # Amendments of published advisories that stopped half-way.
+    revised = resume_revisions()
     # security.txt's Expires, a month before it lapses.
     security_txt.renew_due()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
+    # The admins' digest of new requests to join, at most hourly.
+    join_requests = announce_join_requests()
+    # Once a day, the end of the audit trail, sealed, to the admins.
+    anchor = anchor_when_due()
     # Mail last, so that what this tick queued goes out in this tick.
     mail = mail_work.tick()
-    return {"expired": expired, **embargo_end, **mail}
+    return {
+        "expired": expired,
+        **embargo_end,
+        "revised": revised,
+        "join_requests_announced": join_requests,
+        "anchored": anchor and anchor.seq,
+        **mail,
+    }
 
 
 def run(stop: threading.Event, interval: float = 5.0) -> None:

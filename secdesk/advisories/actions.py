@@ -7,12 +7,12 @@ from django.utils import timezone
 
 from secdesk.advisories import credits, references
 from secdesk.advisories.cwe import parse_cwes
-from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState
+from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState, Publication
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
-from secdesk.errors import BadInput, NotFound, Refused
-from secdesk.teams.access import require_role
+from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
+from secdesk.teams.access import can_see_case, require_case, require_role
 from secdesk.teams.models import Person, Project
 
 __all__ = [
@@ -54,21 +54,28 @@ def _give(case, cve: CveId, acting: Person) -> CveId:
     return cve
 
 
+def _owner(cve: CveId, person: Person) -> str:
+    """The case an id is assigned to, for a refusal: named only to those who
+    may see that case."""
+    if cve.case is None or not can_see_case(person, cve.case):
+        return ""
+    return f" (case #{cve.case_id})"
+
+
 def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
     """Give the case a CVE id: one from the project's pool, or one the acting member
     (usually a vendor security engineer who is a CNA) allocated (§2.8)."""
     cve_id = clean_cve_id(cve_id)
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         if case.is_security_issue is not True:
             raise Refused(f"CVE: case #{case.pk} has not been triaged as a security issue")
         cve = CveId.objects.select_for_update().filter(cve_id=cve_id).first()
-        if cve is not None and (
-            cve.project_id != case.project_id or cve.state != CveState.RESERVED
-        ):
-            owner = f"case #{cve.case_id}" if cve.case_id else f"project {cve.project.slug}"
-            raise Refused(f"CVE: {cve_id} is already {cve.state} ({owner})")
+        if cve is not None and cve.project_id != case.project_id:
+            raise Refused(f"CVE: {cve_id} belongs to another project")
+        if cve is not None and cve.state != CveState.RESERVED:
+            raise Refused(f"CVE: {cve_id} is already {cve.state}{_owner(cve, acting)}")
         if cve is None:
             cve = CveId(project=case.project, cve_id=cve_id, allocated_by=acting)
         return _give(case, cve, acting)
@@ -78,7 +85,7 @@ def do_assign_next_cve(case, *, acting: Person) -> CveId:
     """Give the case the oldest id of the project's pool."""
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         cve = (
             CveId.objects.select_for_update()
             .filter(project=case.project, state=CveState.RESERVED)
@@ -145,6 +152,12 @@ def do_release_cve(cve_id: str, *, acting: Person) -> CveId:
         if cve.state != CveState.ASSIGNED:
             raise Refused(f"CVE: {cve.cve_id} is {cve.state}; only an assigned id is released")
         case = lock_case(cve.case_id)
+        if not can_see_case(acting, case):
+            # Refused without naming the case: it is not the acting member's to know.
+            raise NotAllowed(
+                f"CVE: {cve.cve_id} is assigned to a case you may not see; "
+                "only those who may see it release its id"
+            )
         if case.published_at is not None or hasattr(case, "publication"):
             raise Refused(f"CVE: case #{case.pk} is published; its {cve.cve_id} stays")
         cve.state, cve.case, cve.assigned_at = CveState.RESERVED, None, None
@@ -168,7 +181,8 @@ def mark_cve_rejected(cve_id: str, *, reason: str, acting: Person) -> CveId:
 
 
 def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Advisory:
-    """Write the advisory's text. Until publication it is embargoed like the case."""
+    """Write the advisory's text. Until publication it is embargoed like the case;
+    after, an edit reaches the public when the advisory is amended."""
     unknown = set(changes) - set(ADVISORY_FIELDS)
     if unknown:
         raise BadInput(
@@ -185,9 +199,12 @@ def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Adviso
         raise BadInput("advisory: the title cannot be empty")
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
-        if case.published_at is not None or hasattr(case, "publication"):
-            raise Refused(f"advisory: case #{case.pk} is published; its advisory is final")
+        require_case(acting, case)
+        publication = Publication.objects.filter(case=case).first()
+        if publication is not None and publication.finished_at is None:
+            raise Refused(
+                f"advisory: case #{case.pk} is being published; edit it once that is done"
+            )
         advisory = Advisory.objects.filter(case=case).first() or Advisory(
             case=case, title=case.title
         )

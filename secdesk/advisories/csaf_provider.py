@@ -12,9 +12,10 @@ exactly the bytes of `serialize`, linked from the feed entry as rel="signature",
 and the key listed in pgp_keys of the provider metadata. That waits for the
 project signing key; until then the files are only hashed.
 
-The documents come from the stored publications, so every copy (these routes,
-/advisories/<id>.csaf.json and the files written at publication) is the same
-bytes and the hashes hold for each.
+The documents come from the stored publications, each as its latest revision
+says, so every copy (these routes, /advisories/<id>.csaf.json and the files
+written at publication or amendment) is the same bytes and the hashes hold for
+each. A revision keeps its document's initial release date, and so its place.
 """
 
 import hashlib
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from secdesk.advisories.formats.csaf import TLP_FOLDER, canonical_url, directory_path
 from secdesk.advisories.policy_docs import site_publisher
-from secdesk.advisories.published import published
+from secdesk.advisories.published import current, published
 from secdesk.errors import NotFound
 from secdesk.lib.dates import stamp
 
@@ -66,14 +67,14 @@ def document_at(year: int, name: str) -> dict:
     """The published CSAF document filed under `year` as `name`.json."""
     path = f"{TLP_FOLDER}/{year}/{name}.json"
     for publication in published():
-        document = publication.documents["csaf"]
+        document = current(publication)["csaf"]
         if path_of(document) == path:
             return document
     raise NotFound(f"no published CSAF document at {path}")
 
 
 def _documents() -> list[dict]:
-    return [p.documents["csaf"] for p in published()]
+    return [current(p)["csaf"] for p in published()]
 
 
 def provider_metadata() -> dict:

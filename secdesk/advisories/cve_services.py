@@ -114,24 +114,31 @@ def do_reserve_cve_ids(
     return do_import_cve_ids(project, ids, acting=acting, from_cve_services=True)
 
 
-def publish_records(account: CveServicesAccount, containers: dict[str, dict]) -> list[str]:
-    """Publish each CVE id's CNA container; a record that exists already (a
-    publication resumed after this call succeeded) is updated instead."""
+def _api_as_cna(account: CveServicesAccount) -> CveApi:
     api = _api(account)
     if not account.org_uuid:
         org = _call("looking up the CNA", api.show_org)
         account.org_uuid = org["UUID"]
         CveServicesAccount.objects.filter(pk=account.pk).update(org_uuid=account.org_uuid)
+    return api
+
+
+def _as_cna(account: CveServicesAccount, container: dict) -> dict:
+    metadata = {**container["providerMetadata"], "orgId": provider_org_id(account.project, account)}
+    return {**container, "providerMetadata": metadata}
+
+
+def publish_records(account: CveServicesAccount, containers: dict[str, dict]) -> list[str]:
+    """Publish each CVE id's CNA container; a record that exists already (a
+    publication resumed after this call succeeded) is updated instead."""
+    api = _api_as_cna(account)
     published = []
     for cve_id, container in containers.items():
-        container = {
-            **container,
-            "providerMetadata": {"orgId": provider_org_id(account.project, account)},
-        }
+        container = _as_cna(account, container)
         try:
             api.publish(cve_id, container)
         except requests.HTTPError as err:
-            if not _record_exists(err.response):
+            if not _error_is(err.response, CveApi.Errors.RECORD_EXISTS):
                 raise CveServicesFailed(
                     f"CVE Services: publishing {cve_id} failed: {_answer(err.response)}"
                 ) from None
@@ -142,12 +149,31 @@ def publish_records(account: CveServicesAccount, containers: dict[str, dict]) ->
     return published
 
 
-def _record_exists(response) -> bool:
+def update_records(account: CveServicesAccount, containers: dict[str, dict]) -> list[str]:
+    """Send each CVE id's revised CNA container (PUT, as for any published
+    record); a record the service does not hold yet, as when the project had no
+    account at publication, is published instead."""
+    api = _api_as_cna(account)
+    updated = []
+    for cve_id, container in containers.items():
+        container = _as_cna(account, container)
+        try:
+            api.update_published(cve_id, container)
+        except requests.HTTPError as err:
+            if not _error_is(err.response, CveApi.Errors.RECORD_DOES_NOT_EXIST):
+                raise CveServicesFailed(
+                    f"CVE Services: updating {cve_id} failed: {_answer(err.response)}"
+                ) from None
+            _call(f"publishing {cve_id}", lambda c=cve_id, j=container: api.publish(c, j))
+        except (requests.RequestException, CveRecordValidationError):
+            _call(f"updating {cve_id}", lambda c=cve_id, j=container: api.update_published(c, j))
+        updated.append(cve_id)
+    return updated
+
+
+def _error_is(response, error: str) -> bool:
     try:
-        return (
-            response.status_code == 403
-            and response.json().get("error") == CveApi.Errors.RECORD_EXISTS
-        )
+        return response.status_code == 403 and response.json().get("error") == error
     except ValueError:
         return False
 

@@ -26,8 +26,8 @@ from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo
 from secdesk.errors import Refused
 from secdesk.fixes.verify import verify_case
-from secdesk.mail.outbox import enqueue
-from secdesk.teams.models import Consent, Membership, Role
+from secdesk.mail.outbox import enqueue_each
+from secdesk.teams.access import case_admins, case_audience
 
 logger = logging.getLogger("secdesk.embargo_end")
 
@@ -55,17 +55,16 @@ def missing_for(case) -> list[str]:
     return missing
 
 
-def _members(project, role=Role.MEMBER) -> list[str]:
-    memberships = Membership.objects.filter(
-        project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
-    ).select_related("person")
-    if role == Role.ADMIN:
-        memberships = memberships.filter(role=Role.ADMIN)
-    return sorted(m.person.email for m in memberships)
+def _admins(case) -> list:
+    """Who hears that an expired embargo cannot be published: the admins among
+    those who may see the case, or, when the restriction leaves every admin
+    out, those it admits (an alert that nobody receives is lost)."""
+    return list(case_admins(case).order_by("email")) or list(case_audience(case).order_by("email"))
 
 
 def _notice(case, *, kind, hours, end, missing, subject, body, to) -> bool:
-    """Write the notice and its mail once; False if it was sent before."""
+    """Write the notice and its mail once, one mail per person in `to` (each
+    their own, with their own reply address); False if it was sent before."""
     try:
         with atomic():
             EmbargoNotice.objects.create(
@@ -76,9 +75,9 @@ def _notice(case, *, kind, hours, end, missing, subject, body, to) -> bool:
                 missing=missing,
                 sent_at=now(),
             )
-            enqueue(
+            enqueue_each(
                 project=case.project,
-                to=to,
+                people=to,
                 subject=subject,
                 body=body,
                 kind=f"embargo-{kind}",
@@ -90,7 +89,15 @@ def _notice(case, *, kind, hours, end, missing, subject, body, to) -> bool:
                 if kind == NoticeKind.REMINDER
                 else AuditEvent.EXPIRED_INCOMPLETE_ALERTED
             )
-            record(None, event, case=case, hours_before=hours, end=end, missing=missing, to=to)
+            record(
+                None,
+                event,
+                case=case,
+                hours_before=hours,
+                end=end,
+                missing=missing,
+                to=[person.email for person in to],
+            )
     except IntegrityError:
         return False
     return True
@@ -103,7 +110,8 @@ def _missing_text(missing: list[str]) -> str:
 
 
 def send_reminders(at) -> list[int]:
-    """Remind each project's members before an embargo ends, at the policy's lead times."""
+    """Remind those who may see each case before its embargo ends, at the
+    policy's lead times: a restricted case's members only, one mail each."""
     reminded = []
     embargoes = Embargo.objects.filter(state__in=IN_FORCE, end_at__gt=at).select_related(
         "case__project__policy"
@@ -128,7 +136,7 @@ def send_reminders(at) -> list[int]:
             hours=lead,
             end=embargo.end_at,
             missing=missing,
-            to=_members(case.project),
+            to=list(case_audience(case).order_by("email")),
             subject=f"[{case.reference}] embargo ends {embargo.end_at:%Y-%m-%d %H:%M} UTC",
             body=(
                 f"The embargo of case {case.reference} ends on "
@@ -199,7 +207,7 @@ def _alert_admins(case) -> None:
         hours=0,
         end=end,
         missing=missing,
-        to=_members(case.project, Role.ADMIN),
+        to=_admins(case),
         subject=f"[{case.reference}] embargo expired, advisory not published",
         body=(
             f"The embargo of case {case.reference} expired on {end:%Y-%m-%d %H:%M} UTC, "

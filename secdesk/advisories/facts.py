@@ -71,6 +71,11 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
         "zero_day": case.public_at_intake,
         "published": _iso(published),
         "disclosed": _iso(_disclosed(case, published)),
+        # An amendment replaces both with its own (see revisions.py).
+        "updated": _iso(published),
+        "revisions": [{"number": 1, "date": _iso(published), "summary": "Initial version."}]
+        if published
+        else [],
         "url": public_url(f"/advisories/{public_id}/"),
         "timeline": _timeline(case, published),
     }

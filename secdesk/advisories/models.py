@@ -185,3 +185,35 @@ class EmbargoNotice(models.Model):
                 fields=["case", "kind", "hours_before", "embargo_end"], name="one_notice_each"
             )
         ]
+
+
+class Revision(models.Model):
+    """An amendment of a published advisory: revision 2 onwards, the publication
+    being revision 1. Its steps are recorded as a publication's are, so an
+    amendment interrupted anywhere resumes at the first step not done, and the
+    revision mail goes out once."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    reason = models.TextField()
+    amended_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amended_at = models.DateTimeField()
+    # Rendered when the advisory is amended, then sent and served as they are.
+    documents = models.JSONField(default=dict)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    files_written_at = models.DateTimeField(null=True, blank=True)
+    cve_updated_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["publication", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "number"], name="one_revision_each")
+        ]
+
+    def __str__(self):
+        return f"revision {self.number} of case #{self.publication.case_id}"

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from secdesk.advisories import csaf_provider
 from secdesk.advisories.formats.cve_record import full_record
+from secdesk.lib import private
 
 
 def public_dir() -> Path:
@@ -23,8 +24,9 @@ def csaf_dir() -> Path:
 
 
 def _write(path: Path, content: str | bytes) -> Path:
-    # Write beside and rename: a reader never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside and rename: a reader never sees half a file. Private, as
+    # everything in the data directory (mkstemp makes the file 0600).
+    private.make_dir(path.parent)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(fd, "wb") as f:
         f.write(content.encode() if isinstance(content, str) else content)

@@ -40,7 +40,7 @@ from secdesk.fixes import mirror
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.env import is_loopback
 from secdesk.mail.outbox import enqueue
-from secdesk.teams.access import has_role, require_role
+from secdesk.teams.access import has_role, require_case
 from secdesk.teams.models import Person, Role
 
 logger = logging.getLogger("secdesk.publication")
@@ -109,7 +109,7 @@ def do_publish_case(
     update_mirrors(case)
     with atomic():
         case = lock_case(case)
-        require_role(acting, case.project)
+        require_case(acting, case)
         started = Publication.objects.filter(case=case).first()
         if started is None:
             if case.published_at is not None:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from secdesk.advisories import csaf_provider, policy_docs
 from secdesk.advisories.formats.cve_record import full_record
-from secdesk.advisories.published import documents_of, published
+from secdesk.advisories.published import current, documents_of, published
 from secdesk.errors import NotFound
 from secdesk.lib.dates import stamp
 from secdesk.teams.models import Project
@@ -48,21 +48,27 @@ def index(request):
     if slug := request.GET.get("project"):
         project = _project(slug)
         publications = publications.filter(case__project=project)
-    advisories = [p.documents["facts"] for p in publications]
+    advisories = [current(p)["facts"] for p in publications]
     return render(request, "advisories/index.html", {"advisories": advisories, "project": project})
 
 
 @public_view
 @require_GET
 def feed(request):
-    advisories = [p.documents["facts"] for p in published()[:50]]
-    updated = advisories[0]["published"] if advisories else stamp(timezone.now())
+    # The latest change first: a revised advisory comes back to the top.
+    advisories = sorted((current(p)["facts"] for p in published()[:50]), key=_updated, reverse=True)
+    updated = _updated(advisories[0]) if advisories else stamp(timezone.now())
     return render(
         request,
         "advisories/feed.atom",
         {"advisories": advisories, "site": settings.SITE_URL, "updated": updated},
         content_type="application/atom+xml; charset=utf-8",
     )
+
+
+def _updated(facts: dict) -> str:
+    # Documents stored before revisions existed have no `updated`.
+    return facts.get("updated") or facts["published"]
 
 
 @public_view

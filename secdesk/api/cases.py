@@ -6,20 +6,14 @@ from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
 from secdesk.audit.log import record_view
 from secdesk.cases.serialize import case_detail, case_summary
-from secdesk.errors import NotFound
-from secdesk.teams.access import visible_cases
+from secdesk.teams import access
 
 router = Router(tags=["cases"])
 R = {200: CaseSummary, **ERRORS}
 
 
 def visible_case(request, case_id: int):
-    case = (
-        visible_cases(request.person).select_related("project__policy").filter(pk=case_id).first()
-    )
-    if case is None:
-        raise NotFound(f"no case #{case_id} that you may see")
-    return case
+    return access.visible_case(request.person, case_id, "project__policy")
 
 
 def _acting_on(request, case_id: int):
@@ -29,7 +23,7 @@ def _acting_on(request, case_id: int):
 
 @router.get("", response={200: list[CaseSummary], **ERRORS}, summary="The cases you may see")
 def list_cases(request, state: str | None = None, project: str | None = None):
-    found = visible_cases(request.person).select_related("project", "embargo")
+    found = access.visible_cases(request.person).select_related("project", "embargo")
     if state:
         found = found.filter(state=state)
     if project:
@@ -68,7 +62,7 @@ def receive(request, report: NewReport):
 def show(request, case_id: int):
     case = visible_case(request, case_id)
     record_view(request.person, case, via="api")
-    return case_detail(case)
+    return case_detail(case, request.person)
 
 
 def _step(name):
@@ -241,3 +235,31 @@ def publish(request, case_id: int, body: Publish):
             override_reason=body.override_reason,
         )
     )
+
+
+class Amended(Schema):
+    case: int
+    advisory: str
+    revision: int
+    updated: str
+    reason: str
+
+
+@router.post(
+    "/{case_id}/amend",
+    response={200: Amended, **ERRORS},
+    summary="Amend the published advisory, saying why (its next revision)",
+)
+def amend(request, case_id: int, body: Reason):
+    from secdesk.advisories.revisions import do_amend_advisory
+
+    case = _acting_on(request, case_id)
+    revision = do_amend_advisory(case, reason=body.reason, acting=request.person)
+    facts = revision.documents["facts"]
+    return {
+        "case": case.pk,
+        "advisory": facts["id"],
+        "revision": revision.number,
+        "updated": facts["updated"],
+        "reason": revision.reason,
+    }

@@ -21,7 +21,9 @@ class Held(Schema):
     reasons: list
 
 
-def _held(row) -> dict:
+def _held(request, row) -> dict:
+    from secdesk.mail.moderation import shown_reasons
+
     return {
         "id": row.pk,
         "project": row.project.slug,
@@ -30,7 +32,7 @@ def _held(row) -> dict:
         "subject": row.subject,
         "received_at": row.received_at,
         "state": row.state,
-        "reasons": row.reasons,
+        "reasons": shown_reasons(request.person, row),
     }
 
 
@@ -41,7 +43,7 @@ R = {200: Held, **ERRORS}
 def queue(request):
     from secdesk.mail.moderation import queue
 
-    return [_held(row) for row in queue(request.person)]
+    return [_held(request, row) for row in queue(request.person)]
 
 
 def _decide(request, held_id: int, decide, **kwargs):
@@ -49,7 +51,7 @@ def _decide(request, held_id: int, decide, **kwargs):
 
     require_write(request)
     row = held_item(request.person, held_id)
-    return _held(decide(row, acting=request.person, **kwargs))
+    return _held(request, decide(row, acting=request.person, **kwargs))
 
 
 @router.post(

@@ -13,6 +13,7 @@ class AuditEvent(models.IntegerChoices):
     MEMBER_REMOVED = 114, "member removed"
     ROLE_CHANGED = 115, "role changed"
     AUDIT_EXPORTED = 116, "audit trail exported"
+    AUDIT_ANCHORED = 117, "audit trail anchored"
     JOIN_REQUESTED = 120, "membership requested"
     MEMBER_VOUCHED = 121, "vouched for"
     JOIN_APPROVED = 122, "membership approved"
@@ -58,6 +59,7 @@ class AuditEvent(models.IntegerChoices):
     EMBARGO_REMINDER_SENT = 809, "embargo end reminder sent"
     EXPIRED_INCOMPLETE_ALERTED = 810, "admins alerted: embargo expired incomplete"
     SECURITY_CONTACT_CHANGED = 811, "security contact changed"
+    ADVISORY_AMENDED = 812, "published advisory amended"
     MAIL_QUARANTINED = 700, "mail quarantined"
     MAIL_DISCARDED = 701, "mail discarded"
     MAIL_HELD = 702, "mail held for moderation"
@@ -87,10 +89,14 @@ class AuditHead(models.Model):
 
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.PositiveBigIntegerField(default=0)
+    # An HMAC of count and last_hash with the audit key: a head rewritten without
+    # the key (to hide records cut off the end) does not match it.
+    seal = models.CharField(max_length=64, default="")
 
 
 class AuditRecord(models.Model):
-    """Append-only and hash-chained: each record holds the hash of the one before."""
+    """Append-only and hash-chained: each record holds the hash of the one before,
+    and its own hash is an HMAC with the audit key (secdesk/audit/seal.py)."""
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
@@ -115,3 +121,29 @@ class AuditRecord(models.Model):
             return AuditEvent(self.event).label
         except ValueError:
             return f"event {self.event}"
+
+
+class AuditAnchor(models.Model):
+    """The head of the chain at one moment, sealed with the audit key, kept here and
+    mailed to the admins: a copy beyond the database's reach, against which a
+    rewritten or shortened trail shows."""
+
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    seal = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"anchor of record {self.seq}"
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.at:%Y%m%dT%H%M%SZ}"
+
+    @property
+    def token(self) -> str:
+        """The anchor as the admins receive it, and as `audit verify --anchor` reads it."""
+        return f"{self.seq}:{self.hash}:{self.stamp}:{self.seal}"

@@ -6,7 +6,7 @@ from secdesk.teams.models import Person, Project
 
 
 def new_token() -> str:
-    # 128 bits, URL- and local-part-safe: the case's reply address and private link.
+    # 128 bits, URL- and local-part-safe: a reply address's detail, a private link.
     return secrets.token_hex(16)
 
 
@@ -29,7 +29,6 @@ class Case(models.Model):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="reported_cases"
     )
     state = models.CharField(max_length=20, choices=ReportState.choices)
-    token = models.CharField(max_length=32, unique=True, default=new_token)
     received_at = models.DateTimeField()
     public_at_intake = models.BooleanField(
         default=False, help_text="Already public when reported (a zero-day): no embargo."

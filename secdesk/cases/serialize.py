@@ -7,6 +7,7 @@ from secdesk.audit.models import AuditRecord
 from secdesk.cases.facts import facts_of
 from secdesk.cases.models import Case, Embargo
 from secdesk.cases.report_machine import REPORT
+from secdesk.teams.access import visible_case_ids
 
 
 def _person(person):
@@ -73,14 +74,18 @@ def case_summary(case: Case) -> dict:
     }
 
 
-def case_detail(case: Case) -> dict:
+def case_detail(case: Case, viewer) -> dict:
+    """Everything about the case, for `viewer`, who may see it; another case it
+    points to is named only if they may see that one too."""
     data = case_summary(case)
     data.update(
         {
             "allowed_events": REPORT.allowed(case.state),
             "reporter": case.reporter.email if case.reporter else None,
             "zero_day": case.public_at_intake,
-            "duplicate_of": case.duplicate_of_id,
+            "duplicate_of": case.duplicate_of_id
+            if case.duplicate_of_id in visible_case_ids(viewer, [case.duplicate_of_id])
+            else None,
             "triage": {
                 "security_issue": case.is_security_issue,
                 "reasoning": case.triage_reasoning,

@@ -54,6 +54,10 @@ def register(commands):
         hint = f"{hints[field]}; " if field in hints else ""
         p.add_argument(f"--{field}", help=f"{hint}text, - for stdin, @FILE for a file")
     p.set_defaults(handler=edit)
+    p = sub.add_parser("amend", help="amend the published advisory (its next revision)")
+    case_arg(p)
+    p.add_argument("--reason", required=True, help="why: text, - for stdin, @FILE for a file")
+    p.set_defaults(handler=amend)
     p = sub.add_parser("show", help="the advisory's facts and what is still missing")
     case_arg(p)
     p.set_defaults(handler=show)
@@ -91,18 +95,22 @@ def pool_import(args, out):
 
 
 def pool_list(args, out):
-    from secdesk.teams.access import require_role
+    from secdesk.teams.access import require_role, visible_case_ids
 
+    person = acting(args)
     project = _project(args.project)
-    require_role(acting(args), project)
+    require_role(person, project)
+    ids = list(project.cve_ids.select_related("allocated_by"))
+    # An assigned id names its case only to those who may see the case.
+    shown = visible_case_ids(person, [c.case_id for c in ids])
     rows = [
         {
             "cve_id": c.cve_id,
             "state": c.state,
-            "case": c.case_id,
+            "case": c.case_id if c.case_id in shown else None,
             "allocated_by": c.allocated_by.email if c.allocated_by else None,
         }
-        for c in project.cve_ids.select_related("allocated_by")
+        for c in ids
     ]
     out.emit(
         rows,
@@ -176,16 +184,31 @@ def edit(args, out):
     out.emit({"case": args.case, "changed": sorted(changes)}, f"case #{args.case}: advisory saved")
 
 
+def amend(args, out):
+    from secdesk.advisories.revisions import do_amend_advisory
+
+    person = acting(args)
+    revision = do_amend_advisory(
+        visible_case(args, person), reason=read_text(args.reason), acting=person
+    )
+    facts = revision.documents["facts"]
+    out.emit(
+        {
+            "case": args.case,
+            "advisory": facts["id"],
+            "revision": revision.number,
+            "updated": facts["updated"],
+            "reason": revision.reason,
+        },
+        f"{facts['id']}: revision {revision.number} is out ({revision.reason})",
+    )
+
+
 def _documents(args):
-    from secdesk.advisories.facts import gather
-    from secdesk.advisories.models import Publication
-    from secdesk.advisories.render import render_documents
+    from secdesk.advisories.published import case_documents
 
     case = visible_case(args, acting(args))
-    publication = Publication.objects.filter(case=case, rendered_at__isnull=False).first()
-    if publication is not None:
-        return case, publication.documents
-    return case, render_documents(case, gather(case))
+    return case, case_documents(case)
 
 
 def show(args, out):

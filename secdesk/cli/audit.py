@@ -1,6 +1,6 @@
 """`secdesk audit …`: the audit trail."""
 
-from secdesk.cli.common import acting
+from secdesk.cli.common import acting, visible_case
 
 
 def register(commands):
@@ -10,9 +10,26 @@ def register(commands):
     p.add_argument("--case", type=int)
     p.add_argument("--project")
     p.set_defaults(handler=log)
-    p = sub.add_parser("verify", help="check that no record was changed or deleted")
+    p = sub.add_parser(
+        "verify", help="check that no record was changed or removed (the whole trail)"
+    )
+    p.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH:TIME:SEAL",
+        help="also check against this anchor, as an anchor mail gives it (repeatable)",
+    )
     p.set_defaults(handler=verify)
-    p = sub.add_parser("export", help="the trail as JSON lines (site admins: all; admins: theirs)")
+    p = sub.add_parser(
+        "anchor", help="seal the end of the trail now and mail it to every project's admins"
+    )
+    p.set_defaults(handler=anchor)
+    p = sub.add_parser(
+        "export",
+        help="the trail as JSON lines (site admins: all; admins: their projects'), "
+        "without the records of cases you may not see",
+    )
     p.add_argument("--output", "-o", default="-", help="a file (default: standard output)")
     p.set_defaults(handler=export)
 
@@ -29,32 +46,30 @@ def _row(r):
     }
 
 
-def log(args, out):
+def _readable(person):
+    """The records the person may read: never those of a case they may not see."""
     from secdesk.audit.models import AuditRecord
-    from secdesk.errors import NotFound
-    from secdesk.teams.access import can_see_case, require_role
+    from secdesk.teams.access import of_visible_cases
+
+    return AuditRecord.objects.select_related("actor").filter(of_visible_cases(person))
+
+
+def log(args, out):
+    from secdesk.teams.access import projects_of, require_role
     from secdesk.teams.actions import project_by_slug
-    from secdesk.teams.models import Consent, Membership, Role
+    from secdesk.teams.models import Role
 
     person = acting(args)
-    records = AuditRecord.objects.select_related("actor")
+    records = _readable(person)
     if args.case is not None:
-        from secdesk.cases.models import Case
-
-        case = Case.objects.filter(pk=args.case).first()
-        if case is None or not can_see_case(person, case):
-            raise NotFound(f"no case #{args.case} that {person.email} may see")
-        records = records.filter(case_id=case.pk)
+        records = records.filter(case_id=visible_case(args, person).pk)
     elif args.project:
         project = project_by_slug(args.project)
         require_role(person, project, Role.ADMIN)
         records = records.filter(project_id=project.pk)
     else:
-        admin_of = Membership.objects.filter(
-            person=person, role=Role.ADMIN, removed_at__isnull=True, consent=Consent.SIGNATORY
-        ).values_list("project_id", flat=True)
-        records = records.filter(project_id__in=list(admin_of))
-    rows = [_row(r) for r in records]
+        records = records.filter(project_id__in=projects_of(person, Role.ADMIN).values("pk"))
+    rows = [_row(r) for r in records.order_by("seq")]
 
     def text(console):
         for r in rows:
@@ -69,17 +84,35 @@ def log(args, out):
 
 
 def verify(args, out):
-    from secdesk.audit.log import first_broken
-    from secdesk.audit.models import AuditRecord
+    from secdesk.audit.verify import check_trail, parse_anchor
 
-    broken = first_broken(AuditRecord.objects.order_by("seq").iterator())
-    count = AuditRecord.objects.count()
-    if broken is None:
-        out.emit({"ok": True, "records": count}, f"audit trail intact: {count} records")
-        return 0
-    _, why = broken
-    out.emit({"ok": False, "records": count, "problem": why}, f"audit trail broken: {why}")
-    return 1
+    verdict = check_trail([parse_anchor(text) for text in args.anchor])
+    last = verdict.last_anchor
+    data = {
+        "ok": not verdict.problems,
+        "records": verdict.records,
+        "last_anchor": last and {"seq": last.seq, "at": last.at, "token": last.token},
+        "problem": verdict.problems[0] if verdict.problems else None,
+        "problems": verdict.problems,
+    }
+    if verdict.problems:
+        out.emit(data, "\n".join(f"audit trail broken: {p}" for p in verdict.problems))
+        return 1
+    anchored = (
+        f" (last anchored at record {last.seq}, {last.at:%Y-%m-%d %H:%M} UTC)" if last else ""
+    )
+    out.emit(data, f"audit trail intact: {verdict.records} records{anchored}")
+    return 0
+
+
+def anchor(args, out):
+    from secdesk.audit.anchors import anchor_statement, do_anchor_audit
+
+    made = do_anchor_audit(acting=acting(args))
+    out.emit(
+        {"seq": made.seq, "hash": made.hash, "at": made.at, "seal": made.seal, "token": made.token},
+        anchor_statement(made).rstrip("\n"),
+    )
 
 
 def export(args, out):
@@ -89,16 +122,14 @@ def export(args, out):
     from django.db import transaction
 
     from secdesk.audit.log import record
-    from secdesk.audit.models import AuditEvent, AuditRecord
-    from secdesk.teams.access import projects_of
+    from secdesk.audit.models import AuditEvent
+    from secdesk.teams.access import is_site_admin, projects_of
     from secdesk.teams.models import Role
 
     person = acting(args)
-    records = AuditRecord.objects.select_related("actor").order_by("seq")
-    if person.user is None or not person.user.is_superuser:
-        records = records.filter(
-            project_id__in=list(projects_of(person, Role.ADMIN).values_list("pk", flat=True))
-        )
+    records = _readable(person).order_by("seq")
+    if not is_site_admin(person):
+        records = records.filter(project_id__in=projects_of(person, Role.ADMIN).values("pk"))
     with transaction.atomic():
         record(person, AuditEvent.AUDIT_EXPORTED, count=records.count())
     stream = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115

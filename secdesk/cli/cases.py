@@ -1,6 +1,7 @@
 """`secdesk case …`, `secdesk cve …`, `secdesk fix …`: working a case."""
 
 from secdesk.cli.common import acting, case_arg, read_text, visible_case
+from secdesk.cli.output import table
 
 
 def register(commands):
@@ -141,16 +142,33 @@ def list_cases(args, out):
         cases = cases.filter(state=args.state)
     rows = [case_summary(c) for c in cases]
 
-    def table(console):
-        from rich.table import Table
+    def show(console):
+        if not rows:
+            console.print("no cases")
+            return
+        console.print(
+            table(
+                "case",
+                "project",
+                "state",
+                "embargo",
+                "ends (UTC)",
+                "title",
+                rows=(
+                    (
+                        r["id"],
+                        r["project"],
+                        r["state"],
+                        r["embargo_state"],
+                        f"{r['embargo_end']:%Y-%m-%d %H:%M}" if r["embargo_end"] else "",
+                        r["title"],
+                    )
+                    for r in rows
+                ),
+            )
+        )
 
-        t = Table("case", "project", "state", "embargo", "ends (UTC)", "title", box=None)
-        for r in rows:
-            end = f"{r['embargo_end']:%Y-%m-%d %H:%M}" if r["embargo_end"] else ""
-            t.add_row(str(r["id"]), r["project"], r["state"], r["embargo_state"], end, r["title"])
-        console.print(t if rows else "no cases")
-
-    out.emit(rows, table)
+    out.emit(rows, show)
 
 
 def show(args, out):
@@ -160,7 +178,7 @@ def show(args, out):
     person = acting(args)
     case = visible_case(args, person)
     record_view(person, case, via="cli")
-    data = case_detail(case)
+    data = case_detail(case, person)
 
     def text(console):
         console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)

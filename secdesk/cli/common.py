@@ -2,7 +2,7 @@
 
 import sys
 
-from secdesk.errors import BadInput, NotFound
+from secdesk.errors import BadInput
 
 
 def acting(args):
@@ -17,13 +17,9 @@ def visible_case(args, person):
     A case the person may not see is "not found", as on the web: its existence
     is not revealed.
     """
-    from secdesk.cases.models import Case
-    from secdesk.teams.access import can_see_case
+    from secdesk.teams.access import visible_case as lookup
 
-    case = Case.objects.select_related("project__policy").filter(pk=args.case).first()
-    if case is None or not can_see_case(person, case):
-        raise NotFound(f"no case #{args.case} that {person.email} may see")
-    return case
+    return lookup(person, args.case, "project__policy")
 
 
 def read_text(value: str) -> str:

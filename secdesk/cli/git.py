@@ -4,6 +4,7 @@ import json
 import sys
 from contextlib import contextmanager
 
+from secdesk.cli.output import table
 from secdesk.errors import BadInput
 from secdesk.fixes.affected import CaseCommits, affected_releases
 from secdesk.fixes.git import Git
@@ -169,21 +170,18 @@ def _progress(out):
 
 
 def _table(answers):
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table("case", "affected", "first", "last", "fixed in", box=None)
+    cells = []
     for answer in answers:
         if "error" in answer:
-            cells = [answer["id"] or "-", f"error: {answer['error']}", "", "", ""]
+            cells.append([answer["id"] or "-", f"error: {answer['error']}", "", "", ""])
         else:
-            cells = [
-                answer["id"],
-                " ".join(answer["affected"]) or "none",
-                answer["first_affected"] or "-",
-                answer["last_affected"] or "-",
-                " ".join(answer["fixed_in"]) or "none",
-            ]
-        # Text, not markup: a case id or an error may contain [brackets].
-        table.add_row(*(Text(cell) for cell in cells))
-    return table
+            cells.append(
+                [
+                    answer["id"],
+                    " ".join(answer["affected"]) or "none",
+                    answer["first_affected"] or "-",
+                    answer["last_affected"] or "-",
+                    " ".join(answer["fixed_in"]) or "none",
+                ]
+            )
+    return table("case", "affected", "first", "last", "fixed in", rows=cells)

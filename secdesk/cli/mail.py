@@ -2,6 +2,7 @@
 `secdesk outbox …` and `secdesk case reply`."""
 
 from secdesk.cli.common import acting, case_arg, positive_int, read_text, visible_case
+from secdesk.cli.output import table
 
 
 def register(commands):
@@ -19,6 +20,11 @@ def register(commands):
     p.set_defaults(handler=moderation_show)
     p = sub.add_parser("approve", help="the report becomes a case and reaches every member")
     p.add_argument("id", type=positive_int, metavar="ID")
+    p.add_argument(
+        "--as-reporter",
+        action="store_true",
+        help="a held post whose reply address stands for nobody now: the reporter wrote it",
+    )
     p.set_defaults(handler=moderation_approve)
     p = sub.add_parser("reject", help="reject; the sender is told the reason")
     p.add_argument("id", type=positive_int, metavar="ID")
@@ -86,6 +92,9 @@ def daemon(args, out):
 
     from django.conf import settings
 
+    from secdesk.cli.run import starting
+
+    starting(out)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # The daemon alone: the rules get a process (and a core) of their own.
@@ -102,7 +111,9 @@ def daemon(args, out):
         server.stop()
 
 
-def _held(row) -> dict:
+def _held(person, row) -> dict:
+    from secdesk.mail.moderation import shown_reasons
+
     return {
         "id": row.pk,
         "project": row.project.slug,
@@ -115,36 +126,44 @@ def _held(row) -> dict:
         "case": row.case_id,
         "reference": row.case.reference if row.case else None,
         "kind": "report" if row.opened_case else "post",
-        "reasons": row.reasons,
+        "reasons": shown_reasons(person, row),
     }
 
 
 def _table(rows, empty):
     def show(console):
-        from rich.table import Table
-
         if not rows:
             console.print(empty)
             return
-        t = Table("id", "project", "kind", "case", "from", "subject", "why", box=None)
-        for r in rows:
-            why = r["reasons"][-1]["rule"] if r["reasons"] else ""
-            t.add_row(
-                str(r["id"]),
-                r["project"],
-                r["kind"],
-                r["reference"] or "",
-                r["sender"] or r["envelope_sender"],
-                r["subject"],
-                why,
+        console.print(
+            table(
+                "id",
+                "project",
+                "kind",
+                "case",
+                "from",
+                "subject",
+                "why",
+                rows=(
+                    (
+                        r["id"],
+                        r["project"],
+                        r["kind"],
+                        r["reference"],
+                        r["sender"] or r["envelope_sender"],
+                        r["subject"],
+                        r["reasons"][-1]["rule"] if r["reasons"] else "",
+                    )
+                    for r in rows
+                ),
             )
-        console.print(t)
+        )
 
     return show
 
 
-def _detail(row) -> dict:
-    data = _held(row)
+def _detail(person, row) -> dict:
+    data = _held(person, row)
     data["attachments"] = [
         {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
         for a in row.attachments.all()
@@ -161,7 +180,12 @@ def _print_detail(data):
             if data.get(key):
                 console.print(f"  {key.replace('_', ' ')}: {data[key]}", markup=False)
         for reason in data["reasons"]:
-            console.print(f"  {reason['rule']}: {reason['reason']}", markup=False)
+            suggested = reason.get("suggested_case")
+            console.print(
+                f"  {reason['rule']}: {reason.get('reason', '')}"
+                + (f" (suggested case #{suggested})" if suggested else ""),
+                markup=False,
+            )
         for a in data["attachments"]:
             console.print(
                 f"  attachment {a['filename'] or '(unnamed)'} {a['content_type']} {a['size']} B",
@@ -174,14 +198,16 @@ def _print_detail(data):
 def moderation_list(args, out):
     from secdesk.mail.moderation import queue
 
-    rows = [_held(r) for r in queue(acting(args))]
+    person = acting(args)
+    rows = [_held(person, r) for r in queue(person)]
     out.emit(rows, _table(rows, "nothing held for moderation"))
 
 
 def moderation_show(args, out):
     from secdesk.mail.moderation import held_item
 
-    data = _detail(held_item(acting(args), args.id))
+    person = acting(args)
+    data = _detail(person, held_item(person, args.id))
     out.emit(data, _print_detail(data))
 
 
@@ -190,13 +216,13 @@ def _moderate(args, out, step, done, **kwargs):
 
     person = acting(args)
     row = step(held_item(person, args.id), acting=person, **kwargs)
-    out.emit(_held(row), f"#{row.pk}: {done}")
+    out.emit(_held(person, row), f"#{row.pk}: {done}")
 
 
 def moderation_approve(args, out):
     from secdesk.mail.moderation import do_approve
 
-    _moderate(args, out, do_approve, "approved; the team has it")
+    _moderate(args, out, do_approve, "approved; the team has it", as_reporter=args.as_reporter)
 
 
 def moderation_reject(args, out):
@@ -217,7 +243,8 @@ def quarantine_list(args, out):
     from secdesk.mail.models import Inbound
     from secdesk.mail.moderation import queue
 
-    rows = [_held(r) for r in queue(acting(args), Inbound.QUARANTINED)]
+    person = acting(args)
+    rows = [_held(person, r) for r in queue(person, Inbound.QUARANTINED)]
     out.emit(rows, _table(rows, "nothing in quarantine"))
 
 
@@ -227,11 +254,16 @@ def quarantine_show(args, out):
     from secdesk.mail.models import Inbound
     from secdesk.mail.moderation import held_item
 
-    row = held_item(acting(args), args.id, Inbound.QUARANTINED)
+    person = acting(args)
+    row = held_item(person, args.id, Inbound.QUARANTINED)
     if args.raw:
-        sys.stdout.buffer.write(bytes(row.raw))
+        if sys.stdout.isatty():
+            # A terminal would act on the escape sequences in it: shown escaped.
+            out.console.print(bytes(row.raw).decode("utf-8", "backslashreplace"))
+        else:
+            sys.stdout.buffer.write(bytes(row.raw))
         return
-    data = _detail(row)
+    data = _detail(person, row)
     out.emit(data, _print_detail(data))
 
 
@@ -241,7 +273,7 @@ def quarantine_release(args, out):
 
     person = acting(args)
     row = do_release(held_item(person, args.id, Inbound.QUARANTINED), acting=person)
-    out.emit(_held(row), f"#{row.pk}: released; now {row.state}")
+    out.emit(_held(person, row), f"#{row.pk}: released; now {row.state}")
 
 
 def _outgoing(row) -> dict:
@@ -264,39 +296,50 @@ def _outgoing(row) -> dict:
 
 def outbox_list(args, out):
     from secdesk.mail.models import Outgoing, OutgoingMessage
-    from secdesk.teams.access import projects_of
+    from secdesk.teams.access import of_visible_cases, projects_of
     from secdesk.teams.models import Role
 
     person = acting(args)
-    rows = OutgoingMessage.objects.filter(
-        project__in=projects_of(person, Role.MODERATOR)
-    ).select_related("project")
+    rows = (
+        OutgoingMessage.objects.filter(project__in=projects_of(person, Role.MODERATOR))
+        .filter(of_visible_cases(person))
+        .select_related("project")
+    )
     if args.failed:
         rows = rows.filter(state=Outgoing.FAILED)
     if args.case:
-        rows = rows.filter(case_id=args.case)
+        rows = rows.filter(case=visible_case(args, person))
     data = [_outgoing(r) for r in rows.defer("body").order_by("-pk")[:500]]
 
-    def table(console):
-        from rich.table import Table
-
+    def show(console):
         if not data:
             console.print("no outgoing mail")
             return
-        t = Table("id", "kind", "case", "to", "state", "tries", "error", box=None)
-        for r in data:
-            t.add_row(
-                str(r["id"]),
-                r["kind"],
-                str(r["case"] or ""),
-                ", ".join(r["to"])[:60],
-                r["state"],
-                str(r["attempts"]),
-                r["last_error"][:60],
+        console.print(
+            table(
+                "id",
+                "kind",
+                "case",
+                "to",
+                "state",
+                "tries",
+                "error",
+                rows=(
+                    (
+                        r["id"],
+                        r["kind"],
+                        r["case"],
+                        ", ".join(r["to"])[:60],
+                        r["state"],
+                        r["attempts"],
+                        r["last_error"][:60],
+                    )
+                    for r in data
+                ),
             )
-        console.print(t)
+        )
 
-    out.emit(data, table)
+    out.emit(data, show)
 
 
 def outbox_retry(args, out):

@@ -9,6 +9,7 @@ import os
 import sys
 
 from secdesk.errors import Refused
+from secdesk.lib.env import ConfigError
 
 
 class Parser(argparse.ArgumentParser):
@@ -85,6 +86,10 @@ def main(argv=None):
         code = args.handler(args, out)
     except Refused as err:
         out.err.print(f"secdesk: {err.message}", markup=False)
+        sys.exit(2)
+    except ConfigError as err:
+        # A malformed setting, read at start: the message names the variable.
+        out.err.print(f"secdesk: {err}", markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

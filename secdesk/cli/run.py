@@ -33,6 +33,52 @@ def register(commands):
     p = commands.add_parser("migrate", help="apply database migrations")
     p.set_defaults(handler=migrate)
 
+    p = commands.add_parser(
+        "check",
+        help="check the deployment: private data, site address, CSRF origins, proxies, relay; "
+        "exit 1 on an error",
+    )
+    p.set_defaults(handler=check)
+
+
+def _problems() -> list[dict]:
+    from django.core.checks import ERROR, run_checks
+
+    from secdesk.checks import TAG
+
+    return [
+        {
+            "id": found.id,
+            "level": "error" if found.level >= ERROR else "warning",
+            "message": found.msg,
+            "hint": found.hint or "",
+        }
+        for found in run_checks(tags=[TAG])
+    ]
+
+
+def _line(problem: dict) -> str:
+    hint = f"\n  {problem['hint']}" if problem["hint"] else ""
+    return f"{problem['level']}: {problem['message']} [{problem['id']}]{hint}"
+
+
+def starting(out):
+    """Before a long-running command starts: files it makes are private whatever
+    the umask it inherited, what an older version left readable is made private,
+    and the deployment checks run. A warning is printed; an error stops the start."""
+    from secdesk.checks import private_paths
+    from secdesk.errors import Refused
+    from secdesk.lib import private
+
+    os.umask(private.UMASK)
+    private.tighten(private_paths())
+    problems = _problems()
+    for problem in problems:
+        out.err.print(f"secdesk: {_line(problem)}", markup=False)
+    errors = sum(problem["level"] == "error" for problem in problems)
+    if errors:
+        raise Refused(f"not started: {errors} error(s) above (`secdesk check` lists them)")
+
 
 def _migrate():
     from django.core.management import call_command
@@ -80,9 +126,18 @@ def serve(args, out):
     host, port = _listen(args.web)
     from django.conf import settings
 
-    # The site address is SECDESK_SITE_URL's alone (see settings.py): where
-    # this process listens changes no link written into an advisory or mail.
+    from secdesk.lib.env import host as host_of
+    from secdesk.lib.env import origin
+
+    if not os.environ.get("SECDESK_SITE_URL"):
+        # Pages are opened where this process listens: that host is let in and
+        # its forms taken. The site address stays SECDESK_SITE_URL's alone (see
+        # settings.py): no link written into an advisory or mail changes.
+        listen_url = f"http://{host}:{port}"
+        settings.ALLOWED_HOSTS.append(host_of(listen_url))
+        settings.CSRF_TRUSTED_ORIGINS.append(origin(listen_url))
     settings.DEMO = args.demo
+    starting(out)
     _migrate()
     admin = _first_admin(args.admin)
     if args.demo:
@@ -126,6 +181,7 @@ def web(args, out):
     from waitress import serve as waitress_serve
 
     host, port = _listen(args.web)
+    starting(out)
     out.console.print(f"secdesk: web on http://{host}:{port}/", markup=False)
     waitress_serve(_wsgi_app(), host=host, port=port, threads=args.threads, ident="secdesk")
 
@@ -136,6 +192,7 @@ def worker(args, out):
 
     from secdesk import worker as background
 
+    starting(out)
     if args.once:
         result = background.tick()
         out.emit(result, f"worker: {len(result['expired'])} embargo(es) expired")
@@ -152,3 +209,12 @@ def worker(args, out):
 def migrate(args, out):
     _migrate()
     out.emit({"migrated": True}, "database up to date")
+
+
+def check(args, out):
+    problems = _problems()
+    out.emit(
+        problems,
+        "\n".join(_line(problem) for problem in problems) or "no problems found",
+    )
+    return 1 if any(problem["level"] == "error" for problem in problems) else 0

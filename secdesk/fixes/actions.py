@@ -22,7 +22,7 @@ from secdesk.fixes import mirror
 from secdesk.fixes.git import GitFailed
 from secdesk.fixes.models import Branch, Fix, IntroducingCommit, NotAffected, Repository
 from secdesk.fixes.releases import ReleaseScheme
-from secdesk.teams.access import require_role
+from secdesk.teams.access import require_case, require_role
 from secdesk.teams.models import Person, Project, Role
 
 # A branch name or shell-style pattern as git allows it in a ref name: no
@@ -38,7 +38,7 @@ def do_record_fix(case, *, branch: str, commit: str, repository: str = "", actin
     if not branch.strip():
         raise BadInput("name the branch the fix is on")
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         repo = None
         if repository:
             repo = Repository.objects.filter(project=case.project, name=repository).first()
@@ -203,11 +203,11 @@ def do_record_introducing_commit(
 ) -> IntroducingCommit:
     """The commit that brought the bug in, resolved in the repository's mirror
     (an abbreviated id is stored in full; a commit the mirror lacks is refused)."""
-    require_role(acting, case.project)
+    require_case(acting, case)
     repo = _case_repository(case.project, repository)
     full = _resolve(repo, commit)
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         if case.introduced_by.filter(repository=repo, commit=full).exists():
             raise Refused(f"{full[:12]} is already recorded as introducing case #{case.pk}")
         introducing = IntroducingCommit.objects.create(case=case, repository=repo, commit=full)
@@ -228,7 +228,7 @@ def do_mark_branch_not_affected(case, *, branch: str, reason: str, acting: Perso
     if not reason:
         raise BadInput("say why the branch is not affected (--reason)")
     with atomic():
-        case = _unpublished(case, acting)
+        case = _recording(case, acting)
         patterns = list(
             Branch.objects.filter(repository__project=case.project).values_list(
                 "pattern", flat=True
@@ -248,13 +248,13 @@ def do_mark_branch_not_affected(case, *, branch: str, reason: str, acting: Perso
     return marked
 
 
-def _unpublished(case, acting: Person):
-    """The case, locked for the transaction, while its commits may still change:
-    a member may record them until the advisory is out."""
+def _recording(case, acting: Person):
+    """The case, locked for the transaction. Its commits may be recorded after
+    publication too: a backport or a branch found not affected corrects the
+    advisory's ranges when the advisory is amended (advisories/revisions.py);
+    the published documents do not change before."""
     case = lock_case(case)
-    require_role(acting, case.project)
-    if case.published_at is not None:
-        raise Refused(f"case #{case.pk} is already published")
+    require_case(acting, case)
     return case
 
 

@@ -22,8 +22,10 @@ class GitFailed(Refused):
 class Git:
     """A repository on disk (bare or a work tree), and git run inside it."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, umask: int = -1):
         self.path = Path(path)
+        # For the files git makes; -1 leaves the process's umask.
+        self.umask = umask
 
     @classmethod
     def open(cls, path: str | Path) -> "Git":
@@ -85,6 +87,7 @@ class Git:
                 stdout=stdout,
                 stderr=subprocess.PIPE,
                 env={**os.environ, **_ENV},
+                umask=self.umask,
             )
         except FileNotFoundError:
             raise GitFailed("git is not installed (no `git` on PATH)") from None

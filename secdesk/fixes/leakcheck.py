@@ -2,9 +2,10 @@
 case that is still under embargo.
 
 A commit leaks when its message mentions a CVE id assigned to an embargoed case
-or the case's private token, or when it carries the same patch as a fix
-recorded for an embargoed case. What it says is written for the person pushing,
-who may be no member: it names the commit and what it mentions, never the case.
+or one of the case's private tokens (a reply address, the reporter's link), or
+when it carries the same patch as a fix recorded for an embargoed case. What it
+says is written for the person pushing, who may be no member: it names the
+commit and what it mentions, never the case.
 
 A fix whose commit is in neither the repository checked nor secdesk's mirror
 cannot be compared with anything. The guard says so, and the check fails: a
@@ -17,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from secdesk.advisories.models import CveId, CveState
-from secdesk.cases.models import Case, EmbargoState
+from secdesk.cases.models import Capability, EmbargoState
 from secdesk.fixes import mirror
 from secdesk.fixes.backports import same_patches
 from secdesk.fixes.git import Git
@@ -74,7 +75,11 @@ def find_leaks(git: Git, revs: list[str]) -> LeakCheck:
         .exclude(state=CveState.REJECTED)
         .values_list("cve_id", flat=True)
     )
-    tokens = set(Case.objects.filter(embargo__state__in=EMBARGOED).values_list("token", flat=True))
+    tokens = set(
+        Capability.objects.filter(case__embargo__state__in=EMBARGOED).values_list(
+            "token", flat=True
+        )
+    )
     leaks = []
     messages = git.run("rev-list", "--no-commit-header", "--format=%x00%H%n%B", *revs)
     subjects = {}

@@ -6,6 +6,7 @@ so several hosts never need to share one.
 
 import fcntl
 import logging
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from secdesk.fixes.git import Git, GitFailed
 from secdesk.fixes.models import Repository
+from secdesk.lib import private
 
 logger = logging.getLogger("secdesk.fixes.mirror")
 
@@ -38,10 +40,10 @@ def update(repository: Repository) -> Git:
     """Clone the repository as a mirror, or fetch into the mirror it has, then
     write the commit-graph that keeps later walks fast."""
     path = path_of(repository)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.make_dir(path.parent)
     with _locked(path):
         if path.is_dir():
-            git = Git(path)
+            git = _private(path)
             git.run("fetch", "--prune", "--quiet", "origin")
         else:
             git = _clone(repository.url, path)
@@ -89,18 +91,29 @@ def _clone(url: str, path: Path) -> Git:
     partial = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}-"))
     try:
         # `--` keeps a URL that starts with a dash from being read as an option.
-        Git(path.parent).run("clone", "--mirror", "--quiet", "--", url, str(partial))
+        # No hard links to a local repository's files: making the mirror's
+        # files private must not change the original's.
+        _private(path.parent).run(
+            "clone", "--mirror", "--no-hardlinks", "--quiet", "--", url, str(partial)
+        )
         partial.rename(path)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return Git(path)
+    return _private(path)
+
+
+def _private(path: Path) -> Git:
+    """git that writes into a mirror: the files it makes are secdesk's alone (an
+    embargoed fix may be in there), whatever the umask secdesk was started with."""
+    return Git(path, umask=private.UMASK)
 
 
 @contextmanager
 def _locked(path: Path):
     """One update of a mirror at a time on this host (the web and the worker may
     both ask for one)."""
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, private.FILE)
+    with os.fdopen(fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -1,8 +1,8 @@
 """Settings from the environment, read strictly: a malformed value stops start-up
 with a message that names the variable, instead of running with a surprise."""
 
-import ipaddress
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -77,6 +77,15 @@ def database(url: str | None, data: Path) -> dict:
     )
 
 
+def sqlite_file(config: dict) -> Path | None:
+    """The file of a DATABASES entry on SQLite; None for another database or
+    one in memory."""
+    name = str(config["NAME"])
+    if not config["ENGINE"].endswith("sqlite3") or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
 def flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -88,32 +97,12 @@ def flag(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name}: expected a yes/no value, got {value!r}")
 
 
-LOCAL_SITE = "http://127.0.0.1:8000"
-
-
-def site_url(value: str | None) -> str:
-    """SECDESK_SITE_URL: the one address every link, advisory and CVE record
-    names, whichever process (server, worker or CLI) writes it. Scheme and
-    host, no path. Unset: the local address `serve` listens on by default."""
-    if not value:
-        return LOCAL_SITE
-    parts = urlsplit(value.rstrip("/"))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"SECDESK_SITE_URL: expected https://HOST[:PORT], got {value!r}")
-    if parts.path or parts.query or parts.fragment:
-        raise ConfigError(f"SECDESK_SITE_URL: scheme and host only, no path, got {value!r}")
-    return value.rstrip("/")
-
-
-def is_loopback(url: str) -> bool:
-    """Whether `url` names this machine, which nobody else can reach."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def count(name: str, default: int) -> int:
+    """A whole number of at least 1."""
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def host_port(name: str, value: str) -> tuple[str, int]:
@@ -123,3 +112,73 @@ def host_port(name: str, value: str) -> tuple[str, int]:
         raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
     host = host.strip("[]") or "127.0.0.1"
     return host, int(port)
+
+
+LOCAL_SITE = "http://127.0.0.1:8000"
+
+
+def site_url(name: str, value: str | None) -> str:
+    """The one address every link, advisory and CVE record names, whichever
+    process (server, worker or CLI) writes it: http(s)://host[:port], no path
+    (security.txt and the CSAF provider's files live at the site's root), no
+    trailing slash. Unset: the local address `serve` listens on by default."""
+    if not value:
+        return LOCAL_SITE
+    parts = urlsplit(value.rstrip("/"))
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a port number in {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: expected http(s)://host[:port], got {value!r}")
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(f"{name}: scheme and host only, no path, got {value!r}")
+    return value.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine, which nobody else can reach."""
+    name = urlsplit(url).hostname or ""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host(url: str) -> str:
+    """The host of a URL as a Host header names it: in lower case, an IPv6
+    address in brackets, no port."""
+    name = urlsplit(url).hostname
+    return f"[{name}]" if ":" in name else name
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser writes it in Origin: in lower
+    case, without a default port."""
+    parts = urlsplit(url)
+    scheme, port = parts.scheme.lower(), parts.port
+    host_ = host(url)
+    if port is not None and port != DEFAULT_PORTS.get(scheme):
+        host_ = f"{host_}:{port}"
+    return f"{scheme}://{host_}"
+
+
+def networks(name: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """A comma-separated list of addresses and networks (10.0.0.0/8, ::1)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: expected addresses or networks such as 127.0.0.1 or 10.0.0.0/8, "
+                f"got {item!r}"
+            ) from None
+    return tuple(found)

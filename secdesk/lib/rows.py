@@ -186,14 +186,31 @@ class _Step:
         self.params: list[list] = []
         # (row, column) whose value is read when the statement runs.
         self.pending: list[tuple[int, int]] = []
+        # Each column's last value and its parameter: rows written together
+        # often share a value, the very same object (the envelopes of one
+        # message share its text and headers), converted once. The rows are
+        # converted one after the other here, so a shared object cannot
+        # change in between.
+        last = [(None, None)] * len(self.columns)
+        # What each column asks of each row, decided once per column: read
+        # later, a relation whose row may not be written yet, or a plain value.
+        plan = [
+            (c, field, field.name in later, field.is_relation, self.converters[c])
+            for c, field in enumerate(self.columns)
+        ]
         for r, row in enumerate(rows):
             values = []
-            for c, field in enumerate(self.columns):
-                if field.name in later or self._unsaved_target(field, row):
+            for c, field, deferred, relation, convert in plan:
+                if deferred or (relation and self._unsaved_target(field, row)):
                     self.pending.append((r, c))
                     values.append(None)
-                else:
-                    values.append(self.converters[c](field.pre_save(row, True)))
+                    continue
+                value = field.pre_save(row, True)
+                seen, converted = last[c]
+                if value is not seen or value is None:
+                    converted = convert(value)
+                    last[c] = (value, converted)
+                values.append(converted)
             self.params.append(values)
 
     def discard(self, gone: set[int]) -> None:

@@ -1,5 +1,6 @@
-"""The addresses secdesk answers to: each project's security address, and each
-case's reply address `<local>+<token>@<domain>` with its unguessable token."""
+"""The addresses secdesk answers to: each project's security address, and the
+reply addresses `<local>+<token>@<domain>`, each with the unguessable token
+issued to one recipient for one case."""
 
 import re
 import secrets
@@ -13,7 +14,7 @@ _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 @dataclass(frozen=True)
 class Recipient:
     project_id: int
-    # The case token in the address, if it carries one (not yet checked).
+    # The reply address's token, if it carries one (not yet checked).
     token: str = ""
 
 
@@ -34,21 +35,16 @@ def security_addresses() -> dict[tuple[str, str], int]:
 
 
 def resolve(address: str, table: dict[tuple[str, str], int]) -> Recipient | None:
-    """The project (and case token) an envelope recipient stands for; None if unknown.
+    """The project (and reply token) an envelope recipient stands for; None if unknown.
 
     A detail that is not a well-formed token still reaches the project: a report
-    sent to a mistyped case address is held like any other, never bounced.
+    sent to a mistyped reply address is held like any other, never bounced.
     """
     local, detail, domain = split(address)
     project_id = table.get((local, domain))
     if project_id is None:
         return None
     return Recipient(project_id, detail if _TOKEN.match(detail) else "")
-
-
-def case_address(case) -> str:
-    local, _, domain = split(case.project.security_address)
-    return f"{local}+{case.token}@{domain}"
 
 
 def reply_address(project: Project, token: str) -> str:

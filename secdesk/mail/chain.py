@@ -12,17 +12,26 @@ from secdesk.mail.rules import RULES, Incoming
 
 ACCEPT, HOLD, DISCARD, QUARANTINE, DEFER = "accept", "hold", "discard", "quarantine", "defer"
 
+# A mail joins a case only through a reply address, as its live holder: the
+# reporter, or a member authenticated as that same member. Whatever else names
+# a case (a dead or mismatched reply address, In-Reply-To) holds it. A message
+# that no rule decides is held.
 INTAKE = (
     ("unparseable", QUARANTINE),
     ("no_sender", QUARANTINE),
     ("loop", DISCARD),
+    ("dead_reply_address", HOLD),
+    ("reply_address_mismatch", HOLD),
+    ("member_reply_address", ACCEPT),
     ("authenticated_member", ACCEPT),
+    ("threaded_to_case", DEFER),
     ("suspected_spam", HOLD),
     ("auto_submitted", HOLD),
     ("from_a_robot", HOLD),
-    ("reporter_of_case", ACCEPT),
     ("bad_signature", DEFER),
-    ("claims_membership", DEFER),
+    ("reply_address_unauthenticated", HOLD),
+    ("claims_membership", HOLD),
+    ("reporter_reply_address", ACCEPT),
     ("not_a_member", HOLD),
 )
 
@@ -41,8 +50,9 @@ class Decision:
     action: str
     reasons: list[dict] = field(default_factory=list)
 
-    def add(self, rule: str, reason: str) -> None:
-        self.reasons.append({"rule": rule, "reason": reason})
+    def add(self, rule: str, reason: str | dict) -> None:
+        found = reason if isinstance(reason, dict) else {"reason": reason}
+        self.reasons.append({"rule": rule, **found})
 
 
 def decide(msg: Incoming) -> Decision:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
 from secdesk.lib.env import ConfigError
@@ -44,6 +45,9 @@ TOO_BIG = (
     "552 5.3.4 Message too big: secdesk accepts at most {mb} MB. "
     "Send large files as a link in a smaller message."
 )
+# RFC 5321 §4.5.3.1.10: a temporary refusal, so that a list server sends the
+# rest in another message; the recipients taken so far still get this one.
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 STORE_FAILED = "451 4.3.0 The message could not be stored just now; please try again later"
 
 
@@ -337,6 +341,8 @@ class Handler:
         self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-lookup")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= settings.MAIL_MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
         loop = asyncio.get_running_loop()
         try:
             found = self.directory.cached(address)

@@ -18,32 +18,35 @@ from pathlib import Path
 
 from django.conf import settings
 
-from secdesk.lib import env
+from secdesk.lib import env, private
 from secdesk.mail import outbox
 from secdesk.mail.models import OutgoingMessage
 
 logger = logging.getLogger("secdesk.mail")
 
 
-def render(row: OutgoingMessage) -> EmailMessage:
-    """The mail for a row. From is the project's security address, so that a
-    reply comes back to secdesk; Reply-To (if set) leads it into the case. To is
-    `header_to` when set (a team's mail shows the case address, not the members')."""
+def render(row: OutgoingMessage, recipients: list[str]) -> EmailMessage:
+    """The mail for a row, as `recipients` get it. From is the project's
+    security address, so that a reply comes back to secdesk. A row that gives
+    each recipient their own reply address (`reply_tos`) is sent to each alone:
+    To them only, Reply-To theirs, which leads an answer into the case as
+    theirs and nobody else's."""
     project = row.project
+    to = recipients if row.reply_tos else row.to
+    reply_to = row.reply_tos.get(recipients[0]) if row.reply_tos else row.reply_to
     # An internationalised address (jürgen@uni.example) is written as UTF-8, as
     # SMTPUTF8 carries it: an encoded word may not stand for an address.
-    addresses = [*row.to, *row.cc, row.reply_to, row.header_to]
-    international = not all(address.isascii() for address in addresses)
+    international = not all(address.isascii() for address in [*to, *row.cc, reply_to or ""])
     message = EmailMessage(
         policy=policy.default.clone(utf8=True) if international else policy.default
     )
     local, _, domain = project.security_address.rpartition("@")
     message["From"] = Address(f"{project.name} security", local, domain)
-    message["To"] = row.header_to or ", ".join(row.to)
+    message["To"] = ", ".join(to)
     if row.cc:
         message["Cc"] = ", ".join(row.cc)
-    if row.reply_to:
-        message["Reply-To"] = row.reply_to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id
@@ -51,6 +54,13 @@ def render(row: OutgoingMessage) -> EmailMessage:
         message[name] = value
     message.set_content(row.body)
     return message
+
+
+def mails(row: OutgoingMessage) -> list[list[str]]:
+    """The mails a row still stands for, by their recipients: one for all who
+    have not had it, or one for each when each has a reply address of their own."""
+    waiting = row.undelivered
+    return [[address] for address in waiting] if row.reply_tos else [waiting]
 
 
 class Relay:
@@ -94,18 +104,21 @@ class Files:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_dir(directory)
 
     def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
-        """One file, for every recipient at once."""
+        """One file for the recipients of one mail; 0600, as mkstemp makes it."""
         data = message.as_bytes()
+        name = f"{row.pk:08d}-{row.kind}"
+        if row.reply_tos:
+            name += f"-{row.to.index(recipients[0]) + 1}"
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(temp, self.directory / f"{row.pk:08d}-{row.kind}.eml")
+            os.replace(temp, self.directory / f"{name}.eml")
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
@@ -114,11 +127,15 @@ class Files:
         pass
 
 
+def relay() -> tuple[str, int] | None:
+    """Where outgoing mail goes: the relay's host and port, or None for files."""
+    value = os.environ.get("SECDESK_SMTP_RELAY")
+    return env.host_port("SECDESK_SMTP_RELAY", value) if value else None
+
+
 def transport():
-    relay = os.environ.get("SECDESK_SMTP_RELAY")
-    if relay:
-        host, port = env.host_port("SECDESK_SMTP_RELAY", relay)
-        return Relay(host, port)
+    if where := relay():
+        return Relay(*where)
     return Files(Path(settings.DATA_DIR) / "outbox")
 
 
@@ -139,6 +156,23 @@ def _permanent(err: Exception) -> bool:
     return isinstance(code, int) and code >= 500
 
 
+def _send(sender, row: OutgoingMessage, accepted: list[str]) -> None:
+    """Send the row's mail to those who have not had it, adding to `accepted`
+    each recipient the relay takes. Addresses the relay refuses are raised
+    together once every other recipient was tried."""
+    refused = {}
+    for recipients in mails(row):
+        try:
+            sender.send(row, render(row, recipients), recipients)
+        except smtplib.SMTPRecipientsRefused as err:
+            refused.update(err.recipients)
+            accepted += [a for a in recipients if a not in err.recipients]
+        else:
+            accepted += recipients
+    if refused:
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
 def deliver_due(limit: int = 200) -> dict:
     """Send the rows that are due; each failure is retried later or marked failed.
 
@@ -152,15 +186,12 @@ def deliver_due(limit: int = 200) -> dict:
     sender = transport()
     try:
         for row in rows:
-            recipients = row.undelivered
+            accepted = []
             try:
-                sender.send(row, render(row), recipients)
+                _send(sender, row, accepted)
             except (smtplib.SMTPException, OSError) as err:
                 failed += 1
-                accepted = []
-                if isinstance(err, smtplib.SMTPRecipientsRefused):
-                    # The relay took the mail for the others: they must not get it twice.
-                    accepted = [a for a in recipients if a not in err.recipients]
+                # Those the relay took must not get the mail twice.
                 outbox.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
                 if not isinstance(

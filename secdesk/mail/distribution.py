@@ -1,21 +1,26 @@
-"""Who receives a case message, and the mail each of them gets (SPEC §2.3).
+"""Who receives a case message, and the mail each of them gets.
 
 Every active member who may see the case receives every message; the reporter
-receives the team's replies, never an internal note. As a mailing list does, a
-message is one envelope per audience: one for the team, its To header the case
-address (members do not see each other's addresses, and a reply-all lands in
-the case), and one for the reporter. The envelopes' recipients are the record
-of who received what.
+receives the team's replies, never an internal note. A message is one envelope
+for the team and one for the reporter, and each recipient gets the mail alone,
+addressed to them only, with a reply address that is theirs: a reply is
+attributed to that recipient and to nobody else, and only while they keep
+their access (`secdesk.cases.capabilities`). Nobody sees who else received
+it. Only the reporter's mail carries the reporter's private link. The
+envelopes' recipients are the record of who received what.
 """
 
 from django.utils import timezone
 
+from secdesk.cases import capabilities
 from secdesk.cases.models import Message
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
-from secdesk.mail.addresses import case_address
+from secdesk.mail.addresses import reply_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
 from secdesk.teams.access import case_audience
+
+TEAM, REPORTER = "team", "reporter"
 
 
 def subject_for(case, subject: str) -> str:
@@ -24,37 +29,38 @@ def subject_for(case, subject: str) -> str:
     return subject if tag in subject else f"{tag} {subject}"
 
 
-def _body(message: Message, *, for_reporter: bool) -> str:
+def _body(message: Message, *, link: str = "") -> str:
     case = message.case
     author = message.author.email if message.author else "secdesk"
-    if for_reporter:
+    if link:
         footer = (
             f"This is about your report {case.reference}. Reply to this mail to answer "
-            "the security team; your answer joins the case."
+            f"the security team; your answer joins the case. Your report's private page "
+            f"(do not share it): {link}"
         )
     else:
         note = " (internal: not sent to the reporter)" if message.internal else ""
         footer = (
             f"Case {case.reference}{note}. Embargoed: do not forward. Reply to this mail "
-            "(signed with your OpenPGP key) to answer into the case."
+            "(signed with your OpenPGP key) to answer into the case; the reply address is "
+            "yours alone."
         )
     return f"{author} wrote:\n\n{message.body.rstrip()}\n\n-- \n{footer}\n"
 
 
-def _envelope(
-    message: Message, audience: str, to: list[str], *, header_to: str = ""
-) -> OutgoingMessage:
+def _envelope(message: Message, audience: str, reply_tos: dict[str, str], *, link: str = ""):
+    """The envelope of `message` for one audience (the team, or the reporter):
+    its recipients, each with their own reply address (`reply_tos`)."""
     case = message.case
     row = outbox.new_row(
         project=case.project,
         case=case,
         case_message=message,
-        to=to,
-        header_to=header_to,
+        to=list(reply_tos),
+        reply_tos=reply_tos,
         subject=subject_for(case, message.subject),
-        body=_body(message, for_reporter=audience == "reporter"),
+        body=_body(message, link=link),
         kind="internal-note" if message.internal else "case-message",
-        reply_to=case_address(case),
         headers={"X-Secdesk-Case": case.reference},
         dedupe_key=f"message:{message.pk}:{audience}" if message.pk else None,
     )
@@ -68,23 +74,52 @@ def name_envelope(row: OutgoingMessage) -> None:
     row.dedupe_key = f"message:{row.case_message.pk}:{row.audience}"
 
 
-def envelopes(message: Message, members: list[str], *, to_reporter: bool) -> list[OutgoingMessage]:
-    """The unsaved outbox rows for a message: one for the team (`members`, the
-    case's audience), one for the reporter when `to_reporter`."""
-    case = message.case
-    reporter = case.reporter
+def audience(case) -> list[tuple[int, str]]:
+    """The members who receive the case's mail, as (person id, address)."""
+    return list(case_audience(case).order_by("pk").values_list("pk", "email"))
+
+
+def _to_reporter(message: Message, members: list[tuple[int, str]], to_reporter: bool) -> bool:
+    reporter = message.case.reporter
+    # A reporter who is also a member has the team's mail already.
+    return (
+        to_reporter
+        and not message.internal
+        and reporter is not None
+        and reporter.email.lower() not in {address.lower() for _, address in members}
+    )
+
+
+def tokens_needed(case, members: list[tuple[int, str]], *, to_reporter: bool):
+    """What `capabilities.plan` (or `issued`) is asked for the envelopes of
+    mail to `members`, and to the reporter when `to_reporter`: (replies, links)."""
+    replies = [pk for pk, _ in members]
+    if to_reporter and case.reporter_id is not None:
+        return [*replies, case.reporter_id], [case.reporter_id]
+    return replies, []
+
+
+def envelopes(
+    message: Message,
+    members: list[tuple[int, str]],
+    tokens: capabilities.Planned,
+    *,
+    to_reporter: bool,
+) -> list[OutgoingMessage]:
+    """The unsaved outbox rows for a message: one for `members` (the case's
+    audience), one for the reporter when `to_reporter`. Each recipient gets
+    the mail alone, with their own reply address from `tokens`."""
+    project = message.case.project
     rows = []
     if members:
-        rows.append(_envelope(message, "team", members, header_to=case_address(case)))
-    to_reporter = to_reporter and not message.internal and reporter is not None
-    # A reporter who is also a member has the team's mail already.
-    if to_reporter and reporter.email.lower() not in {m.lower() for m in members}:
-        rows.append(_envelope(message, "reporter", [reporter.email]))
+        reply_tos = {address: reply_address(project, tokens.reply(pk)) for pk, address in members}
+        rows.append(_envelope(message, TEAM, reply_tos))
+    if _to_reporter(message, members, to_reporter):
+        reporter = message.case.reporter
+        link = capabilities.reporter_url(tokens.link(reporter.pk))
+        reply_tos = {reporter.email: reply_address(project, tokens.reply(reporter.pk))}
+        rows.append(_envelope(message, REPORTER, reply_tos, link=link))
     return rows
-
-
-def audience_addresses(case) -> list[str]:
-    return list(case_audience(case).values_list("email", flat=True))
 
 
 def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
@@ -95,7 +130,13 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
         mail = MessageMail.objects.create(case_message=message)
     if mail.distributed_at is not None:
         return []
-    rows = envelopes(message, audience_addresses(message.case), to_reporter=to_reporter)
+    case = message.case
+    members = audience(case)
+    replies, links = tokens_needed(
+        case, members, to_reporter=_to_reporter(message, members, to_reporter)
+    )
+    tokens = capabilities.issued(case, replies, links)
+    rows = envelopes(message, members, tokens, to_reporter=to_reporter)
     insert_rows(rows)
     mail.distributed_at = timezone.now()
     mail.save(update_fields=["distributed_at"])

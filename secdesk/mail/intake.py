@@ -6,8 +6,8 @@
    Nothing after this step can lose it.
 2. `process_pending` claims stored rows a batch at a time, reads them
    (`parsing`), learns what it can with one lookup of each kind for the batch
-   (the case an address or thread points to, whether a member provably sent
-   it), and runs the intake chain (`chain`) on each.
+   (whom a reply address stands for, or which case a thread suggests, whether
+   a member provably sent it), and runs the intake chain (`chain`) on each.
 3. The decisions are carried out by actions: held reports (a case each,
    received, held, acknowledged within RFC 3834's limits) and mail appended to
    a case and distributed, each kind together in one transaction; a held post,
@@ -37,12 +37,12 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append_mails
-from secdesk.cases.models import Case
+from secdesk.cases.models import Capability, Case
 from secdesk.errors import Refused
 from secdesk.lib.addresses import validate_address
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import chain, spool
-from secdesk.mail.addresses import Recipient
+from secdesk.mail.addresses import Recipient, split
 from secdesk.mail.distribution import distribute
 from secdesk.mail.models import (
     AcknowledgementCount,
@@ -54,7 +54,7 @@ from secdesk.mail.models import (
 )
 from secdesk.mail.parsing import Parsed, Unparseable, parse
 from secdesk.mail.rules import Incoming, Senders, authenticate
-from secdesk.teams.access import case_audience
+from secdesk.teams.access import capabilities_named, case_audience
 from secdesk.teams.models import Consent, Membership, Person, Project
 
 logger = logging.getLogger("secdesk.mail")
@@ -464,7 +464,7 @@ def _guarded(row: InboundMessage, work, *args) -> None:
 def process_batch(rows: list[InboundMessage]) -> None:
     """Read, decide and carry out claimed rows, in order. A message that answers
     one earlier in the same batch waits until that one is in the database, so
-    that its thread leads to the case."""
+    that its thread suggests the case to a moderator."""
     segment, ids = [], set()
     for row in rows:
         parsed = _parse(row)
@@ -556,9 +556,9 @@ def _reporter_address(parsed: Parsed, mail_from: str) -> str:
 
 def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple]:
     """What secdesk can learn about stored messages before the rules run, each
-    lookup made once for all of them: our own Message-IDs (loops), the cases
-    their addresses or threads lead to, who may have sent them, and the day's
-    acknowledgements per sender."""
+    lookup made once for all of them: our own Message-IDs (loops), whom their
+    reply addresses stand for (or else which case their thread suggests), who
+    may have sent them, and the day's acknowledgements per sender."""
     found = []
     for row, parsed in items:
         msg = Incoming(
@@ -579,7 +579,7 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
             message_id__in=[m.parsed.message_id for _, m in read if m.parsed.message_id]
         ).values_list("message_id", flat=True)
     )
-    cases = _cases_of(read)
+    addressed, suggested = _addressed(read)
     members = _Members()
     counts = {
         (c.project_id, c.address): c.count
@@ -591,7 +591,10 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
     }
     for row, msg in read:
         msg.loop = bool(msg.parsed.message_id) and msg.parsed.message_id in own
-        msg.case, msg.token_case = cases.get(row.pk, (None, False))
+        msg.reply_capability = capability = addressed.get(row.pk)
+        if capability is not None and capability.case.project_id == row.project_id:
+            msg.case = capability.case
+        msg.suggested_case = suggested.get(row.pk)
         authenticate(msg, members.who_may_send(row.project, msg.case))
         if msg.reporter_address:
             msg.acknowledgements_today = counts.get(
@@ -601,25 +604,23 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
 
 
 def _tokens(row: InboundMessage) -> list[str]:
-    from secdesk.mail.addresses import split
-
     return [token for _, token, _ in map(split, row.rcpt_tos) if len(token) == 32]
 
 
-def _cases_of(read) -> dict[int, tuple[Case, bool]]:
-    """For each row, the case its reply address names (token), or else the case
-    of the nearest message it answers (In-Reply-To, then References)."""
+def _addressed(read) -> tuple[dict[int, Capability], dict[int, int]]:
+    """For each row, the reply address's capability its recipients name (live
+    or not: the access module marks which admit their holder); for the rows
+    without one, the case of the nearest message they answer (In-Reply-To,
+    then References), as a suggestion for a moderator only."""
     tokens = {row.pk: _tokens(row) for row, _ in read}
-    named = {t for ts in tokens.values() for t in ts}
-    by_token = {
-        (case.project_id, case.token): case
-        for case in (
-            Case.objects.filter(token__in=named).select_related("reporter", "project")
-            if named
-            else []
-        )
-    }
-    thread_ids = {i for _, m in read for i in m.parsed.thread_ids}
+    named = capabilities_named({t for ts in tokens.values() for t in ts}, Capability.Kind.REPLY)
+    addressed = {}
+    for row, _ in read:
+        found = [named[t] for t in tokens[row.pk] if t in named]
+        if found:
+            addressed[row.pk] = found[0]
+    unaddressed = [(row, msg) for row, msg in read if row.pk not in addressed]
+    thread_ids = {i for _, m in unaddressed for i in m.parsed.thread_ids}
     by_thread: dict[tuple[int, str], int] = {}
     if thread_ids:
         linked = MessageMail.objects.filter(message_id__in=thread_ids).values_list(
@@ -633,26 +634,16 @@ def _cases_of(read) -> dict[int, tuple[Case, bool]]:
         ).values_list("message_id", "case_id", "project_id")
         for message_id, case_id, project_id in sent:
             by_thread[(project_id, message_id)] = case_id
-    result, threaded = {}, {}
-    for row, msg in read:
-        named = [
-            by_token[(row.project_id, t)] for t in tokens[row.pk] if (row.project_id, t) in by_token
-        ]
-        if named:
-            result[row.pk] = (named[0], True)
-            continue
+    suggested = {}
+    for row, msg in unaddressed:
         answered = [
             by_thread[(row.project_id, i)]
             for i in msg.parsed.thread_ids
             if (row.project_id, i) in by_thread
         ]
         if answered:
-            threaded[row.pk] = answered[0]
-    if threaded:
-        found = Case.objects.select_related("reporter", "project").in_bulk(set(threaded.values()))
-        for pk, case_id in threaded.items():
-            result[pk] = (found[case_id], False)
-    return result
+            suggested[row.pk] = answered[0]
+    return addressed, suggested
 
 
 class _Members:
@@ -686,9 +677,12 @@ def _carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
     elif action == chain.ACCEPT and msg.member is not None and msg.case is None:
         _member_report(row, msg)
     elif action == chain.ACCEPT:
-        author = msg.member or msg.case.reporter
         do_append_mail(
-            msg.case, inbound=row, parsed=msg.parsed, author=author, member=msg.member is not None
+            msg.case,
+            inbound=row,
+            parsed=msg.parsed,
+            author=msg.holder,
+            member=msg.member is not None,
         )
     elif msg.case is not None:
         _finish(row, Inbound.HELD, AuditEvent.MAIL_HELD, row.reasons, case=msg.case, msg=msg)
@@ -794,7 +788,7 @@ def _mailed_post(row: InboundMessage, msg: Incoming) -> MailedPost:
     return MailedPost(
         inbound=row,
         parsed=msg.parsed,
-        author=msg.member or msg.case.reporter,
+        author=msg.holder,
         member=msg.member is not None,
     )
 

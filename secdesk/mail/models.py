@@ -102,11 +102,15 @@ class OutgoingMessage(models.Model):
     message_id = models.CharField(max_length=500, unique=True)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
-    # The To header when it is not `to`: a case's mail to its team shows the
-    # case address, so that members do not see each other's addresses and a
-    # reply-all lands in the case.
-    header_to = models.CharField(max_length=500, blank=True)
     reply_to = models.CharField(max_length=500, blank=True)
+    # Each recipient's own reply address (address → reply address), for one
+    # message to many people that none of them may see the others of: the
+    # worker sends each recipient a mail of their own, To them alone, with
+    # their reply address. One row for a post to a whole team, rather than a
+    # row per member: the mail intake's posts to 51 recipients ran at 0.09 of
+    # the bare SMTP server's rate with a row each, 0.3 with one row
+    # (bench/mail_intake.py).
+    reply_tos = models.JSONField(default=dict)
     subject = models.CharField(max_length=998)
     body = models.TextField()
     headers = models.JSONField(default=dict)

@@ -10,6 +10,7 @@ Approval re-enters delivery, never the rules.
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -17,34 +18,73 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import do_append_mail
-from secdesk.cases.models import Case
+from secdesk.cases.models import Capability, Case
 from secdesk.errors import NotFound, Refused, TransitionRefused
 from secdesk.mail import notices
+from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.parsing import parse
-from secdesk.teams.access import projects_of, require_role
-from secdesk.teams.actions import person_for_address
+from secdesk.teams.access import capabilities_named, projects_of, visible_case_ids, visible_cases
 from secdesk.teams.models import Person, Role
 
 SPAM = "spam"
 
 
-def queue(person: Person, state: str = Inbound.HELD):
-    """Held (or quarantined) mail in the projects where `person` moderates."""
+def moderated(person: Person | None, states):
+    """Mail in these states that `person` moderates: in a project where they are
+    a moderator, and, for mail into a case, only if they may see that case.
+    Mail into a restricted case is for those it admits; to anyone else it is as
+    if it did not exist."""
     return (
-        InboundMessage.objects.filter(state=state, project__in=projects_of(person, Role.MODERATOR))
+        InboundMessage.objects.filter(
+            state__in=states, project__in=projects_of(person, Role.MODERATOR)
+        )
+        .filter(Q(case__isnull=True) | Q(case__in=visible_cases(person).values("pk")))
         .select_related("project", "case")
         .defer("raw")
         .order_by("pk")
     )
 
 
-def held_item(person: Person, pk: int, state: str = Inbound.HELD) -> InboundMessage:
+def queue(person: Person | None, state: str = Inbound.HELD):
+    """Held (or quarantined) mail that `person` moderates."""
+    return moderated(person, [state])
+
+
+def not_held(pk: int, state: str = Inbound.HELD) -> NotFound:
+    """The one refusal for held mail that does not exist, that is not the
+    person's to moderate, or that is into a case they may not see."""
+    return NotFound(f"no {state} mail #{pk} that you moderate")
+
+
+def held_item(person: Person | None, pk: int, state: str = Inbound.HELD) -> InboundMessage:
     row = queue(person, state).filter(pk=pk).first()
     if row is None:
-        raise NotFound(f"no {state} mail #{pk} that {person.email} moderates")
+        raise not_held(pk, state)
     return row
+
+
+def _require_moderator(acting: Person, row: InboundMessage, state: str = Inbound.HELD) -> None:
+    """The acting person moderates this mail, as `moderated` decides, whatever
+    state it has reached since it was read (a decided row hears "already …")."""
+    if not moderated(acting, Inbound.values).filter(pk=row.pk).exists():
+        raise not_held(row.pk, state)
+
+
+def shown_reasons(person: Person | None, row: InboundMessage) -> list[dict]:
+    """Why the mail was held, as this person may read it: a reason that suggests
+    a case (from the mail's In-Reply-To, say) is left out for someone who may
+    not see that case."""
+    suggested = [r.get("suggested_case") for r in row.reasons if isinstance(r, dict)]
+    visible = visible_case_ids(person, suggested)
+    return [
+        reason
+        for reason in row.reasons
+        if not isinstance(reason, dict)
+        or reason.get("suggested_case") is None
+        or reason["suggested_case"] in visible
+    ]
 
 
 def _already(err: TransitionRefused) -> Refused:
@@ -53,8 +93,12 @@ def _already(err: TransitionRefused) -> Refused:
     return Refused("already approved")
 
 
-def do_approve(row: InboundMessage, *, acting: Person) -> InboundMessage:
-    require_role(acting, row.project, Role.MODERATOR)
+def do_approve(row: InboundMessage, *, acting: Person, as_reporter: bool = False) -> InboundMessage:
+    """Approve held mail. A held post joins its case as the mail of the one
+    person its reply address stands for, if they still have access; otherwise
+    only as the reporter's, when the moderator says so (`as_reporter`), having
+    judged that the reporter wrote it. What From says never decides it."""
+    _require_moderator(acting, row)
     if row.opened_case:
         try:
             reports.do_validate_report(row.case, acting=acting)
@@ -64,16 +108,35 @@ def do_approve(row: InboundMessage, *, acting: Person) -> InboundMessage:
     else:
         if row.state != Inbound.HELD:
             raise Refused("already approved")
+        author, member = _author(row, as_reporter)
         parsed = parse(bytes(row.raw))
-        author = person_for_address(row.sender or row.mail_from)
-        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=False)
+        do_append_mail(row.case, inbound=row, parsed=parsed, author=author, member=member)
     row.refresh_from_db()
     return row
 
 
+def _author(row: InboundMessage, as_reporter: bool) -> tuple[Person, bool]:
+    """Whom a held post is attributed to on approval, and whether as a member's."""
+    case = row.case
+    if case is None:
+        raise Refused(f"mail #{row.pk} is not addressed to a case")
+    named = capabilities_named(
+        [detail for _, detail, _ in map(split, row.rcpt_tos)], Capability.Kind.REPLY
+    )
+    for capability in named.values():
+        if capability.case_id == case.pk and capability.admits:
+            return capability.person, capability.person_id != case.reporter_id
+    if as_reporter and case.reporter is not None:
+        return case.reporter, False
+    raise Refused(
+        "its reply address stands for nobody who may see the case now; if the reporter "
+        "wrote it, approve it as the reporter's (--as-reporter), else reject it"
+    )
+
+
 def do_reject(row: InboundMessage, *, reason: str, acting: Person) -> InboundMessage:
     """Reject with a reason the sender is told; `spam` rejects with no reply."""
-    require_role(acting, row.project, Role.MODERATOR)
+    _require_moderator(acting, row)
     reason = reason.strip()
     if row.opened_case:
         try:
@@ -162,7 +225,7 @@ def do_release(row: InboundMessage, *, acting: Person) -> InboundMessage:
     --raw`) can be filed by hand with `secdesk case receive`."""
     from secdesk.mail import intake
 
-    require_role(acting, row.project, Role.MODERATOR)
+    _require_moderator(acting, row, Inbound.QUARANTINED)
     with atomic():
         locked = InboundMessage.objects.select_for_update().get(pk=row.pk)
         if locked.state != Inbound.QUARANTINED:
@@ -188,9 +251,11 @@ def escalate_held_reports() -> int:
         hours = case.project.policy.hold_escalation_hours
         if case.received_at > now - timedelta(hours=hours):
             continue
+        held = case.inbound.filter(opened_case=True).values_list("pk", flat=True).first()
         with atomic():
-            row, created = notices.escalate(case, hours=hours)
-            if created:
-                record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=row.to)
+            rows = notices.escalate(case, held=held, hours=hours)
+            if rows:
+                to = [address for row in rows for address in row.to]
+                record(None, AuditEvent.HELD_REPORT_ESCALATED, case=case, hours=hours, to=to)
                 count += 1
     return count

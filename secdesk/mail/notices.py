@@ -5,12 +5,17 @@ from collections import Counter
 
 from django.utils import timezone
 
+from secdesk.cases import capabilities
 from secdesk.lib.rows import Inserts, insert_rows, save_fields
+from secdesk.lib.text import one_line
 from secdesk.mail import outbox
-from secdesk.mail.addresses import case_address
+from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
-from secdesk.teams.models import Membership, Role
+from secdesk.teams.access import case_admins
+
+# How much of a report's subject its acknowledgement repeats.
+ACKNOWLEDGED_SUBJECT = 40
 
 
 def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[OutgoingMessage]:
@@ -18,31 +23,40 @@ def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[Ou
     (case, to, in_reply_to) of one project; the cases may not have their ids
     yet. The replies are built now and added to `inserts`, which words each
     with its case's reference when it runs; `count_acknowledgements`, in the
-    transaction, counts them and takes back any over the day's limit."""
-    return inserts.add(
-        [
-            outbox.new_row(
-                project=project,
-                to=[to],
-                subject="",
-                body="",
-                kind="acknowledgement",
-                case=case,
-                reply_to=case_address(case),
-                headers=(
-                    {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
-                ),
-            )
-            for case, to, in_reply_to in replies
-        ],
-        later=("subject", "body", "headers"),
-        fill=_word_acknowledgement,
+    transaction, counts them and takes back any over the day's limit.
+
+    Each reporter is issued their reply address and their private link with
+    the case (inserted with it, once the reporter is known)."""
+    at = timezone.now()
+    issued = [capabilities.for_new_reporter(case, at) for case, _, _ in replies]
+    inserts.add(
+        [c for pair in issued for c in pair], later=("person",), fill=capabilities.take_reporter
     )
+    rows = []
+    for (case, to, in_reply_to), (reply, link) in zip(replies, issued, strict=True):
+        row = outbox.new_row(
+            project=project,
+            to=[to],
+            subject="",
+            body="",
+            kind="acknowledgement",
+            case=case,
+            reply_to=reply_address(project, reply.token),
+            headers=(
+                {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
+            ),
+        )
+        row.link = link.token
+        rows.append(row)
+    return inserts.add(rows, later=("subject", "body", "headers"), fill=_word_acknowledgement)
 
 
 def _word_acknowledgement(row) -> None:
     case = row.case
-    row.subject = f"Auto: {subject_for(case, case.title)}"[:998]
+    # The reporter sees their subject, but no more than a reminder of it:
+    # whoever forges a sender must not get a spam line of their own choosing
+    # mailed to anyone.
+    row.subject = f"Auto: [{case.reference}] {one_line(case.title, ACKNOWLEDGED_SUBJECT)}"
     row.headers = {
         **row.headers,
         "Auto-Submitted": outbox.AUTO_REPLIED,
@@ -53,46 +67,91 @@ def _word_acknowledgement(row) -> None:
         f"It has been received and is held for moderation. Its reference is {case.reference};\n"
         "a moderator will look at it soon, and the team will answer you.\n\n"
         "To add to your report, reply to this mail: the reply address leads into the case.\n"
+        "You can also follow it on its private page (do not share the link):\n"
+        f"{capabilities.reporter_url(row.link)}\n\n"
         "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
         "This is an automatic reply.\n"
     )
 
 
+def _counts_towards(address: str, at) -> tuple[str, str, str]:
+    """The counts, each a row of the day, that an acknowledgement to `address`
+    goes towards: the sender's in the day, its domain's in this hour, and
+    everyone's in this hour. The last two are keyed by what cannot be an
+    address (nothing before the @), so they never meet a sender's."""
+    domain = address.rpartition("@")[2]
+    return address, f"@{domain} {at:%H}:00", f"@* {at:%H}:00"
+
+
+def _over_limit(policy, address: str, which: int) -> dict:
+    """Why an acknowledgement is not sent: the reason a moderator sees."""
+    if which == 0:
+        limit = policy.acknowledgements_per_day
+        return {
+            "rule": "acknowledged_enough_today",
+            "reason": f"{limit} automatic replies to this sender today already",
+        }
+    if which == 1:
+        limit = policy.acknowledgements_per_domain_per_hour
+        domain = address.rpartition("@")[2]
+        return {
+            "rule": "acknowledged_enough_for_domain",
+            "reason": f"{limit} automatic replies to addresses at {domain} this hour already",
+        }
+    limit = policy.acknowledgements_per_hour
+    return {
+        "rule": "acknowledged_enough_this_hour",
+        "reason": f"{limit} automatic replies to anyone this hour already",
+    }
+
+
 def count_acknowledgements(
     inserts: Inserts, project, replies: list[OutgoingMessage]
-) -> list[OutgoingMessage]:
-    """Count the replies towards the day's limit per sender, in the transaction
-    that queues them. The limit was checked when the mail was read; another
-    process may have acknowledged the same sender since, so it is checked
-    again here: replies over the limit are taken out of `inserts`, and
-    returned. The counts are read under a lock (SQLite's, or each count row's
-    on PostgreSQL); a sender's first count of the day has no row to lock, and
-    two processes writing it at once meet the table's unique constraint: one
-    transaction fails and is carried out again, against the other's count."""
-    limit = project.policy.acknowledgements_per_day
-    day = timezone.localdate()
-    wanted = Counter(row.to[0].lower() for row in replies)
+) -> list[tuple[OutgoingMessage, dict]]:
+    """Count the replies towards the limits, in the transaction that queues
+    them: per sender in the day, per sender's domain in the hour, and in all
+    in the hour (forged senders must not make secdesk mail anyone, at any
+    rate). The sender's limit was checked when the mail was read; another
+    process may have acknowledged since, so every limit is checked here:
+    replies over one are taken out of `inserts`, and returned with the reason.
+    The counts are read under a lock (SQLite's, or each count row's on
+    PostgreSQL, taken in one order so that two processes cannot deadlock); a
+    first count has no row to lock, and two processes writing it at once meet
+    the table's unique constraint: one transaction fails and is carried out
+    again, against the other's count."""
+    policy = project.policy
+    limits = (
+        policy.acknowledgements_per_day,
+        policy.acknowledgements_per_domain_per_hour,
+        policy.acknowledgements_per_hour,
+    )
+    at = timezone.localtime()
+    keys = {id(row): _counts_towards(row.to[0].lower(), at) for row in replies}
     counts = {
         row.address: row
-        for row in AcknowledgementCount.objects.select_for_update().filter(
-            project=project, day=day, address__in=list(wanted)
+        for row in AcknowledgementCount.objects.select_for_update()
+        .filter(
+            project=project,
+            day=at.date(),
+            address__in={key for row_keys in keys.values() for key in row_keys},
         )
+        .order_by("address")
     }
-    allowed = {a: max(0, limit - (counts[a].count if a in counts else 0)) for a in wanted}
-    over, seen = [], Counter()
+    taken = Counter({address: row.count for address, row in counts.items()})
+    over = []
     for row in replies:
-        address = row.to[0].lower()
-        seen[address] += 1
-        if seen[address] > allowed[address]:
-            over.append(row)
-    inserts.discard(over)
-    sent = {a: min(n, allowed[a]) for a, n in wanted.items()}
+        full = [n for n, key in enumerate(keys[id(row)]) if taken[key] >= limits[n]]
+        if full:
+            over.append((row, _over_limit(policy, row.to[0].lower(), full[0])))
+            continue
+        taken.update(keys[id(row)])
+    inserts.discard([row for row, _ in over])
     for address, row in counts.items():
-        row.count += sent[address]
+        row.count = taken[address]
     save_fields(list(counts.values()), ["count"])
     insert_rows(
-        AcknowledgementCount(project=project, address=address, day=day, count=n)
-        for address, n in sent.items()
+        AcknowledgementCount(project=project, address=address, day=at.date(), count=n)
+        for address, n in taken.items()
         if address not in counts and n
     )
     return over
@@ -102,11 +161,14 @@ def rejected(case, *, reason: str):
     """The reporter is told why their report was rejected (not for spam)."""
     if case.reporter is None:
         return None
+    reporter = case.reporter_id
+    tokens = capabilities.issued(case, [reporter], [reporter])
     body = (
         f"The {case.project.name} security team has looked at your report "
         f"{case.reference} and does not treat it as a security issue to handle here:\n\n"
         f"{reason.strip()}\n\n"
-        "If you think this is wrong, reply to this mail and say why.\n"
+        "If you think this is wrong, reply to this mail and say why. Your report's private "
+        f"page (do not share the link): {capabilities.reporter_url(tokens.link(reporter))}\n"
     )
     return outbox.enqueue(
         project=case.project,
@@ -115,28 +177,25 @@ def rejected(case, *, reason: str):
         body=body,
         kind="rejection",
         case=case,
-        reply_to=case_address(case),
+        reply_to=reply_address(case.project, tokens.reply(reporter)),
         headers={"X-Secdesk-Case": case.reference},
         dedupe_key=f"rejected:{case.pk}",
     )
 
 
-def escalate(case, *, hours: int):
-    """Tell the admins that a report has waited too long. Once per case."""
-    admins = list(
-        Membership.objects.filter(
-            project=case.project, role=Role.ADMIN, removed_at__isnull=True
-        ).values_list("person__email", flat=True)
-    )
-    if not admins:
-        return None, False
+def escalate(case, *, held: int, hours: int) -> list[OutgoingMessage]:
+    """Tell the admins who may see the case that its report has waited too
+    long: one mail each, with their own reply address. Once per case: the
+    mail queued now, none if it went out before."""
+    if OutgoingMessage.objects.filter(case=case, kind="escalation").exists():
+        return []
     body = (
         f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
-        f"A moderator should approve or reject it: secdesk moderation show {case.pk}\n"
+        f"A moderator should approve or reject it: secdesk moderation show {held}\n"
     )
-    return outbox.enqueue_once(
+    return outbox.enqueue_each(
         project=case.project,
-        to=admins,
+        people=list(case_admins(case).order_by("email")),
         subject=f"[{case.reference}] held report waiting for moderation",
         body=body,
         kind="escalation",

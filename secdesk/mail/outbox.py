@@ -32,13 +32,14 @@ def new_row(
     case=None,
     case_message=None,
     cc: list[str] | None = None,
-    header_to: str = "",
     reply_to: str | None = None,
+    reply_tos: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     dedupe_key: str | None = None,
 ) -> OutgoingMessage:
     """An unsaved row, for callers that write many at once (bulk_create).
-    `header_to` is the To header when it should not list the recipients."""
+    `reply_tos` gives each recipient of `to` their own reply address; the
+    row's mail then goes to each of them alone."""
     if not to:
         raise BadInput("an outgoing mail needs at least one recipient")
     headers = dict(headers or {})
@@ -52,8 +53,8 @@ def new_row(
         message_id=new_message_id(project),
         to=list(to),
         cc=list(cc or []),
-        header_to=header_to,
         reply_to=reply_to or "",
+        reply_tos=dict(reply_tos or {}),
         subject=" ".join(subject.split())[:998],
         body=body,
         headers=headers,
@@ -212,12 +213,13 @@ def do_retry(row_id: int, *, acting) -> OutgoingMessage:
     from secdesk.audit.log import record
     from secdesk.audit.models import AuditEvent
     from secdesk.errors import NotFound, Refused
-    from secdesk.teams.access import require_role
+    from secdesk.teams.access import can_see_case, require_role
     from secdesk.teams.models import Role
 
     with transaction.atomic(durable=True):
         row = OutgoingMessage.objects.select_for_update().filter(pk=row_id).first()
-        if row is None:
+        # Mail about a case the moderator may not see is refused as missing mail.
+        if row is None or (row.case_id is not None and not can_see_case(acting, row.case)):
             raise NotFound(f"no outgoing mail #{row_id}")
         require_role(acting, row.project, Role.MODERATOR)
         if row.state != Outgoing.FAILED:

@@ -1,17 +1,20 @@
 """The rules: each a tiny yes/no check on an incoming message, with its reason.
 
-A rule answers with the reason it matched, or None. Rules decide nothing on
-their own: the chains in `chain.py` say what a match leads to. Membership comes
-only from authentication — an OpenPGP signature over the whole message by a
-key bound to a member (recent, and not seen before), or the site's MTA
-vouching for a DKIM signature aligned with a member's address — never from
-From, Reply-To or Sender.
+A rule answers with the reason it matched (a text, or a dict with its "reason"
+and what a moderator may use besides), or None. Rules decide nothing on their
+own: the chains in `chain.py` say what a match leads to. Membership comes only
+from authentication — an OpenPGP signature over the whole message by a key
+bound to a member (recent, and not seen before), or the site's MTA vouching for
+a DKIM signature aligned with a member's address — never from From, Reply-To or
+Sender. A mail is attributed to someone only through a reply address, and only
+to the one person it was issued to, while they keep their access; In-Reply-To
+and References never attribute a mail to anyone.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from secdesk.cases.models import Case
+from secdesk.cases.models import Capability, Case
 from secdesk.lib import openpgp
 from secdesk.mail import addresses, authresults
 from secdesk.mail.parsing import AttachmentPart, Parsed, Unparseable, clean, parse
@@ -28,8 +31,12 @@ class Incoming:
     project: Project
     parsed: Parsed | None
     inbound_id: int
+    # The reply address's capability its recipients name (live or not, of any
+    # project), and the case of that capability if it is this project's.
+    reply_capability: Capability | None = None
     case: Case | None = None
-    token_case: bool = False  # found by the token in its address, not by threading
+    # A case the mail answers by In-Reply-To/References: for a moderator, no more.
+    suggested_case: int | None = None
     loop: bool = False
     member: Person | None = None
     how_authenticated: str = ""
@@ -42,6 +49,14 @@ class Incoming:
     acknowledge_refused: list[dict] = field(default_factory=list)
 
     @property
+    def holder(self) -> Person | None:
+        """Whom the reply address stands for: its holder, while they have access."""
+        capability = self.reply_capability
+        if capability is None or self.case is None or not capability.admits:
+            return None
+        return capability.person
+
+    @property
     def from_address(self) -> str:
         if self.parsed and self.parsed.from_addresses:
             return self.parsed.from_addresses[0]
@@ -51,13 +66,13 @@ class Incoming:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    check: Callable[[Incoming], str | None]
+    check: Callable[[Incoming], str | dict | None]
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(check: Callable[[Incoming], str | None]) -> Callable[[Incoming], str | None]:
+def rule(check: Callable[[Incoming], str | dict | None]) -> Callable[[Incoming], str | dict | None]:
     RULES[check.__name__] = Rule(check.__name__, check)
     return check
 
@@ -86,11 +101,61 @@ def loop(msg: Incoming) -> str | None:
     return None
 
 
+# --- whom a reply address stands for ---------------------------------------
+
+
+@rule
+def dead_reply_address(msg: Incoming) -> str | None:
+    capability = msg.reply_capability
+    if capability is None or msg.holder is not None:
+        return None
+    if msg.case is None:
+        return "the reply address belongs to another project"
+    if capability.revoked_at is not None:
+        return f"the reply address of {capability.person.email} was revoked"
+    return (
+        f"the reply address belongs to {capability.person.email}, who no longer has "
+        "access to the case"
+    )
+
+
+@rule
+def reply_address_mismatch(msg: Incoming) -> str | None:
+    holder = msg.holder
+    if holder is None or msg.member is None or msg.member == holder:
+        return None
+    return f"authenticated as member {msg.member.email}, but the reply address is {holder.email}'s"
+
+
+@rule
+def member_reply_address(msg: Incoming) -> str | None:
+    if msg.member is not None and msg.member == msg.holder:
+        return (
+            f"from member {msg.member.email}, {msg.how_authenticated}, through their own "
+            "reply address"
+        )
+    return None
+
+
 @rule
 def authenticated_member(msg: Incoming) -> str | None:
-    if msg.member is not None:
-        return f"from member {msg.member.email}, {msg.how_authenticated}"
-    return None
+    """A member's new thread to the security address."""
+    if msg.member is None or msg.reply_capability is not None:
+        return None
+    if msg.suggested_case is not None:
+        return None
+    return f"from member {msg.member.email}, {msg.how_authenticated}"
+
+
+@rule
+def threaded_to_case(msg: Incoming) -> dict | None:
+    if msg.suggested_case is None:
+        return None
+    return {
+        "reason": "it answers mail about a case (In-Reply-To/References) but was not sent to "
+        "a reply address: a moderator who may see that case can tell whether it belongs there",
+        "suggested_case": msg.suggested_case,
+    }
 
 
 @rule
@@ -103,14 +168,25 @@ def suspected_spam(msg: Incoming) -> str | None:
 
 
 @rule
-def reporter_of_case(msg: Incoming) -> str | None:
-    case = msg.case
-    if case is None or case.reporter is None:
+def reply_address_unauthenticated(msg: Incoming) -> str | None:
+    holder = msg.holder
+    if holder is None or msg.member is not None or holder.pk == msg.case.reporter_id:
         return None
-    if msg.reporter_address.lower() == case.reporter.email.lower():
-        how = "its reply address" if msg.token_case else "In-Reply-To/References"
-        return f"the reporter of case {case.reference} writing into it (found by {how})"
-    return None
+    return (
+        f"the reply address is member {holder.email}'s, but the mail is not authenticated "
+        "as them (OpenPGP or DKIM)"
+    )
+
+
+@rule
+def reporter_reply_address(msg: Incoming) -> str | None:
+    holder = msg.holder
+    if holder is None or holder.pk != msg.case.reporter_id:
+        return None
+    return (
+        f"the reporter of case {msg.case.reference}, through their own reply address "
+        "(whatever its From says)"
+    )
 
 
 @rule
@@ -132,7 +208,9 @@ def claims_membership(msg: Incoming) -> str | None:
 
 @rule
 def not_a_member(msg: Incoming) -> str | None:
-    return "the sender is not an authenticated member"
+    if msg.member is None:
+        return "the sender is not an authenticated member"
+    return None
 
 
 # --- whether an automatic answer may go out (RFC 3834) ----------------------

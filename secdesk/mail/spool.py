@@ -35,6 +35,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from secdesk.lib import private
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mail (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -140,6 +142,9 @@ class Spool:
             self.close()
             db = None
         if db is None:
+            # Private before SQLite makes it 0644 (its -wal and -shm files take
+            # the mode of this one): it holds raw mail.
+            private.create_file(self.path)
             # Patient while it is set up: another connection may be creating the file.
             db = sqlite3.connect(
                 self.path, timeout=BUSY_FOR_AT_MOST, isolation_level=None, check_same_thread=False
@@ -361,6 +366,11 @@ _named: dict[str, Spool] = {}
 _spools_lock = threading.Lock()
 
 
+def file_of(database: str) -> str:
+    """The spool file beside a SQLite database file."""
+    return os.path.realpath(database) + "-spool"
+
+
 def current() -> Spool | None:
     """The spool of the database this thread is connected to: beside a SQLite
     file, none on PostgreSQL or for a database in memory."""
@@ -371,7 +381,7 @@ def current() -> Spool | None:
     if found is not None:
         return found
     # The file's real path, resolved once: two names for one database share one spool.
-    path = os.path.realpath(name) + "-spool"
+    path = file_of(name)
     with _spools_lock:
         if path not in _spools:
             _spools[path] = Spool(path)

@@ -12,7 +12,7 @@ its private link.
 
 from django.db.models import Q, QuerySet
 
-from secdesk.errors import NotAllowed
+from secdesk.errors import NotAllowed, NotFound
 from secdesk.teams.models import ROLE_RANK, Consent, Membership, Person, Project, Role
 
 
@@ -62,6 +62,16 @@ def projects_of(person: Person | None, role: Role = Role.MEMBER) -> QuerySet[Pro
     return Project.objects.filter(pk__in=memberships.values("project_id"))
 
 
+def is_site_admin(person: Person | None) -> bool:
+    return person is not None and person.user is not None and person.user.is_superuser
+
+
+def project_admins(project: Project) -> QuerySet[Person]:
+    """The project's active admins."""
+    memberships = Membership.objects.filter(_active(), project=project, role=Role.ADMIN)
+    return Person.objects.filter(memberships__in=memberships).distinct()
+
+
 def visible_cases(person: Person | None):
     from secdesk.cases.models import Case
 
@@ -74,6 +84,13 @@ def visible_cases(person: Person | None):
     )
 
 
+def of_visible_cases(person: Person | None) -> Q:
+    """A filter for rows that may be about a case (audit records, outgoing mail):
+    those about no case, and those about a case the person may see. A restricted
+    case's rows stay hidden from the members left out of it, admins included."""
+    return Q(case_id__isnull=True) | Q(case_id__in=visible_cases(person).values("pk"))
+
+
 def can_see_case(person: Person | None, case) -> bool:
     if not has_role(person, case.project):
         return False
@@ -82,11 +99,13 @@ def can_see_case(person: Person | None, case) -> bool:
 
 
 def require_case(person: Person | None, case, role: Role = Role.MEMBER) -> Membership:
-    """The acting person's membership, if they may act on this case."""
-    membership = require_role(person, case.project, role)
+    """The acting person's membership, if they may act on this case. To a member
+    a case they may not see is refused as one that does not exist, before any
+    rule about their role could describe it."""
+    require_role(person, case.project)
     if not can_see_case(person, case):
-        raise NotAllowed(f"case #{case.pk} is restricted to other members")
-    return membership
+        raise no_case(case.pk)
+    return require_role(person, case.project, role)
 
 
 def case_audience(case) -> QuerySet[Person]:
@@ -106,37 +125,102 @@ def capability_admits(capability) -> bool:
     case's reporter, or a member who may see the case. A removed member, one
     left out by a restriction, or one whose consent lapsed is refused at once,
     whatever token they kept."""
-    if capability.revoked_at is not None:
-        return False
-    case = capability.case
-    if case.reporter_id is not None and capability.person_id == case.reporter_id:
-        return True
-    if capability.kind != capability.Kind.REPLY:
-        return False
-    return can_see_case(capability.person, case)
+    return capability.pk in _admitting([capability])
+
+
+def _admitting(capabilities) -> set[int]:
+    """The ids of the capabilities that admit their holder (`capability_admits`),
+    in two queries for any number of them."""
+    from secdesk.cases.models import Capability, Case
+
+    admitted, members = set(), []
+    for capability in capabilities:
+        if capability.revoked_at is not None:
+            continue
+        case = capability.case
+        if case.reporter_id is not None and capability.person_id == case.reporter_id:
+            admitted.add(capability.pk)
+        elif capability.kind == Capability.Kind.REPLY:
+            members.append(capability)
+    if not members:
+        return admitted
+    active = set(
+        Membership.objects.filter(
+            _active(),
+            person_id__in={c.person_id for c in members},
+            project_id__in={c.case.project_id for c in members},
+        ).values_list("person_id", "project_id")
+    )
+    restricted: dict[int, set[int]] = {}
+    for case_id, person_id in Case.restricted_to.through.objects.filter(
+        case_id__in={c.case_id for c in members}
+    ).values_list("case_id", "person_id"):
+        restricted.setdefault(case_id, set()).add(person_id)
+    for capability in members:
+        within = restricted.get(capability.case_id)
+        if (capability.person_id, capability.case.project_id) in active and (
+            within is None or capability.person_id in within
+        ):
+            admitted.add(capability.pk)
+    return admitted
+
+
+def capabilities_named(tokens, kind: str) -> dict:
+    """The capabilities of `kind` that `tokens` name (token → capability, with
+    its case and person), live or not, each marked `admits` (`capability_admits`):
+    the mail intake's lookup for a batch, in three queries."""
+    from secdesk.cases.models import Capability
+
+    wanted = {t.lower() for t in tokens if t and len(t) == 32}
+    if not wanted:
+        return {}
+    found = list(
+        Capability.objects.filter(token__in=wanted, kind=kind).select_related(
+            "case__project", "case__reporter", "person"
+        )
+    )
+    admitted = _admitting(found)
+    for capability in found:
+        capability.admits = capability.pk in admitted
+    return {capability.token: capability for capability in found}
 
 
 def capability_holder(token: str, kind: str):
     """The live capability of `kind` behind `token` (with its case and person),
     or None: unknown, revoked, or its holder has lost their access."""
-    from secdesk.cases.models import Capability
+    capability = capabilities_named([token], kind).get((token or "").lower())
+    return capability if capability is not None and capability.admits else None
 
-    if not token or len(token) != 32:
-        return None
-    capability = (
-        Capability.objects.filter(token=token.lower(), kind=kind)
-        .select_related("case__project", "case__reporter", "person")
-        .first()
+
+def no_case(case_id) -> NotFound:
+    """The one refusal for a case that does not exist and for one the person may
+    not see: the same words, so that the answer tells neither from the other."""
+    return NotFound(f"no case #{case_id} that you may see")
+
+
+def visible_case(person: Person | None, case_id, *related: str):
+    """The case behind an id a person named (web, API, CLI), with `related`
+    selected along; `no_case` when it does not exist or they may not see it."""
+    case = visible_cases(person).select_related(*related).filter(pk=case_id).first()
+    if case is None:
+        raise no_case(case_id)
+    return case
+
+
+def visible_case_ids(person: Person | None, cases) -> set[int]:
+    """Which of these case ids the person may see: to name a case in a listing
+    (a CVE id's case, a suggestion for held mail) only to those who may."""
+    ids = {pk for pk in cases if pk is not None}
+    if not ids:
+        return set()
+    return set(visible_cases(person).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def case_admins(case) -> QuerySet[Person]:
+    """The admins among the case's audience: those who hear what needs an admin
+    about it (a report held too long, an embargo that expired unpublished)."""
+    return case_audience(case).filter(
+        memberships__project=case.project,
+        memberships__role=Role.ADMIN,
+        memberships__removed_at__isnull=True,
     )
-    if capability is None or not capability_admits(capability):
-        return None
-    return capability
-
-
-def case_for_reporter(token: str):
-    """The case behind a reporter's private link, or None."""
-    from secdesk.cases.models import Case
-
-    if not token or len(token) != 32:
-        return None
-    return Case.objects.filter(token=token).select_related("project").first()

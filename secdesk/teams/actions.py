@@ -26,6 +26,8 @@ POLICY_FIELDS = {
     "hold_escalation_hours": int,
     "acknowledgements_per_day": int,
     "signature_max_age_days": int,
+    "acknowledgements_per_domain_per_hour": int,
+    "acknowledgements_per_hour": int,
     "reminder_hours": str,
     "vouches_needed": int,
     "security_issue_text": str,

@@ -7,8 +7,10 @@ Declining the policy ends the request. Removal ends access at once: every
 session ends and every API token is revoked.
 """
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from secdesk.audit.log import record
@@ -68,7 +70,8 @@ def do_request_membership(
                 )
         except IntegrityError:
             raise Refused(f"{person.email} has already asked to join {project.slug}") from None
-        notices.join_requested(request)
+        # Nobody is mailed now: the admins hear of new requests in a digest
+        # (announce_join_requests), so that the form mails no one at will.
         record(
             None,
             AuditEvent.JOIN_REQUESTED,
@@ -77,6 +80,43 @@ def do_request_membership(
             organisation=request.organisation,
         )
     return request
+
+
+# How often the admins of a project get a digest of new requests, at most.
+DIGEST_EVERY = timedelta(hours=1)
+
+
+def announce_join_requests() -> int:
+    """The worker's digest: pending requests the admins have not heard of,
+    one mail to each admin of the project, at most once in DIGEST_EVERY.
+    The requests are locked while they are announced, so two workers never
+    announce one twice. Returns how many requests were announced."""
+    now = timezone.now()
+    announced = 0
+    projects = Project.objects.filter(
+        join_requests__state=JoinRequest.State.PENDING, join_requests__announced_at__isnull=True
+    ).distinct()
+    for project in projects:
+        with transaction.atomic(durable=True):
+            last = JoinRequest.objects.filter(project=project).aggregate(at=Max("announced_at"))
+            if last["at"] is not None and last["at"] > now - DIGEST_EVERY:
+                continue
+            requests = list(
+                JoinRequest.objects.select_for_update(of=("self",))
+                .filter(
+                    project=project,
+                    state=JoinRequest.State.PENDING,
+                    announced_at__isnull=True,
+                )
+                .select_related("person")
+                .order_by("created_at")
+            )
+            if not requests:
+                continue
+            notices.join_requests_digest(project, requests)
+            JoinRequest.objects.filter(pk__in=[r.pk for r in requests]).update(announced_at=now)
+            announced += len(requests)
+    return announced
 
 
 def do_vouch(project: Project, *, email: str, statement: str = "", acting: Person) -> Vouch:

@@ -67,6 +67,18 @@ class Policy(models.Model):
         validators=[MaxValueValidator(20)],
         help_text="Automatic replies to one sender in a day, at most (RFC 3834).",
     )
+    # Anyone can forge a sender: these keep a flood of forged reports from
+    # making secdesk mail many addresses of one domain, or many domains.
+    acknowledgements_per_domain_per_hour = models.PositiveIntegerField(
+        default=10,
+        validators=[MaxValueValidator(1000)],
+        help_text="Automatic replies to the addresses of one domain in an hour, at most.",
+    )
+    acknowledgements_per_hour = models.PositiveIntegerField(
+        default=60,
+        validators=[MaxValueValidator(10000)],
+        help_text="Automatic replies in an hour, at most, to anyone.",
+    )
     reminder_hours = models.CharField(
         max_length=100,
         default="72,24",
@@ -229,6 +241,8 @@ class JoinRequest(models.Model):
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(blank=True)
+    # When the admins were told of it, in their digest of new requests.
+    announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

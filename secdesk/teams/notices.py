@@ -1,40 +1,54 @@
 """The mail the join flow sends, through the outbox (written in the action's
 transaction, delivered by the worker after commit)."""
 
+import textwrap
+
 from django.conf import settings
 from django.urls import reverse
 
-from secdesk.teams.models import Consent, JoinRequest, Membership
+from secdesk.teams.models import Consent, JoinRequest, Membership, Role
 
 
-def _members(project) -> list[str]:
+def _admins(project) -> list[str]:
     return list(
         Membership.objects.filter(
-            project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
+            project=project, role=Role.ADMIN, removed_at__isnull=True, consent=Consent.SIGNATORY
         ).values_list("person__email", flat=True)
     )
 
 
-def join_requested(request: JoinRequest) -> None:
-    """Every member hears of the request, so those who know the applicant can vouch."""
+# What a digest quotes of each request's statement: the admins read enough to
+# decide whether to look, and the form cannot be used to mail them a book.
+QUOTED = 500
+
+
+def join_requests_digest(project, requests: list[JoinRequest]) -> None:
+    """Each admin, in a mail of their own (no admin sees the others'
+    addresses), hears of new requests to join, so that they can ask the
+    members who know the applicants to vouch."""
     from secdesk.mail import outbox
 
-    project = request.project
     team_page = settings.SITE_URL + reverse("team", args=[project.slug])
-    outbox.enqueue(
-        project=project,
-        to=_members(project),
-        subject=f"[{project.slug}] {request.person.email} asks to join the security team",
-        body=(
-            f"{request.person} asks to join the {project.name} security team, for "
-            f"{request.organisation}.\n\nTheir words:\n\n{request.statement}\n\n"
-            f"If you know them, vouch for them at {team_page}\n"
-            f"(or: secdesk member vouch {project.slug} {request.person.email}).\n"
-            f"An admin approves once {project.policy.vouches_needed} member(s) vouched.\n"
-        ),
-        kind="join-request",
-        dedupe_key=f"join-request:{request.pk}",
+    listed = "\n".join(
+        f"- {r.person} for {r.organisation}, on {r.created_at:%Y-%m-%d %H:%M} UTC:\n"
+        f"{textwrap.indent(textwrap.shorten(r.statement, QUOTED, placeholder=' …'), '    ')}\n"
+        for r in requests
     )
+    body = (
+        f"{len(requests)} new request(s) to join the {project.name} security team:\n\n"
+        f"{listed}\n"
+        f"Members who know an applicant vouch for them at {team_page}\n"
+        f"(or: secdesk member vouch {project.slug} EMAIL); an admin approves once "
+        f"{project.policy.vouches_needed} member(s) vouched, or rejects the request.\n"
+    )
+    for admin in _admins(project):
+        outbox.enqueue(
+            project=project,
+            to=[admin],
+            subject=f"[{project.slug}] {len(requests)} new request(s) to join the security team",
+            body=body,
+            kind="join-digest",
+        )
 
 
 def join_approved(request: JoinRequest) -> None:

@@ -7,5 +7,7 @@ class WebConfig(AppConfig):
 
     def ready(self):
         # Connect the login signals: a session starts in its person's epoch, and
-        # failed logins are counted for throttling.
+        # failed logins are counted for throttling; register the deployment
+        # checks of `secdesk check` and of every start.
+        from secdesk import checks  # noqa: F401
         from secdesk.web import middleware, throttle  # noqa: F401

@@ -21,6 +21,7 @@ from secdesk.advisories.actions import (
     do_edit_advisory,
     do_publish_case,
 )
+from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.cases.actions import embargo as embargo_actions
 from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
@@ -230,6 +231,15 @@ def publish(request, case_id):
         )
 
     return _case_step(request, case_id, "publish", step, "Published.")
+
+
+@member_view
+@require_POST
+def amend(request, case_id):
+    def step(case, form):
+        do_amend_advisory(case, reason=form.get("reason", ""), acting=request.person)
+
+    return _case_step(request, case_id, "publish", step, "Advisory amended.")
 
 
 @member_view

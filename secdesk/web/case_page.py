@@ -12,17 +12,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from secdesk.advisories.actions import ADVISORY_FIELDS, publication_problems
-from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Advisory, Publication
-from secdesk.advisories.render import FORMATS, render_documents
+from secdesk.advisories.published import case_documents
+from secdesk.advisories.render import FORMATS
 from secdesk.audit.log import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
 from secdesk.cases.models import ProposalState
-from secdesk.errors import Refused
+from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
-from secdesk.teams.access import has_role, visible_cases
+from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Consent, Membership, Role
 from secdesk.web import cvss
 from secdesk.web.clock import embargo_clock
@@ -60,15 +60,12 @@ class BranchRow:
 def member_case(person, case_id):
     """The case if the person may see it; a 404 otherwise, so that a case they
     may not see looks the same as one that does not exist."""
-    case = (
-        visible_cases(person)
-        .select_related("project", "project__policy", "reporter", "duplicate_of", "embargo")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise Http404("no such case")
-    return case
+    try:
+        return visible_case(
+            person, case_id, "project", "project__policy", "reporter", "duplicate_of", "embargo"
+        )
+    except NotFound as missing:
+        raise Http404(missing.message) from None
 
 
 @member_view
@@ -104,6 +101,10 @@ def _case_context(request, case, posted):
     return {
         "case": case,
         "person": person,
+        # Marked before it was restricted, the original may be hidden from them now.
+        "duplicate_of": case.duplicate_of
+        if case.duplicate_of_id and can_see_case(person, case.duplicate_of)
+        else None,
         "is_admin": has_role(person, case.project, Role.ADMIN),
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,
@@ -177,7 +178,7 @@ def _advisory_context(request, case, posted):
     advisory = Advisory.objects.filter(case=case).first()
     preview, preview_error = "", ""
     try:
-        documents = _documents(case)
+        documents = case_documents(case)
     except Refused as refused:
         preview_error = refused.message
     else:
@@ -207,17 +208,15 @@ def _advisory_value(case, advisory, name, posted) -> str:
     return case.title if name == "title" else ""
 
 
-def _documents(case):
-    # Once rendered for publication, the stored documents are what was announced.
-    publication = Publication.objects.filter(case=case, rendered_at__isnull=False).first()
-    if publication is not None:
-        return publication.documents
-    return render_documents(case, gather(case))
-
-
 def _publication_context(case):
     publication = Publication.objects.filter(case=case).first()
     if case.published_at is not None or publication is not None:
-        return {"publication": publication, "blocking": [], "fix_problems": []}
+        revisions = list(publication.revisions.all()) if publication else []
+        return {
+            "publication": publication,
+            "revisions": revisions,
+            "blocking": [],
+            "fix_problems": [],
+        }
     blocking, fix_problems = publication_problems(case)
     return {"publication": None, "blocking": blocking, "fix_problems": fix_problems}

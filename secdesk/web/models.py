@@ -31,8 +31,8 @@ class CalendarFeed(models.Model):
 
 
 class ReportFormPost(models.Model):
-    """One use of the public report form, counted per client address so that
-    several web processes limit it together."""
+    """One use of a public form (a report, a request to join), counted per
+    client address so that several web processes limit them together."""
 
     address = models.CharField(max_length=100)
     at = models.DateTimeField()

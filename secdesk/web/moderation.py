@@ -31,19 +31,15 @@ RAW_SHOWN = 256 * 1024
 class HeldLine:
     row: InboundMessage
     body: str
+    reasons: list
 
 
 def _moderated(person, pk: int, states) -> InboundMessage:
-    """A row of a project the person moderates, or 404. Decided rows count too,
-    so that a second moderator's click hears "already approved", not "not found"."""
-    row = (
-        InboundMessage.objects.filter(
-            pk=pk, state__in=states, project__in=projects_of(person, Role.MODERATOR)
-        )
-        .select_related("project", "case")
-        .defer("raw")
-        .first()
-    )
+    """A row the person moderates, or 404: one of another project, one into a
+    case they may not see and one that does not exist alike. Decided rows count
+    too, so that a second moderator's click hears "already approved", not "not
+    found"."""
+    row = moderation.moderated(person, states).filter(pk=pk).first()
     if row is None:
         raise Http404("no such held mail")
     return row
@@ -78,8 +74,13 @@ def queue(request):
         request,
         "secdesk/moderation.html",
         {
-            "held": [HeldLine(row, _body(row)) for row in held],
-            "quarantined": quarantined,
+            "held": [
+                HeldLine(row, _body(row), moderation.shown_reasons(request.person, row))
+                for row in held
+            ],
+            "quarantined": [
+                (row, moderation.shown_reasons(request.person, row)) for row in quarantined
+            ],
             "moderates": projects_of(request.person, Role.MODERATOR).exists(),
         },
     )
@@ -145,6 +146,7 @@ def quarantined(request, held_id):
             "cut": row.size > RAW_SHOWN,
             "shown_bytes": RAW_SHOWN,
             "attachments": row.attachments.defer("data"),
+            "reasons": moderation.shown_reasons(request.person, row),
         },
     )
 

@@ -33,6 +33,8 @@ LABELS = {
     "hold_escalation_hours": "Escalate a held report to the admins after (hours)",
     "acknowledgements_per_day": "Automatic replies to one sender per day",
     "signature_max_age_days": "Hold signed mail signed longer ago than (days)",
+    "acknowledgements_per_domain_per_hour": "Automatic replies to one domain per hour",
+    "acknowledgements_per_hour": "Automatic replies in all per hour",
     "reminder_hours": "Remind members before an embargo ends (hours, e.g. 72,24)",
     "vouches_needed": "Vouches a new member needs",
     "security_issue_text": "What counts as a security issue",

@@ -2,6 +2,8 @@
 third-party service: a limit per client address, counted in the database; a
 honeypot field people never see; and a signed timestamp, so a post that comes
 back faster than a person types, or from a page kept open for days, is refused.
+The limit per client address also holds the form to join a team: the public
+forms share it.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -56,7 +58,7 @@ def check_rate(address: str | None) -> None:
         POSTS_PER_HOUR
     ):
         raise Guarded(
-            f"More than {POSTS_PER_HOUR} reports from your address in an hour. "
+            f"More than {POSTS_PER_HOUR} forms sent from your address in an hour. "
             "Please wait an hour, or write by mail."
         )
 

@@ -1,15 +1,16 @@
 """The reporter's private page: their case's status and its thread, through the
-unguessable link in every mail they get from the team. No account needed: the
-link is the reporter's authentication, and an admin can revoke it by issuing a
-new one."""
+unguessable link in the mail they get from the team (and only in theirs). No
+account needed: the link is the reporter's authentication, and an admin can
+revoke it by issuing a new one."""
 
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from secdesk.cases.actions.messages import do_post_reporter_reply
+from secdesk.cases.models import Capability
 from secdesk.errors import Refused
-from secdesk.teams.access import case_for_reporter
+from secdesk.teams.access import capability_holder
 from secdesk.web.decorators import public_view
 
 # Long enough for any answer with its logs; a larger one belongs in a mail.
@@ -19,9 +20,10 @@ MAX_REPLY = 100_000
 @public_view
 @require_http_methods(["GET", "POST"])
 def reporter_case(request, token):
-    case = case_for_reporter(token)
-    if case is None:
+    link = capability_holder(token, Capability.Kind.LINK)
+    if link is None:
         raise Http404("no such case")
+    case = link.case
     error, status = "", 200
     if request.method == "POST":
         body = request.POST.get("body", "")
@@ -32,7 +34,7 @@ def reporter_case(request, token):
         except Refused as refused:
             error, status = refused.message, 400
         else:
-            return redirect("reporter_case", token=case.token)
+            return redirect("reporter_case", token=link.token)
     thread = case.messages.filter(internal=False).select_related("author")
     response = render(
         request,

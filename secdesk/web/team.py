@@ -1,5 +1,7 @@
 """Joining a team, the team page, the policy to accept, and the audit trail."""
 
+import contextlib
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -9,10 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from secdesk.audit.models import AuditRecord
 from secdesk.errors import NotAllowed, Refused
 from secdesk.teams import joining
-from secdesk.teams.access import has_role, projects_of
+from secdesk.teams.access import has_role, of_visible_cases, projects_of
 from secdesk.teams.actions import do_accept_policy, do_decline_policy
 from secdesk.teams.models import Consent, JoinRequest, Membership, Project, Role
+from secdesk.web import report_guard
 from secdesk.web.decorators import login_view, member_view, public_view
+from secdesk.web.throttle import client_address
 
 
 class JoinForm(forms.Form):
@@ -20,6 +24,7 @@ class JoinForm(forms.Form):
     name = forms.CharField(max_length=200, label="Your name")
     organisation = forms.CharField(max_length=200, label="The vendor or distribution you represent")
     statement = forms.CharField(
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
         label="Who you are, and which members can vouch for you",
     )
@@ -30,13 +35,26 @@ class JoinForm(forms.Form):
 def join(request, slug):
     project = get_object_or_404(Project, slug=slug)
     form = JoinForm(request.POST or None)
-    if form.is_valid():
-        try:
-            joining.do_request_membership(project, **form.cleaned_data)
-            return render(request, "secdesk/join_sent.html", {"project": project})
-        except Refused as refused:
-            form.add_error(None, refused.message)
-    return render(request, "secdesk/join.html", {"project": project, "form": form})
+    if request.method == "GET":
+        return _join_page(request, project, form)
+    client = client_address(request)
+    try:
+        report_guard.check_rate(client)
+    except report_guard.Guarded as refused:
+        form.add_error(None, refused.message)
+        return _join_page(request, project, form, status=429)
+    if not form.is_valid():
+        return _join_page(request, project, form, status=400)
+    report_guard.count_post(client)
+    # Someone already on the team, or who already asked, gets the same answer
+    # as a new request: the form must not tell anyone who is on the team.
+    with contextlib.suppress(Refused):
+        joining.do_request_membership(project, **form.cleaned_data)
+    return render(request, "secdesk/join_sent.html", {"project": project})
+
+
+def _join_page(request, project, form, *, status=200):
+    return render(request, "secdesk/join.html", {"project": project, "form": form}, status=status)
 
 
 def _project_for_member(request, slug) -> Project:
@@ -192,10 +210,12 @@ def policy(request, slug):
 
 @member_view
 def audit_trail(request):
-    """The audit trail of the projects the person administers."""
+    """The audit trail of the projects the person administers, without the records
+    of cases they may not see."""
     projects = projects_of(request.person, Role.ADMIN)
     records = (
         AuditRecord.objects.filter(project_id__in=projects.values("pk"))
+        .filter(of_visible_cases(request.person))
         .select_related("actor")
         .order_by("-seq")[:500]
     )

@@ -37,6 +37,11 @@ def canonical_url(tracking_id: str, initial_release_date: str) -> str:
 def render(facts: dict, *, current: str) -> dict:
     """`current` is the release date of this version of the document."""
     initial = facts["published"] or current
+    # One entry per revision: the publication, then each amendment.
+    history = [
+        {"date": r["date"], "number": str(r["number"]), "summary": r["summary"]}
+        for r in facts["revisions"]
+    ] or [{"date": initial, "number": "0.1.0", "summary": "Initial version."}]
     tree, status, remediations = _products(facts)
     affected = status.get("known_affected", [])
     vulnerability = {
@@ -135,16 +140,10 @@ def render(facts: dict, *, current: str) -> dict:
                 "tracking": {
                     "id": facts["id"],
                     "status": "final" if facts["published"] else "draft",
-                    "version": "1" if facts["published"] else "0.1.0",
+                    "version": history[-1]["number"],
                     "initial_release_date": initial,
                     "current_release_date": current,
-                    "revision_history": [
-                        {
-                            "date": initial,
-                            "number": "1" if facts["published"] else "0.1.0",
-                            "summary": "Initial version.",
-                        }
-                    ],
+                    "revision_history": history,
                     "generator": {"engine": {"name": ENGINE}},
                 },
             },

@@ -51,6 +51,8 @@ def render(facts: dict, *, org_id: str) -> dict:
     if facts["disclosed"]:
         # When it became public: a zero-day's disclosure, not our publication.
         container["datePublic"] = facts["disclosed"]
+    if facts["published"]:
+        container["providerMetadata"]["dateUpdated"] = facts["updated"]
     if facts["cwes"]:
         container["problemTypes"] = [
             {
@@ -94,7 +96,8 @@ def full_record(cve_id: str, container: dict, facts: dict) -> dict:
     }
     if facts["published"]:
         metadata["datePublished"] = facts["published"]
-        metadata["dateUpdated"] = facts["published"]
+        # Documents stored before revisions existed have no `updated`.
+        metadata["dateUpdated"] = facts.get("updated") or facts["published"]
     return {
         "dataType": "CVE_RECORD",
         "dataVersion": DATA_VERSION,

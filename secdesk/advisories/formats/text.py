@@ -71,6 +71,8 @@ def render(facts: dict) -> str:
     parts.append(_section("Credits", named or "  the reporter, who asked not to be named"))
     timeline = "\n".join(f"  {_minute(e['at'])}  {e['text']}" for e in facts["timeline"])
     parts.append(_section("Timeline (UTC)", timeline))
+    if len(facts["revisions"]) > 1:
+        parts.append(_section("Revisions", _revision_lines(facts)))
     commits = [f"  {b['branch']}: {commit}" for b in facts["branches"] for commit in b["commits"]]
     parts.append(_section("Fix commits", "\n".join(commits) or "  none yet"))
     listed = [facts["url"]] + [
@@ -79,6 +81,36 @@ def render(facts: dict) -> str:
     ]
     parts.append(_section("References", "\n".join(f"  {r}" for r in listed)))
     return "\n".join(parts)
+
+
+def revision_subject(facts: dict) -> str:
+    return f"[{facts['id']}] revised: {facts['project']['name']}: {facts['title']}"
+
+
+def revision_mail(facts: dict) -> str:
+    """The short mail that tells the lists an advisory was amended, and why."""
+    latest = facts["revisions"][-1]
+    versions = [line for branch in facts["branches"] for line in _branch_lines(branch)]
+    return "\n".join(
+        [
+            f"{facts['project']['name']} security advisory {facts['id']} was revised.",
+            "",
+            f"  Revision:   {latest['number']} ({_day(latest['date'])})",
+            f"  CVE:        {', '.join(facts['cves']) or 'none assigned'}",
+            f"  Advisory:   {facts['url']}",
+            "",
+            _section("Why", _wrap(latest["summary"])),
+            _section("Affected and fixed versions", "\n".join(versions) or "  not known"),
+            _section("Revisions", _revision_lines(facts)),
+            "The advisory as revised, in every format, is at the address above.\n",
+        ]
+    )
+
+
+def _revision_lines(facts: dict) -> str:
+    return "\n".join(
+        f"  {r['number']}  {_day(r['date'])}  {r['summary']}" for r in facts["revisions"]
+    )
 
 
 def _severity(facts: dict) -> str:

@@ -1,7 +1,11 @@
 """A triaged libvirt case with a CVE, fixes on two branches of a real git history,
 and an advisory written."""
 
+import email
+import socket
+
 import pytest
+from aiosmtpd.controller import Controller
 
 from secdesk.advisories.actions import do_assign_cve, do_edit_advisory
 from secdesk.cases.actions import triage
@@ -71,3 +75,25 @@ def ready_case(new_case, bob, repository, upstream):
         acting=bob,
     )
     return case
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{port}")
+    yield sink
+    controller.stop()

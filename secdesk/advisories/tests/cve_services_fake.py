@@ -149,11 +149,18 @@ class FakeCveServices:
                         {"error": "CVE_RECORD_DNE", "message": "The cve record does not exist."},
                     )
                 entry["state"] = "PUBLISHED" if kind == "cna" else "REJECTED"
-                # The service writes the submitting CNA's own provider metadata.
+                # The service writes the submitting CNA's own provider metadata,
+                # and the times: published once, updated at each submission.
+                now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
                 container = {
                     **container,
-                    "providerMetadata": {"orgId": fake.org_uuid, "shortName": fake.org},
+                    "providerMetadata": {
+                        "orgId": fake.org_uuid,
+                        "shortName": fake.org,
+                        "dateUpdated": now,
+                    },
                 }
+                earlier = fake.records.get(cve_id, {}).get("cveMetadata", {})
                 record = {
                     "dataType": "CVE_RECORD",
                     "dataVersion": "5.1",
@@ -161,6 +168,8 @@ class FakeCveServices:
                         "cveId": cve_id,
                         "state": entry["state"],
                         "assignerOrgId": fake.org_uuid,
+                        "datePublished": earlier.get("datePublished", now),
+                        "dateUpdated": now,
                     },
                     "containers": {"cna": container},
                 }

@@ -2,13 +2,10 @@
 announcement reaches a real SMTP sink, addressed to both lists — also when
 publication runs again, or stops between sending and marking the case."""
 
-import email
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 
 from secdesk import worker
 from secdesk.advisories.embargo_end import publish_due
@@ -16,28 +13,6 @@ from secdesk.advisories.public_files import public_dir
 from secdesk.cases.actions import embargo
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{port}")
-    yield sink
-    controller.stop()
 
 
 def announcements(sink):

@@ -222,6 +222,8 @@ def _facts(known: dict, ecosystem: bool) -> dict:
         "zero_day": False,
         "published": "2026-03-02T10:00:00Z",
         "disclosed": "2026-03-02T10:00:00Z",
+        "updated": "2026-03-02T10:00:00Z",
+        "revisions": [{"number": 1, "date": "2026-03-02T10:00:00Z", "summary": "Initial version."}],
         "url": "https://security.example.org/advisories/DEMO-SA-2026-0001/",
         "timeline": [{"at": "2026-03-02T10:00:00Z", "text": "Advisory published"}],
         "branches": [],

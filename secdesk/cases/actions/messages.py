@@ -4,11 +4,18 @@ from dataclasses import dataclass
 
 from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
+from secdesk.cases import capabilities
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Message
 from secdesk.errors import BadInput
 from secdesk.lib.rows import Inserts, save_fields
-from secdesk.mail.distribution import audience_addresses, distribute, envelopes, name_envelope
+from secdesk.mail.distribution import (
+    audience,
+    distribute,
+    envelopes,
+    name_envelope,
+    tokens_needed,
+)
 from secdesk.mail.models import Inbound, InboundMessage, MessageMail
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
@@ -69,15 +76,16 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     attachments, its distribution and its own audit record.
 
     The rows are built before the transaction, which on SQLite holds up every
-    other writer, from the case's state and audience as read then; inside it
-    both are read again under the case's lock, and the rows built again in
-    the rare event that either has changed."""
+    other writer, from the case's state, audience and reply addresses as read
+    then; inside it all three are read again under the case's lock, and the
+    rows built again in the rare event that any has changed."""
     at = now()
-    plan = _Appending(case, posts, at, audience_addresses(case))
+    plan = _Appending(case, posts, at, audience(case))
     with atomic():
         case = lock_case(case)
-        members = audience_addresses(case)
-        if (case.state, members) != (plan.case.state, plan.members):
+        members = audience(case)
+        again = (case.state, members, _tokens(case, posts, members).live)
+        if again != (plan.case.state, plan.members, plan.tokens.live):
             plan = _Appending(case, posts, at, members)
         plan.inserts.run()
         for post in posts:
@@ -108,13 +116,19 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     return plan.messages
 
 
+def _tokens(case, posts: list[MailedPost], members) -> capabilities.Planned:
+    replies, links = tokens_needed(case, members, to_reporter=any(p.member for p in posts))
+    return capabilities.plan(case, replies, links)
+
+
 class _Appending:
     """The rows that mail joining a case makes, for the case as it stands."""
 
-    def __init__(self, case, posts: list[MailedPost], at, members: list[str]):
+    def __init__(self, case, posts: list[MailedPost], at, members: list[tuple[int, str]]):
         from secdesk.mail.intake import link_mail_row, new_attachments
 
         self.case, self.members = case, members
+        self.tokens = _tokens(case, posts, members)
         self.messages = [
             Message(
                 case=case,
@@ -130,11 +144,12 @@ class _Appending:
             mail = link_mail_row(message, post.inbound, post.parsed)
             rows = []
             if post.member or case.state not in UNAPPROVED:
-                rows = envelopes(message, members, to_reporter=post.member)
+                rows = envelopes(message, members, self.tokens, to_reporter=post.member)
                 mail.distributed_at = at
             mails.append(mail)
             self.envelopes.append(rows)
         self.inserts = Inserts()
+        self.inserts.add(self.tokens.new)
         self.inserts.add(self.messages)
         self.inserts.add(new_attachments([(post.inbound, post.parsed) for post in posts]))
         self.inserts.add(mails)

@@ -1,37 +1,31 @@
 """Revoking the reporter's private link by issuing a new one."""
 
-from django.conf import settings
-from django.urls import reverse
-
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases import capabilities
 from secdesk.cases.actions.common import atomic, lock_case
-from secdesk.cases.models import new_token
 from secdesk.mail import outbox
-from secdesk.mail.addresses import case_address
+from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person, Role
 
 
-def reporter_url(case) -> str:
-    return settings.SITE_URL + reverse("reporter_case", args=[case.token])
-
-
 def do_reissue_reporter_link(case, *, acting: Person):
     """A new private link for the reporter (admins), e.g. when the old one leaked:
-    the old link stops working at once, and the reporter is mailed the new one.
-
-    The token is also the case's reply address, so that changes too: mail to the
-    old address no longer joins the case.
+    the old link stops working at once, and so does every reply address the
+    reporter was sent (mail to one is held for a moderator). The new link, with
+    a new reply address, is mailed to the reporter alone.
     """
     with atomic():
         case = lock_case(case)
         require_case(acting, case, Role.ADMIN)
-        case.token = new_token()
-        case.save(update_fields=["token"])
-        mailed = case.reporter.email if case.reporter else None
-        if mailed:
+        reporter = case.reporter
+        mailed = reporter.email if reporter else None
+        if reporter is not None:
+            capabilities.revoke_reporter_capabilities(case)
+            tokens = capabilities.issued(case, [reporter.pk], [reporter.pk])
+            link = tokens.link(reporter.pk)
             outbox.enqueue(
                 project=case.project,
                 case=case,
@@ -40,14 +34,14 @@ def do_reissue_reporter_link(case, *, acting: Person):
                 body=(
                     f"The {case.project.name} security team has replaced the private link to "
                     f"your report {case.reference}. The old link no longer works; this is "
-                    f"the new one:\n\n{reporter_url(case)}\n\n"
+                    f"the new one:\n\n{capabilities.reporter_url(link)}\n\n"
                     "Anyone with the link can read your report, so do not share it. Reply to "
-                    "this mail to answer the team.\n"
+                    "this mail to answer the team: the reply addresses of earlier mail no "
+                    "longer lead into the case.\n"
                 ),
                 kind="reporter-link",
-                reply_to=case_address(case),
+                reply_to=reply_address(case.project, tokens.reply(reporter.pk)),
                 headers={"X-Secdesk-Case": case.reference},
-                dedupe_key=f"reporter-link:{case.pk}:{case.token}",
             )
         record(acting, AuditEvent.REPORTER_LINK_REISSUED, case=case, mailed_to=mailed)
     return case

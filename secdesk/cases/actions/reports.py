@@ -11,7 +11,7 @@ from secdesk.errors import BadInput, Refused
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
-from secdesk.teams.access import require_case, require_role
+from secdesk.teams.access import can_see_case, require_case, require_role
 from secdesk.teams.actions import people_for_addresses, person_for_address
 from secdesk.teams.models import Person, Project, Role
 
@@ -148,18 +148,17 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
         people = people_for_addresses([(r.reporter_email, r.reporter_name) for r in reports])
         for r, case, message in zip(reports, cases, messages, strict=True):
             case.reporter = message.author = people[r.reporter_email.strip().lower()]
-        over = {id(row) for row in notices.count_acknowledgements(inserts, project, replies)}
+        over = {
+            id(row): why for row, why in notices.count_acknowledgements(inserts, project, replies)
+        }
         for (r, _), reply in zip(acknowledged, replies, strict=True):
             if id(reply) in over:
-                # Another process acknowledged this sender since the mail was read.
+                # A limit was reached: by this batch, or by another process
+                # since the mail was read. The report is held all the same.
                 r.acknowledge = False
                 r.inbound.reasons = [
                     *r.inbound.reasons,
-                    {
-                        "rule": "acknowledged_enough_today",
-                        "reason": "the day's limit of automatic replies was reached meanwhile",
-                        "acknowledgement": False,
-                    },
+                    {**over[id(reply)], "acknowledgement": False},
                 ]
         inserts.run()
         for r, case in zip(reports, cases, strict=True):
@@ -254,7 +253,9 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
         case = lock_case(case)
         require_case(acting, case)
         original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
-        if original is None:
+        # One the acting member may not see is refused as one that does not
+        # exist: neither its state nor its existence is theirs to learn.
+        if original is None or not can_see_case(acting, original):
             raise Refused(
                 f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of"
             )

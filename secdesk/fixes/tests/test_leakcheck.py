@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import transaction
 
 from secdesk.advisories.models import CveId, CveState
+from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.cli.main import main
 from secdesk.fixes.git import Git
@@ -67,8 +69,11 @@ def test_a_longer_cve_id_with_the_same_prefix_is_no_leak(public, embargoed):
     assert find_leaks(Git(public.path), ["base..master"]).leaks == []
 
 
-def test_commit_that_mentions_the_case_token_is_a_leak(public, embargoed):
-    public.commit(f"Fix the parser\n\nReported-via: security+{embargoed.token}@foo.example")
+def test_commit_that_mentions_a_reply_address_of_the_case_is_a_leak(public, embargoed):
+    finder = Person.objects.create(email="finder@research.example")
+    with transaction.atomic():
+        token = reply_token(embargoed, finder)
+    public.commit(f"Fix the parser\n\nReported-via: security+{token}@foo.example")
     [leak] = find_leaks(Git(public.path), ["base..master"]).leaks
     assert leak.mentions == "the private token of an embargoed case"
 

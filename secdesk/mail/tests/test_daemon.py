@@ -88,17 +88,20 @@ def test_approved_report_and_replies_reach_members_and_reporter(desk, sink):
     assert not any("internal only" in text for text in reporter_mail)
     assert any("internal only" in m.get_content() for m in sink.to(ALICE))
 
-    # The reporter answers through the case address: appended, and to the members.
+    # The reporter answers through their reply address: appended, and to the members.
     with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
         smtp.sendmail(
             "finder@research.example",
             [reply_to],
             _report(2, to=reply_to).replace("Crash 2", "Re: more detail"),
         )
-    # The acknowledgement, then one envelope for the team and one for the reporter:
-    # the report 1, the reply 2, the note 1, the answer 1.
+    # The acknowledgement, then an envelope for the three members and one for
+    # the reporter: the report 1, the reply 2, the note 1, the answer 1. Each
+    # recipient gets the mail alone: 1 + 3 + 4 + 3 + 3 mails.
     _until(lambda: _case_mail(cli) >= 6)
-    assert len(cli.json("outbox", "list", "--case", str(held["case"]), who=ALICE)) == 6
+    listed = cli.json("outbox", "list", "--case", str(held["case"]), who=ALICE)
+    assert len(listed) == 6
+    assert sum(len(row["to"]) for row in listed) == 14
     _work(cli, sink)
     assert any("more detail" in m["Subject"] for m in sink.to(BOB))
 
@@ -111,6 +114,22 @@ def test_unknown_recipients_are_refused_at_rcpt(desk):
     ):
         smtp.sendmail("a@b.example", ["nobody@libvirt.example"], _report(1))
     assert refused.value.recipients["nobody@libvirt.example"][0] == 550
+
+
+def test_the_51st_recipient_is_told_too_many_and_the_first_50_get_the_message(desk):
+    cli, daemon = desk
+    with smtplib.SMTP("127.0.0.1", daemon.port) as smtp:
+        smtp.ehlo()
+        smtp.mail("finder@research.example")
+        for n in range(50):
+            assert smtp.rcpt(f"security+{n}@libvirt.example")[0] == 250
+        code, text = smtp.rcpt("security+50@libvirt.example")
+        assert (code, text) == (452, b"4.5.3 Too many recipients")
+        assert smtp.rcpt("security@libvirt.example")[0] == 452
+        assert smtp.data(_report(1).encode())[0] == 250
+    assert _until(lambda: _held(cli) == 1)
+    [(rcpt_tos,)] = read(cli, "select rcpt_tos from mail_inboundmessage")
+    assert "security+49@" in str(rcpt_tos) and "security+50@" not in str(rcpt_tos)
 
 
 def test_kill_9_mid_burst_loses_no_message_that_got_a_250(desk):

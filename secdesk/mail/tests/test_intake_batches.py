@@ -7,18 +7,21 @@ from email.utils import make_msgid
 
 import pytest
 import time_machine
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
-from secdesk.audit.log import first_broken
 from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.audit.verify import check_trail
 from secdesk.cases.actions import reports
-from secdesk.cases.models import Case
+from secdesk.cases.capabilities import reply_token
+from secdesk.cases.models import Capability, Case
 from secdesk.mail import intake
-from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.addresses import reply_address, resolve, security_addresses
 from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
 from secdesk.mail.tests.conftest import mail, read_in_batches
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
+from secdesk.teams.access import case_audience
+from secdesk.teams.models import Person
 
 
 def _store_all(raws, to="security@libvirt.example") -> list[int]:
@@ -47,7 +50,7 @@ def test_a_batch_of_reports_makes_a_held_case_and_one_audit_record_each(project,
     entries = list(AuditRecord.objects.order_by("seq")[before:])
     assert [e.event for e in entries] == [AuditEvent.REPORT_RECEIVED] * 7
     assert [e.details["inbound"] for e in entries] == pks
-    assert first_broken(AuditRecord.objects.order_by("seq")) is None
+    assert check_trail().problems == []
     assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 7
 
 
@@ -91,7 +94,9 @@ def test_acknowledgements_another_process_sent_meanwhile_count_against_the_limit
     assert [e.details["acknowledged"] for e in entries] == [True, True, False]
 
 
-def test_a_follow_up_to_a_report_in_the_same_batch_joins_its_case(project, alice):
+def test_a_follow_up_to_a_report_in_the_same_batch_is_held_with_that_case_suggested(project, alice):
+    """In-Reply-To never leads into a case; read after the report it answers,
+    it names that case to a moderator."""
     report_id = make_msgid(domain="research.example")
     message = message_from_bytes(mail(), policy=policy.default)
     message.replace_header("Message-ID", report_id)
@@ -101,10 +106,11 @@ def test_a_follow_up_to_a_report_in_the_same_batch_joins_its_case(project, alice
     intake.process_pending()
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.opened_case and second.case_id == first.case_id
-    assert second.state == Inbound.ACCEPTED
-    assert first.case.messages.count() == 2
-    assert Case.objects.count() == 1
+    assert first.opened_case and second.state == Inbound.HELD
+    assert second.case_id != first.case_id
+    [threaded] = [r for r in second.reasons if r["rule"] == "threaded_to_case"]
+    assert threaded["suggested_case"] == first.case_id
+    assert first.case.messages.count() == 1
 
 
 def _three_reports_the_middle_one_quarantined() -> list[InboundMessage]:
@@ -131,18 +137,18 @@ def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
     rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1]["rule"] == "failure" and rows[1].case is None
     assert Case.objects.count() == 2
-    assert first_broken(AuditRecord.objects.order_by("seq")) is None
+    assert check_trail().problems == []
 
 
 def test_a_message_whose_lookups_fail_quarantines_itself_not_its_batch(project, alice, monkeypatch):
-    real = intake._cases_of
+    real = intake._addressed
 
     def failing(read):
         if any(b"broken@research.example" in row.raw for row, _ in read):
             raise ValueError("a lookup failed")
         return real(read)
 
-    monkeypatch.setattr(intake, "_cases_of", failing)
+    monkeypatch.setattr(intake, "_addressed", failing)
     rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1] == {"rule": "failure", "reason": "processing failed (ValueError)"}
     assert Case.objects.count() == 2
@@ -178,6 +184,11 @@ def test_a_released_report_keeps_its_attachment_once(project, alice, monkeypatch
     assert Attachment.objects.filter(inbound=row).count() == 1
 
 
+def _reply_address(case, person) -> str:
+    with transaction.atomic():
+        return reply_address(case.project, reply_token(case, person))
+
+
 def _approved_case(project) -> Case:
     """A report by mail, approved, in a project that trusts its MTA's DKIM results."""
     [report] = _rows(_store_all([mail()]))
@@ -195,7 +206,7 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
 ):
     case = _approved_case(project)
     before = AuditRecord.objects.count()
-    to = f"security+{case.token}@libvirt.example"
+    to = _reply_address(case, bob)
     raw = _with_results(
         "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
     )
@@ -224,25 +235,30 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
     from secdesk.cases.actions import messages
 
     case = _approved_case(project)
-    current = messages.audience_addresses
+    current = messages.audience
     reads = []
 
     def read_before_removal(case):
         reads.append(case.pk)
         found = current(case)
-        return [*found, "removed@vendor.example"] if len(reads) == 1 else found
+        return [*found, (removed.pk, removed.email)] if len(reads) == 1 else found
 
-    monkeypatch.setattr(messages, "audience_addresses", read_before_removal)
+    removed = Person.objects.create(email="removed@vendor.example")
+    monkeypatch.setattr(messages, "audience", read_before_removal)
     raw = _with_results(
         "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
     )
-    [pk] = _store_all([raw], to=f"security+{case.token}@libvirt.example")
+    [pk] = _store_all([raw], to=_reply_address(case, bob))
     intake.process_pending()
     assert InboundMessage.objects.get(pk=pk).state == Inbound.ACCEPTED
-    [team] = OutgoingMessage.objects.filter(case=case, dedupe_key__endswith=":team")
-    assert "alice@redhat.example" in team.to and "removed@vendor.example" not in team.to
-    message = team.case_message
-    assert team.dedupe_key == f"message:{message.pk}:team"
+    team = OutgoingMessage.objects.filter(case=case, dedupe_key__endswith=":team")
+    assert {a for row in team for a in row.to} == set(
+        case_audience(case).values_list("email", flat=True)
+    )
+    assert "alice@redhat.example" in {a for row in team for a in row.to}
+    message = team[0].case_message
+    assert team[0].dedupe_key == f"message:{message.pk}:team"
+    assert not Capability.objects.filter(person=removed).exists()
     entry = AuditRecord.objects.filter(event=AuditEvent.MAIL_APPENDED).get()
     assert "removed@vendor.example" not in entry.details["recipients"]
 

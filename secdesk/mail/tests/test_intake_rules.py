@@ -1,11 +1,15 @@
 """The rules and the chain on stored mail: who is held, who is let in, who is answered."""
 
+import re
+
 import pysequoia
 import time_machine
 
 from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.cases.models import Capability
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.tests.conftest import deliver, mail
+from secdesk.teams.access import capability_holder
 
 
 def test_non_member_report_is_held_and_auto_acknowledged(project, alice):
@@ -16,7 +20,12 @@ def test_non_member_report_is_held_and_auto_acknowledged(project, alice):
     assert ack.to == ["finder@research.example"]
     assert ack.headers["Auto-Submitted"] == "auto-replied"
     assert row.case.reference in ack.body and row.case.reference in ack.subject
-    assert ack.reply_to == f"security+{row.case.token}@libvirt.example"
+    # The reporter's own reply address, and their private link: theirs alone.
+    local, token = ack.reply_to.split("@")[0].split("+")
+    assert local == "security" and ack.reply_to.endswith("@libvirt.example")
+    assert capability_holder(token, Capability.Kind.REPLY).person == row.case.reporter
+    [link] = re.findall(r"/r/([0-9a-f]{32})/", ack.body)
+    assert capability_holder(link, Capability.Kind.LINK).case == row.case
 
 
 def test_a_held_report_is_received_held_and_acknowledged_with_one_audit_record(project, alice):

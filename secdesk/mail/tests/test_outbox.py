@@ -145,11 +145,13 @@ def test_an_eml_file_delivers_a_mail_to_all_its_recipients_at_once(project, sett
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
 
 
-def test_a_report_held_too_long_is_escalated_to_the_admins_once(project, alice):
+def test_a_report_held_too_long_is_escalated_to_each_admin_once(project, alice):
     row = deliver(mail())
     with time_machine.travel(timezone.now() + timedelta(hours=49)):
         assert escalate_held_reports() == 1
         assert escalate_held_reports() == 0
-    [escalation] = OutgoingMessage.objects.filter(kind="escalation")
-    assert set(escalation.to) == {"root@example.org", "alice@redhat.example"}
-    assert row.case.reference in escalation.subject
+    escalations = OutgoingMessage.objects.filter(kind="escalation")
+    assert sorted(e.to for e in escalations) == [["alice@redhat.example"], ["root@example.org"]]
+    assert all(row.case.reference in e.subject for e in escalations)
+    assert all(f"secdesk moderation show {row.pk}\n" in e.body for e in escalations)
+    assert len({e.reply_to for e in escalations}) == 2

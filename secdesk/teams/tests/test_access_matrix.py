@@ -8,14 +8,17 @@ the embargoed case: it appears for exactly the people who may see the case.
 """
 
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import path
 
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.restriction import do_restrict_case
+from secdesk.cases.capabilities import reporter_link_token
 from secdesk.teams import joining
 from secdesk.teams.tokens import do_create_api_token
 from secdesk.web.routes import routes, undecided
@@ -59,7 +62,7 @@ EXPECT = {
     # are 403 for a member.
     **{
         f"cases/<int:case_id>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
-        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish")
+        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish", "amend")
     },
     "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
     "cases/<int:case_id>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
@@ -159,6 +162,7 @@ CASE_ACTIONS = {
     "messages": {"body": "a note", "internal": True},
     "restriction": {"members": []},
     "publish": {},
+    "amend": {"reason": "x"},
     "embargo/propose": {"days": 5},
     "embargo/accept": {},
     "embargo/reject": {"reason": "x"},
@@ -285,7 +289,12 @@ def world(project, root, alice, bob, carol, dave):
     }
     joining.do_remove_member(project, email=erin.email, reason="left", acting=alice)
     erin.refresh_from_db()
-    return {"case": case, "other": other, "people": people, "tokens": tokens}
+    with transaction.atomic():
+        links = {
+            "reporter": reporter_link_token(case),
+            "other_reporter": reporter_link_token(other),
+        }
+    return {"case": case, "other": other, "people": people, "tokens": tokens, "links": links}
 
 
 def _client(world, persona):
@@ -298,8 +307,8 @@ def _client(world, persona):
 
 
 def _url(pattern, world, persona):
-    case, other = world["case"], world["other"]
-    own_token = {"reporter": case.token, "other_reporter": other.token}.get(persona, "0" * 32)
+    case = world["case"]
+    own_token = world["links"].get(persona, "0" * 32)
     values = {
         "<int:case_id>": str(case.pk),
         "<case_id>": str(case.pk),
@@ -411,3 +420,47 @@ urlpatterns = [path("new/", _undecided_view, name="new")]
 @override_settings(ROOT_URLCONF=__name__)
 def test_a_view_without_an_access_decision_fails_the_matrix(db):
     assert [r.pattern for r in undecided(__name__)] == ["new/"]
+
+
+MISSING_CASE = 999999
+LEFT_OUT = ("moderator", "restricted_out")
+
+
+def _as_missing(response, case_id) -> tuple[int, str]:
+    """Status and body, with what differs from one answer to the next (the
+    CSRF token's mask) or names the id asked for taken out."""
+    body = response.content.decode(errors="replace").replace(f"#{case_id}", "#N")
+    return response.status_code, re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+
+
+@pytest.mark.parametrize(
+    "pattern", sorted(p for p in [*EXPECT, *API] if "case_id>" in p and "cases/" in p)
+)
+def test_a_case_hidden_from_a_persona_answers_as_one_that_does_not_exist(world, pattern):
+    """Those the restriction leaves out (a member, a moderator) get, on every
+    route of the case, exactly the answer for a case id that was never used."""
+    api = pattern in API
+    method, body = (API[pattern][0], API[pattern][1]) if api else (EXPECT[pattern][0], POST_DATA)
+    case = world["case"]
+
+    def check(persona):
+        if persona not in LEFT_OUT:
+            return None
+        answers = []
+        for case_id in (case.pk, MISSING_CASE):
+            url = "/" + pattern.split(" ")[0].replace("<int:case_id>", str(case_id))
+            url = url.replace("<case_id>", str(case_id))
+            if api:
+                auth = {"HTTP_AUTHORIZATION": f"Bearer {world['tokens'][persona]}"}
+                response = Client().generic(
+                    method, url, json.dumps(body or {}), content_type="application/json", **auth
+                )
+            else:
+                client = _client(world, persona)
+                response = client.post(url, body) if method == "POST" else client.get(url)
+            answers.append(_as_missing(response, case_id))
+        if answers[0] != answers[1]:
+            return f"{persona} {method} {pattern}: {answers[0]} for the hidden case, {answers[1]}"
+        return None
+
+    _each_persona(check)

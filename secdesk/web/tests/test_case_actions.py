@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from secdesk.advisories.models import Advisory
+from secdesk.cases.capabilities import reporter_link_token
 from secdesk.cases.models import (
     Case,
     Embargo,
@@ -70,9 +72,10 @@ def test_reply_goes_to_every_member_and_the_reporter(login_as, alice, bob, case)
     assert response["Location"] == f"/cases/{case.pk}/#thread"
     message = Message.objects.get(case=case)
     assert (message.author, message.internal) == (bob, False)
-    team, reporter = OutgoingMessage.objects.filter(case_message=message).order_by("pk")
-    assert set(team.to) == {alice.email, bob.email}
-    assert reporter.to == ["reporter@example.net"]
+    rows = OutgoingMessage.objects.filter(case_message=message)
+    assert sorted(a for row in rows for a in row.to) == sorted(
+        [alice.email, bob.email, "reporter@example.net"]
+    )
 
 
 def test_internal_note_stays_with_the_team_and_off_the_reporter_page(
@@ -81,10 +84,12 @@ def test_internal_note_stays_with_the_team_and_off_the_reporter_page(
     post(login_as(bob), case, "reply", {"body": "Looks like a dup of #12", "internal": "on"})
     message = Message.objects.get(case=case)
     assert message.internal
-    [team] = OutgoingMessage.objects.filter(case_message=message)
-    assert set(team.to) == {alice.email, bob.email}
+    team = OutgoingMessage.objects.filter(case_message=message)
+    assert sorted(a for row in team for a in row.to) == [alice.email, bob.email]
     assert "internal note, not sent to the reporter" in page(login_as(alice), case)
-    assert "Looks like a dup" not in client.get(f"/r/{case.token}/").content.decode()
+    with transaction.atomic():
+        link = reporter_link_token(case)
+    assert "Looks like a dup" not in client.get(f"/r/{link}/").content.decode()
 
 
 def test_empty_reply_is_refused_in_the_thread_panel(login_as, bob, case):
@@ -395,3 +400,32 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     assert case.embargo.state == EmbargoState.EXITED
     assert OutgoingMessage.objects.filter(case=case, kind="announcement").count() == 1
     assert "Published" in page(client, case)
+
+
+def test_a_published_advisory_is_corrected_and_amended_from_the_case_page(
+    settings, tmp_path, login_as, libvirt, bob, case
+):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SITE_URL = "https://security.libvirt.org"
+    libvirt.announce_list = "announce@libvirt.org"
+    libvirt.save()
+    triaged(case)
+    client = login_as(bob)
+    post(client, case, "cve", {"step": "assign", "cve_id": "CVE-2026-4242"})
+    post(client, case, "fixes", {"step": "record", "branch": "master", "commit": "0123abcd4567"})
+    assert post(client, case, "publish", {"end_embargo": "on"}).status_code == 302
+    assert "Amend the advisory" in page(client, case)
+
+    refused = post(client, case, "amend", {"reason": "  "})
+    assert refused.status_code == 400
+    assert "say why the advisory is amended" in refused.content.decode()
+    edited = post(client, case, "advisory", {"title": case.title, "credits": "Sam Second"})
+    assert edited.status_code == 302
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        amended = post(client, case, "amend", {"reason": "Credit Sam Second."})
+    assert amended.status_code == 302
+    shown = page(client, case)
+    assert "Revision 2" in shown and "Credit Sam Second." in shown
+    assert OutgoingMessage.objects.filter(case=case, kind="advisory-revision").count() == 1
+    public = client.get(f"/advisories/{case.advisory.public_id}/").content.decode()
+    assert "Sam Second" in public

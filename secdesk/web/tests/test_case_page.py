@@ -106,3 +106,22 @@ def test_history_lists_the_audit_records_in_order(login_as, bob, alice, case):
     )
     assert "<dt>extension</dt><dd>no</dd>" in body
     assert "justification" not in body
+
+
+def test_a_duplicate_links_its_original_only_for_those_who_may_see_it(
+    login_as, alice, bob, libvirt, case
+):
+    from secdesk.cases.actions.restriction import do_restrict_case
+    from secdesk.cases.models import Case
+
+    duplicate = Case.objects.create(
+        project=libvirt, title="Same crash again", state="deferred", received_at=NOW
+    )
+    Case.objects.filter(pk=duplicate.pk).update(duplicate_of=case)
+    do_restrict_case(case, emails=[alice.email], acting=alice)
+
+    theirs = login_as(bob).get(f"/cases/{duplicate.pk}/").content.decode()
+    admitted = login_as(alice).get(f"/cases/{duplicate.pk}/").content.decode()
+
+    assert f'href="/cases/{case.pk}/"' not in theirs and "Duplicate of" not in theirs
+    assert f'href="/cases/{case.pk}/"' in admitted

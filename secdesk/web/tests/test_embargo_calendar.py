@@ -126,3 +126,26 @@ def test_an_ended_embargo_leaves_the_calendar(login_as, bob, case):
     with time_machine.travel(NOW, tick=False):
         page = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
     assert f'href="/cases/{case.pk}/"' not in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_member_left_out_of_a_restricted_case_loses_its_event_from_the_feed_at_once(
+    login_as, client, alice, bob, case
+):
+    from secdesk.cases.actions.restriction import do_restrict_case
+
+    url = _feed_url(
+        post_form(
+            login_as(bob), reverse("calendar_feed_make"), {}, page="/calendar/"
+        ).content.decode()
+    )
+    assert f"embargo-{case.pk}@" in client.get(url).content.decode()
+
+    do_restrict_case(case, emails=[alice.email], acting=alice)
+
+    body = client.get(url).content.decode()
+    assert "BEGIN:VEVENT" not in body and f"embargo-{case.pk}@" not in body
+    assert case.reference not in body
+    month = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
+    assert f'href="/cases/{case.pk}/"' not in month
+    assert "No embargo you can see ends this month." in month

@@ -31,7 +31,7 @@ def test_an_applicant_joins_through_the_web(libvirt, alice, bob, case):
             "statement": "I ship the package; Bob knows me.",
         },
     )
-    assert sent.status_code == 200 and b"Your request is with the team" in sent.content
+    assert sent.status_code == 200 and b"hear back by email" in sent.content
 
     team_url = reverse("team", args=["libvirt"])
     bob_client = Client(enforce_csrf_checks=True)

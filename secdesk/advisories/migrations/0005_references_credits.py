@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('advisories', '0003_security_txt_expires'),
+        ('advisories', '0004_security_txt_expires'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('advisories', '0002_publication'),
+        ('advisories', '0003_revisions'),
     ]
 
     operations = [
