@@ -19,7 +19,8 @@ def is_address(text: str) -> bool:
     django = EmailValidator()
     return (
         bool(at)
-        and _LOCAL.fullmatch(local) is not None
+        # Or a quoted local part ("john..doe"@example.org), which Django takes.
+        and (_LOCAL.fullmatch(local) is not None or django.user_regex.match(local) is not None)
         and len(local.encode()) <= 64
         and (domain.lower() in django.domain_allowlist or django.validate_domain_part(domain))
     )

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from secdesk.cases.actions.reports import do_receive_report
 from secdesk.errors import BadInput
+from secdesk.lib.addresses import is_address
 from secdesk.mail import delivery, intake, outbox
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import InboundMessage
@@ -119,3 +120,13 @@ def test_the_outbox_file_of_an_international_mail_holds_the_address_as_utf8(
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}
     [eml] = (tmp_path / "outbox").glob("*.eml")
     assert f"To: {JURGEN}".encode() in eml.read_bytes()
+
+
+@pytest.mark.parametrize("address", ['"john..doe"@example.org', "john.doe@example.org", JURGEN])
+def test_an_address_django_takes_is_still_taken_beside_international_ones(address):
+    assert is_address(address)
+
+
+@pytest.mark.parametrize("address", ["jürgen..x@uni.example", "@uni.example", '"open@example.org'])
+def test_a_malformed_address_is_still_refused(address):
+    assert not is_address(address)
