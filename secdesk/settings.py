@@ -31,9 +31,9 @@ SECRET_KEY = _kept_secret("SECDESK_SECRET_KEY", "secret_key")
 # write the database but has not this key cannot rewrite the trail unnoticed.
 AUDIT_KEY = _kept_secret("SECDESK_AUDIT_KEY", "audit_key").encode()
 DEBUG = env.flag("SECDESK_DEBUG")
-SITE_URL = env.site_url(
-    "SECDESK_SITE_URL", os.environ.get("SECDESK_SITE_URL", "http://127.0.0.1:8000")
-)
+# The one site address (see env.site_url): where a process listens changes no
+# link it writes.
+SITE_URL = env.site_url("SECDESK_SITE_URL", os.environ.get("SECDESK_SITE_URL"))
 ALLOWED_HOSTS = [h for h in os.environ.get("SECDESK_ALLOWED_HOSTS", "").split(",") if h] or [
     "127.0.0.1",
     "localhost",
@@ -56,7 +56,8 @@ if TRUSTED_PROXIES:
     # only make their own request look secure, which asks more of it, not less.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # `secdesk serve --demo` sets it: a trial on this machine, where a plain http
-# address and mail written to files are what is expected.
+# address, mail written to files and advisories naming the local address are
+# what is expected.
 DEMO = False
 
 INSTALLED_APPS = [

@@ -1,8 +1,9 @@
 """The worker: the background work secdesk does on its own.
 
 Each tick sweeps the database for work that is due: embargoes whose end has come,
-reminders and publications, stale git mirrors, the admins' digest of requests to
-join, and the outbox. Each piece of work is a row claimed under a lock, so several
+reminders and publications, amendments left half-way, security.txt files about to
+lapse, stale git mirrors, the admins' digest of requests to join, the daily audit
+anchor, and the outbox. Each piece of work is a row claimed under a lock, so several
 workers on several hosts can share one PostgreSQL; every step is idempotent, so a
 worker that dies mid-tick leaves nothing half-done that the next tick cannot finish.
 """
@@ -17,6 +18,7 @@ logger = logging.getLogger("secdesk.worker")
 
 def tick() -> dict:
     from secdesk.advisories import embargo_end as advisories_embargo_end
+    from secdesk.advisories import security_txt
     from secdesk.advisories.revisions import resume_revisions
     from secdesk.audit.anchors import anchor_when_due
     from secdesk.cases.actions.embargo import expire_embargoes
@@ -31,6 +33,8 @@ def tick() -> dict:
     embargo_end = advisories_embargo_end.tick()
     # Amendments of published advisories that stopped half-way.
     revised = resume_revisions()
+    # security.txt's Expires, a month before it lapses.
+    security_txt.renew_due()
     # Git mirrors due for a fetch; an unreachable one is logged and skipped.
     mirror.fetch_stale()
     # The admins' digest of new requests to join, at most hourly.

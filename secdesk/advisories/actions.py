@@ -5,7 +5,8 @@ import re
 from django.db import IntegrityError
 from django.utils import timezone
 
-from secdesk.advisories.cwe import cwe_name
+from secdesk.advisories import credits, references
+from secdesk.advisories.cwe import parse_cwes
 from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState, Publication
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
@@ -189,13 +190,11 @@ def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Adviso
             f"known: {', '.join(ADVISORY_FIELDS)}"
         )
     changes = {field: value.strip() for field, value in changes.items()}
-    if changes.get("cwe"):
-        changes["cwe"] = changes["cwe"].upper()
-        if cwe_name(changes["cwe"]) is None:
-            raise BadInput(f"advisory: {changes['cwe']} is not in the CWE catalog (e.g. CWE-787)")
-    for url in (changes.get("references") or "").split():
-        if not re.fullmatch(r"https?://\S+", url):
-            raise BadInput(f"advisory: reference {url!r} is not an http(s) URL")
+    if "cwe" in changes:
+        changes["cwe"] = ", ".join(parse_cwes(changes["cwe"]))
+    # Checked now, so that every format can rely on them later.
+    credits.parse(changes.get("credits", ""))
+    references.parse(changes.get("references", ""))
     if "title" in changes and not changes["title"]:
         raise BadInput("advisory: the title cannot be empty")
     with atomic():

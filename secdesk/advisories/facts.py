@@ -10,7 +10,8 @@ from datetime import datetime
 
 from django.conf import settings
 
-from secdesk.advisories.cwe import cwe_name
+from secdesk.advisories import credits, references
+from secdesk.advisories.cwe import cwe_name, parse_cwes
 from secdesk.advisories.models import Advisory, CveState
 from secdesk.cases.models import Case
 from secdesk.cases.severity import severity_name
@@ -20,6 +21,7 @@ from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git, GitFailed
 from secdesk.fixes.models import PackageIdentity
 from secdesk.fixes.releases import ReleaseScheme, sorted_versions
+from secdesk.lib.dates import stamp
 
 # The timeline names embargo events as an announcement would.
 EMBARGO_EVENT_TEXT = {
@@ -30,11 +32,7 @@ EMBARGO_EVENT_TEXT = {
 
 
 def _iso(when: datetime | None) -> str | None:
-    return when.isoformat().replace("+00:00", "Z") if when else None
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return stamp(when) if when else None
 
 
 def public_url(path: str) -> str:
@@ -55,7 +53,7 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
         .values_list("cve_id", flat=True)
     )
     title = advisory.title if advisory and advisory.title else case.title
-    cwe = advisory.cwe if advisory else ""
+    cwes = parse_cwes(advisory.cwe) if advisory else []
     facts = {
         "id": public_id,
         "project": {"slug": project.slug, "name": project.name},
@@ -63,15 +61,16 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
         "title": title,
         "description": advisory.description if advisory else "",
         "impact": advisory.impact if advisory else "",
-        "cwe": {"id": cwe, "name": cwe_name(cwe)} if cwe else None,
+        "cwes": [{"id": cwe, "name": cwe_name(cwe)} for cwe in cwes],
         "cves": cves,
         "cvss3": _score(case.cvss3_vector, case.cvss3_score),
         "cvss4": _score(case.cvss4_vector, case.cvss4_score),
         "severity": severity_name(case.cvss3_score or case.cvss4_score),
-        "credits": _lines(advisory.credits) if advisory else [],
-        "references": _lines(advisory.references) if advisory else [],
+        "credits": credits.parse(advisory.credits) if advisory else [],
+        "references": references.parse(advisory.references) if advisory else [],
         "zero_day": case.public_at_intake,
         "published": _iso(published),
+        "disclosed": _iso(_disclosed(case, published)),
         # An amendment replaces both with its own (see revisions.py).
         "updated": _iso(published),
         "revisions": [{"number": 1, "date": _iso(published), "summary": "Initial version."}]
@@ -84,6 +83,13 @@ def gather(case, *, public_id: str | None = None, published_at: datetime | None 
     facts["affected"] = sorted_versions(v for b in facts["branches"] for v in b["affected"])
     facts["fixed_in"] = sorted_versions(v for b in facts["branches"] for v in b["fixed_in"])
     return facts
+
+
+def _disclosed(case, published: datetime | None) -> datetime | None:
+    """When the issue became public: for a zero-day, before its advisory."""
+    if case.public_at and (published is None or case.public_at < published):
+        return case.public_at
+    return published
 
 
 def _score(vector: str, score) -> dict | None:

@@ -48,10 +48,21 @@ class Advisory(models.Model):
     description = models.TextField(blank=True)
     impact = models.TextField(blank=True)
     cwe = models.CharField(
-        max_length=20, blank=True, validators=[RegexValidator(r"^CWE-\d+$", "e.g. CWE-787")]
+        max_length=200,
+        blank=True,
+        validators=[RegexValidator(r"^CWE-\d+(, CWE-\d+)*$", "e.g. CWE-787, CWE-20")],
+        help_text="The weaknesses, e.g. CWE-787, CWE-20.",
     )
-    credits = models.TextField(blank=True, help_text="One person or organisation per line.")
-    references = models.TextField(blank=True, help_text="One URL per line.")
+    credits = models.TextField(
+        blank=True,
+        help_text="One person or organisation per line, the role first unless finder "
+        "(reporter: Name <address>); see credits.py.",
+    )
+    references = models.TextField(
+        blank=True,
+        help_text="One URL per line, its type first unless a web page "
+        "(fix https://…); see references.py.",
+    )
     # Given at publication: the name the advisory is known by (e.g. LIBVIRT-SA-2026-0001).
     public_id = models.CharField(max_length=60, unique=True, null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -93,8 +104,11 @@ class SecurityContact(models.Model):
     )
     preferred_languages = models.CharField(max_length=100, default="en")
     expires_days = models.PositiveIntegerField(
-        default=180, help_text="security.txt's Expires: this many days after it is served."
+        default=365, help_text="security.txt's Expires: this many days after it is renewed."
     )
+    # Stored, so the file stays the same (and can be signed) until the worker
+    # renews it, a month before it lapses (see security_txt.py).
+    expires_at = models.DateTimeField(null=True, blank=True)
     site_default = models.BooleanField(
         default=False, help_text="Served at /.well-known/security.txt when there are several."
     )

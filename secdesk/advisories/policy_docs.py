@@ -8,14 +8,15 @@ several the one whose SecurityContact is the site default; /security/<slug>/
 security.txt is each project's own.
 """
 
-from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from secdesk.advisories.models import SecurityContact
+from secdesk.advisories.security_txt import expires_of
 from secdesk.errors import NotFound
+from secdesk.lib.dates import stamp
 from secdesk.teams.models import Agreement, Consent, Project
 
 
@@ -33,6 +34,15 @@ def site_default_project() -> Project:
     if contact is None:
         raise NotFound("several projects, and none is the site default for security.txt")
     return contact.project
+
+
+def site_publisher() -> str:
+    """Who publishes on this site: the project /.well-known/security.txt
+    describes, or with several and none the default, the site's host."""
+    try:
+        return site_default_project().name
+    except NotFound:
+        return urlsplit(settings.SITE_URL).hostname or settings.SITE_URL
 
 
 def urls(project: Project) -> dict:
@@ -87,14 +97,20 @@ def issues_section(project: Project) -> str:
 
 
 def security_txt(project: Project, *, canonical: list[str] | None = None) -> str:
-    """RFC 9116. `canonical` names where this copy is served."""
+    """RFC 9116. `canonical` names where this copy is served.
+
+    Its Expires is stored (see security_txt.py), so the text is the same on
+    every request until the worker renews it. That is what a cleartext
+    OpenPGP signature needs: with a project signing key (a later change) the
+    text returned here is signed once per renewal and served signed.
+    """
     contact = contact_of(project)
     links = urls(project)
-    expires = timezone.now() + timedelta(days=contact.expires_days)
     lines = [f"Contact: mailto:{project.security_address}"]
-    lines.append(f"Expires: {expires:%Y-%m-%dT%H:%M:%S}Z")
+    lines.append(f"Expires: {stamp(expires_of(contact))}")
     if contact.openpgp_key:
         lines.append(f"Encryption: {links['key']}")
+    lines.append(f"CSAF: {settings.SITE_URL}/.well-known/csaf/provider-metadata.json")
     for url in canonical or [links["security_txt"]]:
         lines.append(f"Canonical: {url}")
     lines.append(f"Policy: {links['page']}")

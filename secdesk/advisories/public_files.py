@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from secdesk.advisories import csaf_provider
 from secdesk.advisories.formats.cve_record import full_record
 from secdesk.lib import private
 
@@ -18,13 +19,17 @@ def public_dir() -> Path:
     return Path(settings.DATA_DIR) / "public" / "advisories"
 
 
-def _write(path: Path, content: str) -> Path:
+def csaf_dir() -> Path:
+    return Path(settings.DATA_DIR) / "public" / ".well-known" / "csaf"
+
+
+def _write(path: Path, content: str | bytes) -> Path:
     # Write beside and rename: a reader never sees half a file. Private, as
     # everything in the data directory (mkstemp makes the file 0600).
     private.make_dir(path.parent)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(content)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content.encode() if isinstance(content, str) else content)
     os.replace(partial, path)
     return path
 
@@ -44,10 +49,28 @@ def write(project, documents: dict) -> list[Path]:
             render_to_string("advisories/advisory.html", {"facts": documents["facts"]}),
         ),
         _write(base / f"{advisory_id}.osv.json", _json(documents["osv"])),
-        _write(base / f"{advisory_id}.csaf.json", _json(documents["csaf"])),
+        _write(base / f"{advisory_id}.csaf.json", csaf_provider.serialize(documents["csaf"])),
+        *_write_csaf(documents["csaf"]),
     ]
     for cve_id, container in documents["cve"].items():
         written.append(_write(base / advisory_id / f"{cve_id}.json", _json(container)))
         record = full_record(cve_id, container, documents["facts"])
         written.append(_write(base / advisory_id / f"{cve_id}.record.json", _json(record)))
     return written
+
+
+def _write_csaf(document: dict) -> list[Path]:
+    """The CSAF document under its canonical name, with its hashes (see
+    csaf_provider.py); the provider metadata and feed are served by the app."""
+    content = csaf_provider.serialize(document)
+    path = csaf_dir() / csaf_provider.path_of(document)
+    return [
+        _write(path, content),
+        *(
+            _write(
+                path.with_name(f"{path.name}.{algorithm}"),
+                csaf_provider.hash_file(content, algorithm, path.name),
+            )
+            for algorithm in csaf_provider.HASHES
+        ),
+    ]

@@ -20,6 +20,7 @@ which resumes at the first step not done. Nothing done is done again.
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +38,7 @@ from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
 from secdesk.fixes.verify import verify_case
+from secdesk.lib.env import is_loopback
 from secdesk.mail.outbox import enqueue
 from secdesk.teams.access import has_role, require_case
 from secdesk.teams.models import Person, Role
@@ -44,14 +46,31 @@ from secdesk.teams.models import Person, Role
 logger = logging.getLogger("secdesk.publication")
 
 
-def publication_problems(case, *, fetch: bool = False) -> tuple[list[str], list[str]]:
+def site_problem() -> str | None:
+    """A loopback site address would go into every advisory, CVE record and
+    feed entry, where no reader can follow it: refused, but in the demo or
+    when forced."""
+    if settings.DEMO or not is_loopback(settings.SITE_URL):
+        return None
+    return (
+        f"the site address {settings.SITE_URL} is this machine's own, which no reader "
+        "can reach: set SECDESK_SITE_URL to the public address (or force it)"
+    )
+
+
+def publication_problems(
+    case, *, fetch: bool = False, force_site: bool = False
+) -> tuple[list[str], list[str]]:
     """What stands between the case and its publication, as one-line reasons:
-    those nothing overrides, and the fix problems an admin may override (§2.9).
+    those nothing overrides (but `force_site` the loopback site address), and
+    the fix problems an admin may override (§2.9).
 
     With repositories configured the fixes are verified from git (`fetch` brings
     the mirrors up to date first); without, a recorded fix is all we can check.
     """
     blocking = []
+    if not force_site and (problem := site_problem()):
+        blocking.append(problem)
     if case.is_security_issue is not True:
         blocking.append("it has not been triaged as a security issue")
     if not case.cve_ids.exclude(state=CveState.REJECTED).exists():
@@ -71,10 +90,18 @@ def update_mirrors(case) -> None:
         mirror.update(repository)
 
 
-def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override_reason: str = ""):
+def do_publish_case(
+    case,
+    *,
+    acting: Person,
+    end_embargo: bool = False,
+    override_reason: str = "",
+    force_site: bool = False,
+):
     """Publish the case now, by team decision, and run its publication.
 
-    Publishing while the embargo is in force must be asked for (`end_embargo`).
+    Publishing while the embargo is in force must be asked for (`end_embargo`),
+    and with a loopback site address (`force_site`).
     Missing fixes block publication unless an admin overrides with a reason,
     which the audit record keeps. A publication that was started and stopped
     half-way is resumed, never started again.
@@ -96,6 +123,7 @@ def do_publish_case(case, *, acting: Person, end_embargo: bool = False, override
                 acting=acting,
                 end_embargo=end_embargo,
                 override_reason=override_reason,
+                force_site=force_site,
             )
         elif started.finished_at is not None:
             raise Refused(
@@ -113,13 +141,14 @@ def _start(
     acting: Person | None,
     end_embargo: bool = False,
     override_reason: str = "",
+    force_site: bool = False,
 ) -> Publication:
     """Check the case and create its publication; the caller holds the case's lock."""
     if case.state != "accepted":
         raise Refused(
             f"publish: case #{case.pk} is {case.state}; only an accepted case is published"
         )
-    blocking, overridden = publication_problems(case)
+    blocking, overridden = publication_problems(case, force_site=force_site)
     if blocking:
         raise PolicyRefused(f"publish: case #{case.pk} cannot be published: {'; '.join(blocking)}")
     if overridden and trigger != Trigger.ZERO_DAY:

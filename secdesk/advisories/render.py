@@ -4,18 +4,15 @@ from django.utils import timezone
 
 from secdesk.advisories.formats import csaf, cve_record, osv, text
 from secdesk.advisories.models import CveServicesAccount
+from secdesk.lib.dates import stamp
 
 FORMATS = ("text", "html", "cve", "osv", "csaf")
-
-
-def _iso(when) -> str:
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def render_documents(case, facts: dict, *, at=None) -> dict:
     """The documents of the advisory: the announcement's subject and text, a CNA
     container per CVE id, OSV and CSAF; the HTML page is rendered from `facts`."""
-    at = _iso(at or timezone.now())
+    at = stamp(at or timezone.now())
     account = CveServicesAccount.objects.filter(project=case.project).first()
     org_id = cve_record.provider_org_id(case.project, account)
     container = cve_record.render(facts, org_id=org_id)

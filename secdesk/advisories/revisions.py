@@ -36,6 +36,7 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, Refused
+from secdesk.lib.dates import stamp
 from secdesk.mail.models import OutgoingMessage
 from secdesk.mail.outbox import enqueue
 from secdesk.teams.access import require_case
@@ -58,7 +59,7 @@ def do_amend_advisory(case, *, reason: str, acting: Person) -> Revision:
     update_mirrors(case)
     at = _revision_time()
     history = _history(publication, upto=last)
-    history.append({"number": last + 1, "date": _iso(at), "summary": reason})
+    history.append({"number": last + 1, "date": stamp(at), "summary": reason})
     documents = _render(publication, history, at)
     with atomic():
         case = lock_case(case)
@@ -110,10 +111,6 @@ def _revision_time() -> datetime:
     return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
 
 
-def _iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
-
-
 def _history(publication: Publication, *, upto: int) -> list[dict]:
     """Revision 1 as the publication stored it, then each amendment."""
     first = publication.documents["facts"]
@@ -123,7 +120,7 @@ def _history(publication: Publication, *, upto: int) -> list[dict]:
     ]
     history = history[:1]
     for revision in publication.revisions.filter(number__lte=upto).order_by("number"):
-        date = _iso(revision.amended_at)
+        date = stamp(revision.amended_at)
         history.append({"number": revision.number, "date": date, "summary": revision.reason})
     return history
 

@@ -17,7 +17,12 @@ class CveIdConverter(AdvisoryId):
     regex = r"CVE-\d{4}-\d{4,19}"
 
 
+class CsafFileName(AdvisoryId):
+    regex = r"[+\-a-z0-9_]+"
+
+
 register_converter(AdvisoryId, "advisory")
+register_converter(CsafFileName, "csaf")
 register_converter(CveIdConverter, "cve")
 
 urlpatterns = [
@@ -40,5 +45,28 @@ urlpatterns = [
     path("security/<slug:slug>/security.txt", views.security_txt, name="security_txt"),
     path("security/<slug:slug>/security-issues.md", views.security_issues, name="security_issues"),
     path("security/<slug:slug>/openpgp.asc", views.openpgp_key, name="security_openpgp_key"),
+    path(
+        ".well-known/csaf/provider-metadata.json",
+        views.csaf_provider_metadata,
+        name="csaf_provider_metadata",
+    ),
+    path(".well-known/csaf/white/csaf-feed-tlp-white.json", views.csaf_feed, name="csaf_feed"),
+    path(
+        ".well-known/csaf/white/<int:year>/<csaf:name>.json",
+        views.csaf_file,
+        name="csaf_file",
+    ),
+    path(
+        ".well-known/csaf/white/<int:year>/<csaf:name>.json.sha256",
+        views.csaf_hash,
+        {"algorithm": "sha256"},
+        name="csaf_sha256",
+    ),
+    path(
+        ".well-known/csaf/white/<int:year>/<csaf:name>.json.sha512",
+        views.csaf_hash,
+        {"algorithm": "sha512"},
+        name="csaf_sha512",
+    ),
     path(".well-known/security.txt", views.well_known_security_txt, name="well_known_security_txt"),
 ]

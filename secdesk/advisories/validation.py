@@ -3,9 +3,11 @@ with their provenance) before anything is published."""
 
 import json
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
 
 from secdesk.advisories.formats.cve_record import full_record
 
@@ -13,6 +15,12 @@ SCHEMAS = Path(__file__).parent / "schemas"
 CVE_CNA_SCHEMA = SCHEMAS / "cve" / "CVE_JSON_cnaPublishedContainer_5.1.1.json"
 CVE_RECORD_SCHEMA = SCHEMAS / "cve" / "CVE_JSON_bundled_5.1.1.json"
 OSV_SCHEMA = SCHEMAS / "osv" / "schema.json"
+CSAF_PROVIDER_SCHEMA = SCHEMAS / "csaf" / "provider_json_schema.json"
+# Where the provider schema finds the CSAF schema, which the csaf package ships.
+CSAF_SCHEMA_URL = (
+    "https://raw.githubusercontent.com/oasis-tcs/csaf/master/csaf_2.0/json_schema/"
+    "csaf_json_schema.json"
+)
 
 
 @cache
@@ -49,6 +57,22 @@ def csaf_problems(document: dict) -> list[str]:
         if not result.passed and not result.skipped
         for error in result.errors or ()
     ] or ([] if report.overall_valid else ["CSAF: not valid"])
+
+
+@cache
+def _csaf_provider_validator() -> Draft202012Validator:
+    csaf_schema = json.loads((files("csaf") / "csaf" / "v20" / "schema" / "csaf.json").read_bytes())
+    registry = Registry().with_resource(CSAF_SCHEMA_URL, Resource.from_contents(csaf_schema))
+    return Draft202012Validator(
+        json.loads(CSAF_PROVIDER_SCHEMA.read_text()),
+        registry=registry,
+        format_checker=FormatChecker(),
+    )
+
+
+def csaf_provider_problems(metadata: dict) -> list[str]:
+    """provider-metadata.json against the CSAF 2.0 provider metadata schema."""
+    return _problems(_csaf_provider_validator(), metadata, "CSAF provider metadata")
 
 
 def document_problems(documents: dict) -> list[str]:

@@ -10,10 +10,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from secdesk.advisories import policy_docs
+from secdesk.advisories import csaf_provider, policy_docs
 from secdesk.advisories.formats.cve_record import full_record
 from secdesk.advisories.published import current, documents_of, published
 from secdesk.errors import NotFound
+from secdesk.lib.dates import stamp
 from secdesk.teams.models import Project
 from secdesk.web.decorators import public_view
 
@@ -56,7 +57,7 @@ def index(request):
 def feed(request):
     # The latest change first: a revised advisory comes back to the top.
     advisories = sorted((current(p)["facts"] for p in published()[:50]), key=_updated, reverse=True)
-    updated = _updated(advisories[0]) if advisories else timezone.now().isoformat()
+    updated = _updated(advisories[0]) if advisories else stamp(timezone.now())
     return render(
         request,
         "advisories/feed.atom",
@@ -88,10 +89,48 @@ def osv(request, advisory_id):
     return _json(_documents(advisory_id)["osv"])
 
 
+def _csaf_json(document: dict) -> HttpResponse:
+    return HttpResponse(
+        csaf_provider.serialize(document), content_type="application/json; charset=utf-8"
+    )
+
+
 @public_view
 @require_GET
 def csaf(request, advisory_id):
-    return _json(_documents(advisory_id)["csaf"])
+    return _csaf_json(_documents(advisory_id)["csaf"])
+
+
+def _csaf_at(year: int, name: str) -> bytes:
+    try:
+        document = csaf_provider.document_at(year, name)
+    except NotFound as err:
+        raise Http404(err.message) from None
+    return csaf_provider.serialize(document)
+
+
+@public_view
+@require_GET
+def csaf_file(request, year, name):
+    return HttpResponse(_csaf_at(year, name), content_type="application/json; charset=utf-8")
+
+
+@public_view
+@require_GET
+def csaf_hash(request, year, name, algorithm):
+    return _text(csaf_provider.hash_file(_csaf_at(year, name), algorithm, f"{name}.json"))
+
+
+@public_view
+@require_GET
+def csaf_provider_metadata(request):
+    return _json(csaf_provider.provider_metadata())
+
+
+@public_view
+@require_GET
+def csaf_feed(request):
+    return _json(csaf_provider.feed())
 
 
 @public_view

@@ -47,8 +47,14 @@ def register(commands):
     sub = advisory.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("edit", help="write the advisory's text")
     case_arg(p)
+    hints = {
+        "cwe": "one or more, e.g. 'CWE-787, CWE-20'",
+        "credits": "one per line, the role first unless finder ('reporter: Name <address>')",
+        "references": "one URL per line, its type first unless a web page ('fix https://…')",
+    }
     for field in ("title", "description", "impact", "cwe", "credits", "references"):
-        p.add_argument(f"--{field}", help="text, - for stdin, @FILE for a file")
+        hint = f"{hints[field]}; " if field in hints else ""
+        p.add_argument(f"--{field}", help=f"{hint}text, - for stdin, @FILE for a file")
     p.set_defaults(handler=edit)
     p = sub.add_parser("amend", help="amend the published advisory (its next revision)")
     case_arg(p)

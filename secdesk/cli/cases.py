@@ -96,6 +96,11 @@ def register(commands):
         metavar="REASON",
         help="(admins) publish despite missing fixes, for this reason",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even though the site address (SECDESK_SITE_URL) is this machine's own",
+    )
     p.set_defaults(handler=publish)
 
     cve = commands.add_parser("cve", help="CVE ids")
@@ -276,6 +281,7 @@ def publish(args, out):
         acting=person,
         end_embargo=args.end_embargo,
         override_reason=args.override,
+        force_site=args.force,
     )
     _done(out, case, f"published at {case.published_at:%Y-%m-%d %H:%M} UTC")
 

@@ -147,11 +147,12 @@ def serve(args, out):
     from secdesk.lib.env import origin
 
     if not os.environ.get("SECDESK_SITE_URL"):
-        # Links printed and mailed point at where this process listens; it is
-        # the site address, with what the settings derive from one.
-        settings.SITE_URL = f"http://{host}:{port}"
-        settings.ALLOWED_HOSTS.append(host_of(settings.SITE_URL))
-        settings.CSRF_TRUSTED_ORIGINS = [origin(settings.SITE_URL)]
+        # Pages are opened where this process listens: that host is let in and
+        # its forms taken. The site address stays SECDESK_SITE_URL's alone (see
+        # settings.py): no link written into an advisory or mail changes.
+        listen_url = f"http://{host}:{port}"
+        settings.ALLOWED_HOSTS.append(host_of(listen_url))
+        settings.CSRF_TRUSTED_ORIGINS.append(origin(listen_url))
     settings.DEMO = args.demo
     starting(out)
     _migrate()
@@ -162,13 +163,20 @@ def serve(args, out):
         load_demo()
     server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
-    out.console.print(f"secdesk: web on http://{host}:{server.effective_port}/", markup=False)
+    listening = f"http://{host}:{server.effective_port}"
+    out.console.print(f"secdesk: web on {listening}/", markup=False)
+    if listening != settings.SITE_URL:
+        out.console.print(
+            f"secdesk: links and advisories name {settings.SITE_URL} (SECDESK_SITE_URL)",
+            markup=False,
+        )
     from secdesk.cli.mail import start_intake
 
     mail_server, mail_where = start_intake(args.smtp)
     out.console.print(f"secdesk: mail (smtp) on {mail_where}", markup=False)
     if admin is not None:
-        link = issue_login_link(admin.user)
+        # For whoever reads this console: the address this process answers on.
+        link = issue_login_link(admin.user, site=listening)
         out.console.print(
             f"secdesk: first administrator {admin.email}; log in once with:", markup=False
         )

@@ -32,6 +32,14 @@ def parse_when(text: str) -> datetime:
     return when.astimezone(UTC)
 
 
+def stamp(when: datetime) -> str:
+    """The one way a published document writes a time: UTC to the second,
+    e.g. 2026-12-10T14:00:05Z. Cutting every time the same way keeps their
+    order: a time derived from a later one never reads as earlier, whichever
+    format carries it (and HTML's <time> accepts it)."""
+    return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def days_from(start: datetime, days: int) -> datetime:
     return start + timedelta(days=days)
 

@@ -2,7 +2,7 @@
 with a message that names the variable, instead of running with a surprise."""
 
 import os
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -114,17 +114,37 @@ def host_port(name: str, value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def site_url(name: str, value: str) -> str:
-    """The address people open secdesk at: http(s)://host[:port][/path], without
-    the trailing slash."""
-    parts = urlsplit(value)
+LOCAL_SITE = "http://127.0.0.1:8000"
+
+
+def site_url(name: str, value: str | None) -> str:
+    """The one address every link, advisory and CVE record names, whichever
+    process (server, worker or CLI) writes it: http(s)://host[:port], no path
+    (security.txt and the CSAF provider's files live at the site's root), no
+    trailing slash. Unset: the local address `serve` listens on by default."""
+    if not value:
+        return LOCAL_SITE
+    parts = urlsplit(value.rstrip("/"))
     try:
         parts.port  # noqa: B018 (parsing the port is the check)
     except ValueError:
         raise ConfigError(f"{name}: expected a port number in {value!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected http(s)://host, got {value!r}")
+        raise ConfigError(f"{name}: expected http(s)://host[:port], got {value!r}")
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(f"{name}: scheme and host only, no path, got {value!r}")
     return value.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine, which nobody else can reach."""
+    name = urlsplit(url).hostname or ""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -10,6 +10,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,13 +32,19 @@ def render(row: OutgoingMessage, recipients: list[str]) -> EmailMessage:
     To them only, Reply-To theirs, which leads an answer into the case as
     theirs and nobody else's."""
     project = row.project
-    message = EmailMessage()
+    to = recipients if row.reply_tos else row.to
+    reply_to = row.reply_tos.get(recipients[0]) if row.reply_tos else row.reply_to
+    # An internationalised address (jürgen@uni.example) is written as UTF-8, as
+    # SMTPUTF8 carries it: an encoded word may not stand for an address.
+    international = not all(address.isascii() for address in [*to, *row.cc, reply_to or ""])
+    message = EmailMessage(
+        policy=policy.default.clone(utf8=True) if international else policy.default
+    )
     local, _, domain = project.security_address.rpartition("@")
     message["From"] = Address(f"{project.name} security", local, domain)
-    message["To"] = ", ".join(recipients if row.reply_tos else row.to)
+    message["To"] = ", ".join(to)
     if row.cc:
         message["Cc"] = ", ".join(row.cc)
-    reply_to = row.reply_tos.get(recipients[0]) if row.reply_tos else row.reply_to
     if reply_to:
         message["Reply-To"] = reply_to
     message["Subject"] = row.subject

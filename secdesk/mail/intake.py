@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -41,6 +40,7 @@ from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append_mails
 from secdesk.cases.models import Capability, Case
 from secdesk.errors import Refused
+from secdesk.lib.addresses import validate_address
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import chain, spool
 from secdesk.mail.addresses import Recipient, split
@@ -550,7 +550,7 @@ def _note_parsed(row: InboundMessage, msg: Incoming) -> None:
 def _reporter_address(parsed: Parsed, mail_from: str) -> str:
     for address in [*parsed.from_addresses[:1], mail_from]:
         try:
-            validate_email(address)
+            validate_address(address)
         except ValidationError:
             continue
         return address

@@ -2,7 +2,6 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
+from secdesk.lib.addresses import is_address
 from secdesk.lib.rows import insert_rows
 from secdesk.teams.access import require_role
 from secdesk.teams.consent_machine import CONSENT
@@ -69,10 +69,8 @@ def do_create_admin(email: str, *, name: str = "") -> Person:
 def person_for_address(email: str, name: str = "") -> Person:
     """The person with this address, created if secdesk has not met them yet."""
     email = email.strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise BadInput(f"malformed email address {email!r}") from None
+    if not is_address(email):
+        raise BadInput(f"malformed email address {email!r}")
     person = Person.objects.filter(email__iexact=email).first()
     if person is None:
         person = Person.objects.create(email=email, name=name.strip())
@@ -85,10 +83,8 @@ def people_for_addresses(addresses: list[tuple[str, str]]) -> dict[str, Person]:
     wanted: dict[str, tuple[str, str]] = {}
     for email, name in addresses:
         email = email.strip()
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise BadInput(f"malformed email address {email!r}") from None
+        if not is_address(email):
+            raise BadInput(f"malformed email address {email!r}")
         wanted.setdefault(email.lower(), (email, name.strip()))
     found = {
         person.lower: person

@@ -4,8 +4,10 @@ handed to the mail intake exactly as the SMTP daemon hands it a message, so the
 same rules hold it for moderation and the same acknowledgement goes out.
 """
 
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from django import forms
@@ -14,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from secdesk.lib.addresses import validate_address
 from secdesk.mail import intake
 from secdesk.mail.addresses import Recipient
 from secdesk.mail.models import Inbound, InboundMessage
@@ -31,7 +34,14 @@ def _one_line(text: str) -> str:
 
 
 class ReportForm(forms.Form):
-    email = forms.EmailField(label="Your email address", help_text="The team answers you here.")
+    # Any address mail can reach, jürgen@uni.example too (RFC 6531).
+    email = forms.CharField(
+        label="Your email address",
+        help_text="The team answers you here.",
+        max_length=254,
+        validators=[validate_address],
+        widget=forms.EmailInput,
+    )
     name = forms.CharField(label="Your name", max_length=200, required=False)
     subject = forms.CharField(label="Summary", max_length=200)
     body = forms.CharField(
@@ -66,7 +76,8 @@ def compose(project: Project, data: dict, client: str | None) -> bytes:
     message["Received"] = f"from {client or 'unknown'} by {host} (secdesk report form); " + (
         format_datetime(now)
     )
-    message["From"] = formataddr((data["name"], data["email"]))
+    local, _, domain = data["email"].rpartition("@")
+    message["From"] = Address(data["name"], local, domain)
     message["To"] = project.security_address
     message["Subject"] = data["subject"]
     message["Date"] = format_datetime(now)
@@ -80,7 +91,9 @@ def compose(project: Project, data: dict, client: str | None) -> bytes:
         message.add_attachment(
             upload.read(), maintype=maintype, subtype=subtype, filename=upload.name
         )
-    return message.as_bytes()
+    # UTF-8 headers as SMTPUTF8 mail carries them: an encoded word may not
+    # stand for an address.
+    return message.as_bytes(policy=policy.default.clone(utf8=True))
 
 
 def submit(project: Project, data: dict, client: str | None) -> InboundMessage | None:

@@ -1,11 +1,37 @@
 """A CSAF 2.0 security advisory (profile csaf_security_advisory), which must pass
-the mandatory tests of the `csaf` package before it is published."""
+the mandatory tests of the `csaf` package before it is published.
+
+Its canonical home is the provider's directory (see csaf_provider.py):
+/.well-known/csaf/white/<year of the initial release>/<file name>, the file
+named after the tracking id as the standard requires."""
+
+import re
+from urllib.parse import quote
 
 from django.conf import settings
 
+from secdesk.advisories import references
 from secdesk.advisories.ranges import ranges_of
 
 ENGINE = "secdesk"
+TLP_FOLDER = "white"
+NOT_IN_FILE_NAME = re.compile(r"[^+\-a-z0-9]+")
+
+
+def file_name(tracking_id: str) -> str:
+    """The tracking id in lower case, every run of other characters one `_`."""
+    return NOT_IN_FILE_NAME.sub("_", tracking_id.lower()) + ".json"
+
+
+def directory_path(tracking_id: str, initial_release_date: str) -> str:
+    """Where the document lives below /.well-known/csaf/."""
+    return f"{TLP_FOLDER}/{initial_release_date[:4]}/{file_name(tracking_id)}"
+
+
+def canonical_url(tracking_id: str, initial_release_date: str) -> str:
+    return (
+        f"{settings.SITE_URL}/.well-known/csaf/{directory_path(tracking_id, initial_release_date)}"
+    )
 
 
 def render(facts: dict, *, current: str) -> dict:
@@ -34,8 +60,20 @@ def render(facts: dict, *, current: str) -> dict:
         vulnerability["notes"].append(
             {"category": "details", "title": "Impact", "text": facts["impact"]}
         )
-    if facts["cwe"] and facts["cwe"]["name"]:
-        vulnerability["cwe"] = {"id": facts["cwe"]["id"], "name": facts["cwe"]["name"]}
+    named = [cwe for cwe in facts["cwes"] if cwe["name"]]
+    if named:
+        # CSAF 2.0 holds one weakness per vulnerability: the first; the others in words.
+        vulnerability["cwe"] = {"id": named[0]["id"], "name": named[0]["name"]}
+    if len(named) > 1:
+        vulnerability["notes"].append(
+            {
+                "category": "details",
+                "title": "Further weaknesses",
+                "text": "; ".join(f"{cwe['id']} {cwe['name']}" for cwe in named[1:]),
+            }
+        )
+    if facts["disclosed"]:
+        vulnerability["release_date"] = facts["disclosed"]
     if facts["cvss3"] and affected:
         cvss = facts["cvss3"]
         vulnerability["scores"] = [
@@ -49,52 +87,98 @@ def render(facts: dict, *, current: str) -> dict:
                 },
             }
         ]
+    if facts["cvss4"]:
+        vulnerability["notes"].append(_cvss4_note(facts["cvss4"]))
     if facts["credits"]:
-        vulnerability["acknowledgments"] = [{"names": facts["credits"]}]
+        vulnerability["acknowledgments"] = _acknowledgments(facts["credits"])
     vulnerabilities = []
     for cve in facts["cves"] or [None]:
         entry = dict(vulnerability)
         if cve:
             entry["cve"] = cve
         vulnerabilities.append(entry)
+    return _sorted(
+        {
+            "document": {
+                "category": "csaf_security_advisory",
+                "csaf_version": "2.0",
+                "lang": "en",
+                "title": facts["title"],
+                "publisher": {
+                    "category": "vendor",
+                    "name": facts["project"]["name"],
+                    "namespace": settings.SITE_URL,
+                },
+                "distribution": {"tlp": {"label": "WHITE"}},
+                "notes": [
+                    {
+                        "category": "summary",
+                        "title": "Summary",
+                        "text": facts["description"] or facts["title"],
+                    }
+                ],
+                "references": [
+                    {
+                        "category": "self",
+                        "summary": "This advisory",
+                        "url": canonical_url(facts["id"], initial),
+                    },
+                    {
+                        "category": "external",
+                        "summary": "This advisory's web page",
+                        "url": facts["url"],
+                    },
+                    *(
+                        {
+                            "category": "external",
+                            "summary": references.csaf_summary(r),
+                            "url": r["url"],
+                        }
+                        for r in facts["references"]
+                    ),
+                ],
+                "tracking": {
+                    "id": facts["id"],
+                    "status": "final" if facts["published"] else "draft",
+                    "version": history[-1]["number"],
+                    "initial_release_date": initial,
+                    "current_release_date": current,
+                    "revision_history": history,
+                    "generator": {"engine": {"name": ENGINE}},
+                },
+            },
+            "product_tree": tree,
+            "vulnerabilities": vulnerabilities,
+        }
+    )
+
+
+def _sorted(value):
+    """Keys in alphabetical order at every level, as the standard recommends
+    (a reader can then compare two versions of a document line by line)."""
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def _acknowledgments(given: list[dict]) -> list[dict]:
+    """One acknowledgment per role, in the order the roles first appear."""
+    by_role: dict[str, list[str]] = {}
+    for credit in given:
+        by_role.setdefault(credit["role"], []).append(credit["name"])
+    return [{"names": names, "summary": role} for role, names in by_role.items()]
+
+
+def _cvss4_note(cvss: dict) -> dict:
+    """CSAF 2.0 has no place for a CVSS 4.0 score: it is stated in words, so
+    a reader of this format is not told less than one of CVE or OSV."""
     return {
-        "document": {
-            "category": "csaf_security_advisory",
-            "csaf_version": "2.0",
-            "lang": "en",
-            "title": facts["title"],
-            "publisher": {
-                "category": "vendor",
-                "name": facts["project"]["name"],
-                "namespace": settings.SITE_URL,
-            },
-            "distribution": {"tlp": {"label": "WHITE"}},
-            "notes": [
-                {
-                    "category": "summary",
-                    "title": "Summary",
-                    "text": facts["description"] or facts["title"],
-                }
-            ],
-            "references": [
-                {"category": "self", "summary": "This advisory", "url": facts["url"]},
-                *(
-                    {"category": "external", "summary": "Reference", "url": url}
-                    for url in facts["references"]
-                ),
-            ],
-            "tracking": {
-                "id": facts["id"],
-                "status": "final" if facts["published"] else "draft",
-                "version": history[-1]["number"],
-                "initial_release_date": initial,
-                "current_release_date": current,
-                "revision_history": history,
-                "generator": {"engine": {"name": ENGINE}},
-            },
-        },
-        "product_tree": tree,
-        "vulnerabilities": vulnerabilities,
+        "category": "other",
+        "title": "CVSS 4.0",
+        "text": f"CVSS 4.0 base score {cvss['score']} ({cvss['severity']}): {cvss['vector']}. "
+        "CSAF 2.0 has no field for CVSS 4.0 scores; the CVE and OSV records carry it.",
     }
 
 
@@ -111,7 +195,7 @@ def _products(facts: dict) -> tuple[dict, dict, list[dict]]:
         products.append(name)
         if not model.complete:
             pid = next(next_id)
-            name["product"] = {"name": package["product"], "product_id": pid}
+            name["product"] = _product(package, None, pid)
             status.setdefault("known_affected", []).append(pid)
             remediations.append(_unreleased(package, [pid], facts["url"]))
             continue
@@ -162,19 +246,33 @@ def _products(facts: dict) -> tuple[dict, dict, list[dict]]:
     return tree, {key: ids for key, ids in status.items() if ids}, remediations
 
 
-def _product(package: dict, version: str, pid: str) -> dict:
-    product = {"name": f"{package['product']} {version}", "product_id": pid}
+def _product(package: dict, version: str | None, pid: str) -> dict:
+    """One release of the package, or (without a version) the package as a
+    whole, with what a scanner matches it by: its purl and CPE."""
+    name = f"{package['product']} {version}" if version else package["product"]
+    product = {"name": name, "product_id": pid}
     helper = {}
     if package["purl"]:
-        helper["purl"] = f"{package['purl']}@{version}"
+        helper["purl"] = f"{package['purl']}@{version}" if version else package["purl"]
+    elif package["repo_url"]:
+        helper["purl"] = _source_purl(package, version)
     if package["cpe"].startswith("cpe:2.3:"):
         parts = package["cpe"].split(":")
-        if parts[5] in ("*", "-"):
+        if version and parts[5] in ("*", "-"):
             parts[5] = version.replace(":", "\\:")
         helper["cpe"] = ":".join(parts)
     if helper:
         product["product_identification_helper"] = helper
     return product
+
+
+def _source_purl(package: dict, version: str | None) -> str:
+    """A project that names no purl is still found by its public repository:
+    a generic purl naming the release and where its source is."""
+    name = quote(package["product"].lower().replace(" ", "-"), safe="")
+    at = f"@{quote(version, safe='')}" if version else ""
+    source = quote(f"git+{package['repo_url']}", safe="")
+    return f"pkg:generic/{name}{at}?vcs_url={source}"
 
 
 def _unreleased(package: dict, product_ids: list[str], url: str, branch: str = "") -> dict:

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 
+from secdesk.advisories import credits, references
 from secdesk.advisories.ranges import ranges_of, version_type
 
 DATA_VERSION = "5.1"
@@ -45,22 +46,24 @@ def render(facts: dict, *, org_id: str) -> dict:
         "descriptions": [{"lang": "en", "value": _description(facts)}],
         "affected": _affected(facts),
         "references": [{"url": facts["url"], "tags": ["vendor-advisory"]}]
-        + [{"url": url} for url in facts["references"]],
+        + [_reference(r) for r in facts["references"]],
     }
+    if facts["disclosed"]:
+        # When it became public: a zero-day's disclosure, not our publication.
+        container["datePublic"] = facts["disclosed"]
     if facts["published"]:
-        container["datePublic"] = facts["published"]
         container["providerMetadata"]["dateUpdated"] = facts["updated"]
-    if facts["cwe"]:
-        description = f"{facts['cwe']['id']} {facts['cwe']['name'] or ''}".strip()
+    if facts["cwes"]:
         container["problemTypes"] = [
             {
                 "descriptions": [
                     {
                         "lang": "en",
                         "type": "CWE",
-                        "cweId": facts["cwe"]["id"],
-                        "description": description,
+                        "cweId": cwe["id"],
+                        "description": f"{cwe['id']} {cwe['name'] or ''}".strip(),
                     }
+                    for cwe in facts["cwes"]
                 ]
             }
         ]
@@ -73,7 +76,8 @@ def render(facts: dict, *, org_id: str) -> dict:
         container["metrics"] = metrics
     if facts["credits"]:
         container["credits"] = [
-            {"lang": "en", "value": c, "type": "finder"} for c in facts["credits"]
+            {"lang": "en", "value": c["name"], "type": credits.cve_type(c)}
+            for c in facts["credits"]
         ]
     container["timeline"] = [
         {"time": e["at"], "lang": "en", "value": e["text"]} for e in facts["timeline"]
@@ -100,6 +104,11 @@ def full_record(cve_id: str, container: dict, facts: dict) -> dict:
         "cveMetadata": metadata,
         "containers": {"cna": container},
     }
+
+
+def _reference(reference: dict) -> dict:
+    tags = references.cve_tags(reference)
+    return {"url": reference["url"], **({"tags": tags} if tags else {})}
 
 
 def _description(facts: dict) -> str:

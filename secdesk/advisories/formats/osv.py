@@ -3,6 +3,7 @@ range when the project names its ecosystem, and the affected versions listed."""
 
 import re
 
+from secdesk.advisories import credits, references
 from secdesk.advisories.ranges import ranges_of, version_type
 
 SCHEMA_VERSION = "1.7.5"
@@ -20,9 +21,9 @@ def render(facts: dict, *, modified: str) -> dict:
         "details": "\n\n".join(p for p in (facts["description"], facts["impact"]) if p)
         or facts["title"],
         "references": [{"type": "ADVISORY", "url": facts["url"]}]
-        + [{"type": "WEB", "url": url} for url in facts["references"]]
+        + [{"type": references.osv_type(r), "url": r["url"]} for r in facts["references"]]
         + _fix_references(facts),
-        "credits": [{"name": name, "type": "FINDER"} for name in facts["credits"]],
+        "credits": [_credit(c) for c in facts["credits"]],
         "database_specific": {"severity": facts["severity"], "cwe_ids": _cwes(facts)},
     }
     if facts["published"]:
@@ -41,7 +42,14 @@ def render(facts: dict, *, modified: str) -> dict:
 
 
 def _cwes(facts: dict) -> list[str]:
-    return [facts["cwe"]["id"]] if facts["cwe"] else []
+    return [cwe["id"] for cwe in facts["cwes"]]
+
+
+def _credit(credit: dict) -> dict:
+    entry = {"name": credit["name"], "type": credits.osv_type(credit)}
+    if credit["contact"]:
+        entry["contact"] = [f"mailto:{credit['contact']}"]
+    return entry
 
 
 def _fix_references(facts: dict) -> list[dict]:

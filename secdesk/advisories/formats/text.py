@@ -4,6 +4,8 @@ timeline, fix commits, references."""
 
 import textwrap
 
+from secdesk.advisories import credits, references
+
 
 def _wrap(text: str) -> str:
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
@@ -62,21 +64,22 @@ def render(facts: dict) -> str:
     for key, label in (("cvss3", "CVSS 3.1"), ("cvss4", "CVSS 4.0")):
         if facts[key]:
             severity.append(f"  {label}: {facts[key]['score']} {facts[key]['vector']}")
-    if facts["cwe"]:
-        severity.append(f"  {facts['cwe']['id']}: {facts['cwe']['name'] or ''}".rstrip(": "))
+    for cwe in facts["cwes"]:
+        severity.append(f"  {cwe['id']}: {cwe['name'] or ''}".rstrip(": "))
     parts.append(_section("Severity", "\n".join(severity)))
-    credits = (
-        "\n".join(f"  {c}" for c in facts["credits"]) or "  the reporter, who asked not to be named"
-    )
-    parts.append(_section("Credits", credits))
+    named = "\n".join(f"  {credits.shown(c)}" for c in facts["credits"])
+    parts.append(_section("Credits", named or "  the reporter, who asked not to be named"))
     timeline = "\n".join(f"  {_minute(e['at'])}  {e['text']}" for e in facts["timeline"])
     parts.append(_section("Timeline (UTC)", timeline))
     if len(facts["revisions"]) > 1:
         parts.append(_section("Revisions", _revision_lines(facts)))
     commits = [f"  {b['branch']}: {commit}" for b in facts["branches"] for commit in b["commits"]]
     parts.append(_section("Fix commits", "\n".join(commits) or "  none yet"))
-    references = [facts["url"], *facts["references"]]
-    parts.append(_section("References", "\n".join(f"  {r}" for r in references)))
+    listed = [facts["url"]] + [
+        r["url"] if r["type"] == references.DEFAULT_TYPE else f"{r['url']} ({r['type']})"
+        for r in facts["references"]
+    ]
+    parts.append(_section("References", "\n".join(f"  {r}" for r in listed)))
     return "\n".join(parts)
 
 

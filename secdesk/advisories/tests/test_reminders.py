@@ -62,6 +62,7 @@ def test_a_restricted_cases_reminder_reaches_only_its_members_one_mail_each(
 
     reminders = OutgoingMessage.objects.filter(case=case, kind="embargo-reminder")
     assert sorted(row.to for row in reminders) == [[alice.email], [bob.email]]
+    # One recipient a row, no copies: nobody learns who else was reminded.
     assert all(row.cc == [] and not row.reply_tos for row in reminders)
     sent_to = {address for row in reminders for address in row.recipients}
     assert carol.email not in sent_to and dave.email not in sent_to

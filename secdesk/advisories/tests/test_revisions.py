@@ -2,6 +2,7 @@
 wrong: revision 2 in every format, the CVE record updated at CVE Services,
 one short revision mail — also when the worker runs twice or dies half-way."""
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from secdesk.advisories.actions import do_assign_cve, do_edit_advisory, do_publi
 from secdesk.advisories.cve_services import do_set_cve_services
 from secdesk.advisories.formats.cve_record import full_record
 from secdesk.advisories.models import Revision
-from secdesk.advisories.public_files import public_dir
+from secdesk.advisories.public_files import csaf_dir, public_dir
 from secdesk.advisories.revisions import do_amend_advisory, resume_revisions, run_revision
 from secdesk.advisories.validation import csaf_problems, document_problems
 from secdesk.cases.actions import triage
@@ -128,7 +129,7 @@ def test_amending_a_published_advisory_gives_revision_2_in_every_format(publishe
     CveRecord.validate(record, schema_path=CveRecord.Schemas.V5_SCHEMA)
 
     page = client.get(f"/advisories/{advisory_id}/").content.decode()
-    assert f'Revision 2 (<time datetime="2026-03-09">2026-03-09</time>): {REASON}' in page
+    assert f'Revision 2 (<time datetime="2026-03-09T10:00:00Z">2026-03-09</time>): {REASON}' in page
     assert "Revision 1 (" in page
     text = client.get(f"/advisories/{advisory_id}.txt").content.decode()
     assert f"2  2026-03-09  {REASON}" in text
@@ -141,6 +142,25 @@ def test_amending_a_published_advisory_gives_revision_2_in_every_format(publishe
     assert on_disk == full_record(
         "CVE-2026-1001", revision.documents["cve"]["CVE-2026-1001"], revision.documents["facts"]
     )
+
+
+def test_the_csaf_provider_serves_the_revision_whole_under_the_same_name(published, bob):
+    """The feed, the canonical file and its hashes all name revision 2, and the
+    revised document passes the csaf package's full preset."""
+    amend(published, bob)
+    client = Client()
+    [entry] = client.get("/.well-known/csaf/white/csaf-feed-tlp-white.json").json()["feed"]["entry"]
+    assert entry["published"] == "2026-03-02T10:00:00Z"
+    assert entry["updated"] == "2026-03-09T10:00:00Z"
+    path = "/.well-known/csaf/white/2026/libvirt-sa-2026-0001.json"
+    content = client.get(path).content
+    document = json.loads(content)
+    assert document["document"]["tracking"]["version"] == "2"
+    assert (csaf_dir() / "white" / "2026" / "libvirt-sa-2026-0001.json").read_bytes() == content
+    digest = client.get(f"{path}.sha256").content.decode()
+    assert digest == f"{hashlib.sha256(content).hexdigest()}  libvirt-sa-2026-0001.json\n"
+    report = validate(document, preset="full")
+    assert [r.id for r in report.results if not r.passed and not r.skipped] == []
 
 
 def test_a_second_amendment_keeps_the_whole_history(published, bob):

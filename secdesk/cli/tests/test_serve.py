@@ -3,6 +3,7 @@ dashboard lists the demo cases (acceptance A of the foundation issue)."""
 
 import base64
 import http.cookiejar
+import json
 import re
 import signal
 import socket
@@ -198,3 +199,15 @@ def test_a_taken_port_stops_serve_before_anything_is_created(cli, option):
         assert database.stat().st_size == 0  # made empty by the settings, never migrated
     cli.ok("migrate")
     assert cli("admin", "login-link", "admin@localhost").code == 2
+
+
+def test_where_serve_listens_changes_no_address_in_the_advisories(served):
+    """The demo publishes advisories; they name the site address (unset here:
+    the local default), not the port this server happens to listen on."""
+    _, printed, port = served
+    assert "links and advisories name http://127.0.0.1:8000" in printed
+    index = urllib.request.urlopen(f"http://127.0.0.1:{port}/advisories/feed.atom").read().decode()
+    advisory_id = re.search(r"/advisories/([A-Z0-9-]+)/", index).group(1)
+    osv = urllib.request.urlopen(f"http://127.0.0.1:{port}/advisories/{advisory_id}.osv.json")
+    [advisory] = [r["url"] for r in json.load(osv)["references"] if r["type"] == "ADVISORY"]
+    assert advisory == f"http://127.0.0.1:8000/advisories/{advisory_id}/"

@@ -2,7 +2,16 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.lib.env import ConfigError, count, database, host_port, networks, origin, site_url
+from secdesk.lib.env import (
+    ConfigError,
+    count,
+    database,
+    host_port,
+    is_loopback,
+    networks,
+    origin,
+    site_url,
+)
 
 
 def test_no_database_url_means_sqlite_in_the_data_directory():
@@ -81,3 +90,33 @@ def test_trusted_proxies_are_addresses_and_networks():
 def test_a_trusted_proxy_that_is_no_address_is_refused_naming_the_variable():
     with pytest.raises(ConfigError, match=r"SECDESK_TRUSTED_PROXIES.*'proxy\.internal'"):
         networks("SECDESK_TRUSTED_PROXIES", "127.0.0.1,proxy.internal")
+
+
+@pytest.mark.parametrize(
+    "value", ["security.example.org", "ftp://example.org", "https://example.org/secdesk"]
+)
+def test_a_site_address_other_than_scheme_and_host_is_refused(value):
+    with pytest.raises(ConfigError, match="SECDESK_SITE_URL"):
+        site_url("SECDESK_SITE_URL", value)
+
+
+def test_the_site_address_defaults_to_the_local_one_and_loses_its_slash():
+    assert site_url("SECDESK_SITE_URL", None) == "http://127.0.0.1:8000"
+    assert (
+        site_url("SECDESK_SITE_URL", "https://security.example.org/")
+        == "https://security.example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://[::1]:8000", True),
+        ("http://localhost:8000", True),
+        ("https://security.example.org", False),
+        ("http://192.0.2.7", False),
+    ],
+)
+def test_a_loopback_site_address_is_recognised(url, loopback):
+    assert is_loopback(url) is loopback

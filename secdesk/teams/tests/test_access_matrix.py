@@ -116,6 +116,12 @@ EXPECT = {
     "security/<slug:slug>/security-issues.md": ("GET", _all(200)),
     "security/<slug:slug>/openpgp.asc": ("GET", _all(404)),
     ".well-known/security.txt": ("GET", _all(200)),
+    ".well-known/csaf/provider-metadata.json": ("GET", _all(200)),
+    ".well-known/csaf/white/csaf-feed-tlp-white.json": ("GET", _all(200)),
+    # The embargoed case's CSAF document, by the name it would have.
+    ".well-known/csaf/white/<int:year>/<csaf:name>.json": ("GET", _all(404)),
+    ".well-known/csaf/white/<int:year>/<csaf:name>.json.sha256": ("GET", _all(404)),
+    ".well-known/csaf/white/<int:year>/<csaf:name>.json.sha512": ("GET", _all(404)),
     "api/v1/openapi.json": ("GET", _all(200)),
     "api/v1/": ("GET", _all(404)),
 }
@@ -310,6 +316,8 @@ def _url(pattern, world, persona):
         "<slug>": "libvirt",
         "<advisory:advisory_id>": f"DRAFT-{case.pk}",
         "<cve:cve_id>": "CVE-2026-9999",
+        "<int:year>": "2026",
+        "<csaf:name>": f"draft-{case.pk}",
         "<held_id>": "999999",
         "<int:held_id>": "999999",
         "<str:prefix>": "sdk_unknown",

@@ -384,6 +384,7 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     settings, tmp_path, login_as, libvirt, bob, case
 ):
     settings.DATA_DIR = tmp_path / "data"
+    settings.SITE_URL = "https://security.libvirt.org"
     libvirt.announce_list = "announce@libvirt.org"
     libvirt.save()
     triaged(case)
@@ -405,6 +406,7 @@ def test_a_published_advisory_is_corrected_and_amended_from_the_case_page(
     settings, tmp_path, login_as, libvirt, bob, case
 ):
     settings.DATA_DIR = tmp_path / "data"
+    settings.SITE_URL = "https://security.libvirt.org"
     libvirt.announce_list = "announce@libvirt.org"
     libvirt.save()
     triaged(case)
