@@ -195,8 +195,7 @@ def load_demo() -> Project | None:
     do_record_fix(
         case, branch="master", commit="1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e", acting=carol
     )
-    # Credited by name, as they posted it under their name: an advisory without
-    # credits would say the reporter asked not to be named.
+    # Credited by name, as they posted it under their name.
     do_edit_advisory(case, {"credits": "Sam Poster"}, acting=alice)
     do_publish_case(case, acting=alice)
 

@@ -67,8 +67,10 @@ def render(facts: dict) -> str:
     for cwe in facts["cwes"]:
         severity.append(f"  {cwe['id']}: {cwe['name'] or ''}".rstrip(": "))
     parts.append(_section("Severity", "\n".join(severity)))
-    named = "\n".join(f"  {credits.shown(c)}" for c in facts["credits"])
-    parts.append(_section("Credits", named or "  the reporter, who asked not to be named"))
+    # No credits, no section: nobody is said to have asked not to be named.
+    if facts["credits"]:
+        named = "\n".join(f"  {credits.shown(c)}" for c in facts["credits"])
+        parts.append(_section("Credits", named))
     timeline = "\n".join(f"  {_minute(e['at'])}  {e['text']}" for e in facts["timeline"])
     parts.append(_section("Timeline (UTC)", timeline))
     if len(facts["revisions"]) > 1:

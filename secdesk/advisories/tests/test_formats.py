@@ -1,7 +1,9 @@
 """One advisory, five formats, all telling the same story (SPEC §2.10, §6)."""
 
 import time_machine
+from django.template.loader import render_to_string
 
+from secdesk.advisories.actions import do_edit_advisory
 from secdesk.advisories.facts import gather
 from secdesk.advisories.formats import cve_record
 from secdesk.advisories.render import render_documents
@@ -127,3 +129,11 @@ def test_a_branch_marked_not_affected_clears_its_releases_in_every_format(
     assert evaluators.cve_affected(product, releases) == {"1.1.0"}
     assert documents["osv"]["affected"][0]["versions"] == ["1.1.0"]
     assert evaluators.csaf_affected(documents["csaf"]) == {"1.1.0"}
+
+
+def test_an_advisory_without_credits_says_nobody_asked_not_to_be_named(ready_case, alice):
+    do_edit_advisory(ready_case, {"credits": ""}, acting=alice)
+    documents = _documents(ready_case)
+    page = render_to_string("advisories/advisory.html", {"facts": documents["facts"]})
+    for text in (documents["text"], page):
+        assert "Credits" not in text and "not to be named" not in text
