@@ -4,6 +4,7 @@ root is the site administrator; on project "libvirt" alice is admin, bob and
 carol are members, dave a moderator; charlie is known to secdesk but on no team.
 """
 
+import shutil
 import subprocess
 import tempfile
 
@@ -136,6 +137,8 @@ class GnuPG:
 @pytest.fixture
 def gpg():
     """GnuPG, the other side of every OpenPGP test."""
+    if shutil.which("gpg") is None or shutil.which("gpgconf") is None:
+        pytest.skip("GnuPG is not installed (Debian: apt-get install gnupg); .ci/run installs it")
     # A short path of its own: gpg-agent's socket lives in it.
     with tempfile.TemporaryDirectory(prefix="gpg-") as home:
         yield GnuPG(home)
