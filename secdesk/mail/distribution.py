@@ -80,15 +80,16 @@ def audience(case) -> list[tuple[int, str]]:
 
 
 def _to_reporter(message: Message, members: list[tuple[int, str]], to_reporter: bool) -> bool:
+    """Whether the reporter gets the message, `to_reporter` being whether it is
+    for them and whether they may still hear of the case (`reporter_admitted`,
+    asked once by the caller for all the messages it writes)."""
     reporter = message.case.reporter
-    # A reporter who is also a member has the team's mail already; one who was
-    # a member and lost access to the case gets nothing more.
+    # A reporter who is also a member has the team's mail already.
     return (
         to_reporter
         and not message.internal
         and reporter is not None
         and reporter.email.lower() not in {address.lower() for _, address in members}
-        and reporter_admitted(message.case)
     )
 
 
@@ -134,6 +135,8 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
         return []
     case = message.case
     members = audience(case)
+    # A reporter who was a member and lost access to the case hears nothing more.
+    to_reporter = to_reporter and reporter_admitted(case)
     replies, links = tokens_needed(
         case, members, to_reporter=_to_reporter(message, members, to_reporter)
     )

@@ -17,7 +17,7 @@ from secdesk.mail.distribution import (
     tokens_needed,
 )
 from secdesk.mail.models import Inbound, InboundMessage, MessageMail
-from secdesk.teams.access import require_case
+from secdesk.teams.access import reporter_admitted, require_case
 from secdesk.teams.models import Person
 
 # A case in these states has not been approved yet: what its reporter adds
@@ -84,8 +84,11 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     with atomic():
         case = lock_case(case)
         members = audience(case)
-        again = (case.state, members, _tokens(case, posts, members).live)
-        if again != (plan.case.state, plan.members, plan.tokens.live):
+        admitted = reporter_admitted(case)
+        to_reporter = admitted and any(p.member for p in posts)
+        tokens = _tokens(case, members, to_reporter=to_reporter)
+        again = (case.state, members, admitted, tokens.live)
+        if again != (plan.case.state, plan.members, plan.admitted, plan.tokens.live):
             plan = _Appending(case, posts, at, members)
         plan.inserts.run()
         for post in posts:
@@ -116,8 +119,8 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     return plan.messages
 
 
-def _tokens(case, posts: list[MailedPost], members) -> capabilities.Planned:
-    replies, links = tokens_needed(case, members, to_reporter=any(p.member for p in posts))
+def _tokens(case, members, *, to_reporter: bool) -> capabilities.Planned:
+    replies, links = tokens_needed(case, members, to_reporter=to_reporter)
     return capabilities.plan(case, replies, links)
 
 
@@ -128,7 +131,10 @@ class _Appending:
         from secdesk.mail.intake import link_mail_row, new_attachments
 
         self.case, self.members = case, members
-        self.tokens = _tokens(case, posts, members)
+        # A reporter who was a member and lost access to the case hears nothing more.
+        self.admitted = admitted = reporter_admitted(case)
+        to_reporter = admitted and any(p.member for p in posts)
+        self.tokens = _tokens(case, members, to_reporter=to_reporter)
         self.messages = [
             Message(
                 case=case,
@@ -144,7 +150,8 @@ class _Appending:
             mail = link_mail_row(message, post.inbound, post.parsed)
             rows = []
             if post.member or case.state not in UNAPPROVED:
-                rows = envelopes(message, members, self.tokens, to_reporter=post.member)
+                to_reporter = post.member and admitted
+                rows = envelopes(message, members, self.tokens, to_reporter=to_reporter)
                 mail.distributed_at = at
             mails.append(mail)
             self.envelopes.append(rows)
