@@ -131,44 +131,39 @@ def _as_cna(account: CveServicesAccount, container: dict) -> dict:
 def publish_records(account: CveServicesAccount, containers: dict[str, dict]) -> list[str]:
     """Publish each CVE id's CNA container; a record that exists already (a
     publication resumed after this call succeeded) is updated instead."""
-    api = _api_as_cna(account)
-    published = []
-    for cve_id, container in containers.items():
-        container = _as_cna(account, container)
-        try:
-            api.publish(cve_id, container)
-        except requests.HTTPError as err:
-            if not _error_is(err.response, CveApi.Errors.RECORD_EXISTS):
-                raise CveServicesFailed(
-                    f"CVE Services: publishing {cve_id} failed: {_answer(err.response)}"
-                ) from None
-            _call(f"updating {cve_id}", lambda c=cve_id, j=container: api.update_published(c, j))
-        except (requests.RequestException, CveRecordValidationError):
-            _call(f"publishing {cve_id}", lambda c=cve_id, j=container: api.publish(c, j))
-        published.append(cve_id)
-    return published
+    return _send_records(account, containers, "publish", CveApi.Errors.RECORD_EXISTS)
 
 
 def update_records(account: CveServicesAccount, containers: dict[str, dict]) -> list[str]:
     """Send each CVE id's revised CNA container (PUT, as for any published
     record); a record the service does not hold yet, as when the project had no
     account at publication, is published instead."""
+    return _send_records(account, containers, "update", CveApi.Errors.RECORD_DOES_NOT_EXIST)
+
+
+def _send_records(account, containers: dict[str, dict], first: str, otherwise: str) -> list[str]:
+    """Send each container by `first` ("publish" or "update"), and the other
+    way when the service answers with the error `otherwise`; a failure with no
+    answer (a dropped connection) is tried again the same way."""
     api = _api_as_cna(account)
-    updated = []
+    ways = {"publish": ("publishing", api.publish), "update": ("updating", api.update_published)}
+    doing, send = ways[first]
+    other_doing, other = ways["update" if first == "publish" else "publish"]
+    sent = []
     for cve_id, container in containers.items():
         container = _as_cna(account, container)
         try:
-            api.update_published(cve_id, container)
+            send(cve_id, container)
         except requests.HTTPError as err:
-            if not _error_is(err.response, CveApi.Errors.RECORD_DOES_NOT_EXIST):
+            if not _error_is(err.response, otherwise):
                 raise CveServicesFailed(
-                    f"CVE Services: updating {cve_id} failed: {_answer(err.response)}"
+                    f"CVE Services: {doing} {cve_id} failed: {_answer(err.response)}"
                 ) from None
-            _call(f"publishing {cve_id}", lambda c=cve_id, j=container: api.publish(c, j))
+            _call(f"{other_doing} {cve_id}", lambda c=cve_id, j=container: other(c, j))
         except (requests.RequestException, CveRecordValidationError):
-            _call(f"updating {cve_id}", lambda c=cve_id, j=container: api.update_published(c, j))
-        updated.append(cve_id)
-    return updated
+            _call(f"{doing} {cve_id}", lambda c=cve_id, j=container: send(c, j))
+        sent.append(cve_id)
+    return sent
 
 
 def _error_is(response, error: str) -> bool:

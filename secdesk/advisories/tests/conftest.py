@@ -24,10 +24,10 @@ def site(settings, tmp_path):
     settings.SITE_URL = "https://security.example.org"
 
 
-@pytest.fixture
-def upstream(tmp_path):
-    """master and v1.0-maint; 1.0.0 and 1.1.0 are affected, 1.0.1 and 1.2.0 fixed."""
-    h = History.create(tmp_path / "upstream")
+def build_upstream(path, *, backport_released: bool = True):
+    """master and v1.0-maint; 1.0.0 and 1.1.0 are affected, 1.2.0 fixed, and
+    1.0.1 fixed when the backport is released."""
+    h = History.create(path)
     h.commit("Start", {"parser.c": "int x;\n"})
     h.tag("v1.0.0")
     h.checkout("v1.0-maint", new_at="v1.0.0")
@@ -38,9 +38,15 @@ def upstream(tmp_path):
     h.tag("v1.2.0")
     h.checkout("v1.0-maint")
     backport = h.cherry_pick(fix)
-    h.tag("v1.0.1")
+    if backport_released:
+        h.tag("v1.0.1")
     h.checkout("master")
     return h, fix, backport
+
+
+@pytest.fixture
+def upstream(tmp_path):
+    return build_upstream(tmp_path / "upstream")
 
 
 @pytest.fixture

@@ -23,12 +23,11 @@ from secdesk.advisories.validation import csaf_problems, document_problems
 from secdesk.cases.actions import triage
 from secdesk.errors import BadInput, NotAllowed, Refused
 from secdesk.fixes.actions import do_record_fix
-from secdesk.fixes.tests.history import History
 from secdesk.mail.models import OutgoingMessage
 from secdesk.teams.models import ApiToken
 from secdesk.teams.tokens import do_create_api_token
 
-from .conftest import CVSS
+from .conftest import CVSS, build_upstream
 from .cve_services_fake import FakeCveServices
 
 PUBLISHED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -39,19 +38,7 @@ REASON = "1.0.1 shipped with the fix for the v1.0-maint branch."
 @pytest.fixture
 def upstream(tmp_path):
     """As conftest's, but the backport to v1.0-maint is not released yet."""
-    h = History.create(tmp_path / "upstream")
-    h.commit("Start", {"parser.c": "int x;\n"})
-    h.tag("v1.0.0")
-    h.checkout("v1.0-maint", new_at="v1.0.0")
-    h.checkout("master")
-    h.commit("More", {"rpc.c": "int y;\n"})
-    h.tag("v1.1.0")
-    fix = h.commit("parser: check the length (CVE-2026-1001)", {"parser.c": "int x = 0;\n"})
-    h.tag("v1.2.0")
-    h.checkout("v1.0-maint")
-    backport = h.cherry_pick(fix)
-    h.checkout("master")
-    return h, fix, backport
+    return build_upstream(tmp_path / "upstream", backport_released=False)
 
 
 @pytest.fixture
