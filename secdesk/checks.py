@@ -9,8 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from secdesk.lib import env, private
-from secdesk.lib.env import ConfigError
-from secdesk.mail import delivery, spool
+from secdesk.mail import spool
 
 TAG = "secdesk"
 
@@ -77,11 +76,7 @@ def site_address(app_configs, **kwargs):
 
 @register(TAG)
 def mail_relay(app_configs, **kwargs):
-    try:
-        relay = delivery.relay()
-    except ConfigError as err:
-        return [Error(str(err), id="secdesk.E003")]
-    if relay is None and not settings.DEMO:
+    if settings.SMTP_RELAY is None and not settings.DEMO:
         return [
             Warning(
                 "no SECDESK_SMTP_RELAY: outgoing mail is only written to "

@@ -10,7 +10,7 @@ private.make_dir(DATA_DIR)
 
 def _kept_secret(variable: str, name: str) -> str:
     """$variable, or a secret generated once and kept in the data directory."""
-    if key := os.environ.get(variable):
+    if key := env.text(variable):
         return key
     path = DATA_DIR / name
     if not path.exists():
@@ -33,8 +33,8 @@ AUDIT_KEY = _kept_secret("SECDESK_AUDIT_KEY", "audit_key").encode()
 DEBUG = env.flag("SECDESK_DEBUG")
 # The one site address (see env.site_url): where a process listens changes no
 # link it writes.
-SITE_URL = env.site_url("SECDESK_SITE_URL", os.environ.get("SECDESK_SITE_URL"))
-ALLOWED_HOSTS = [h for h in os.environ.get("SECDESK_ALLOWED_HOSTS", "").split(",") if h] or [
+SITE_URL = env.site_url("SECDESK_SITE_URL", env.text("SECDESK_SITE_URL"))
+ALLOWED_HOSTS = [h for h in env.text("SECDESK_ALLOWED_HOSTS").split(",") if h] or [
     "127.0.0.1",
     "localhost",
     "[::1]",
@@ -47,18 +47,37 @@ ALLOWED_HOSTS.append(env.host(SITE_URL))
 CSRF_TRUSTED_ORIGINS = [env.origin(SITE_URL)]
 # The reverse proxies in front of secdesk: only from them is X-Forwarded-For
 # believed (see secdesk/web/throttle.py).
-TRUSTED_PROXIES = env.networks(
-    "SECDESK_TRUSTED_PROXIES", os.environ.get("SECDESK_TRUSTED_PROXIES", "")
-)
+TRUSTED_PROXIES = env.networks("SECDESK_TRUSTED_PROXIES", env.text("SECDESK_TRUSTED_PROXIES"))
 if TRUSTED_PROXIES:
     # The proxy tells whether the browser came over TLS (it sets the header,
     # whatever the browser sent). Someone who reaches secdesk past the proxy can
     # only make their own request look secure, which asks more of it, not less.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# `secdesk serve --demo` sets it: a trial on this machine, where a plain http
-# address, mail written to files and advisories naming the local address are
-# what is expected.
-DEMO = False
+# A trial on this machine (`secdesk serve --demo` sets it before Django starts),
+# where a plain http address, mail written to files and advisories naming the
+# local address are what is expected.
+DEMO = env.flag("SECDESK_DEMO")
+if (_listen := env.text("SECDESK_LISTEN")) and not env.text("SECDESK_SITE_URL"):
+    # `secdesk serve` without a site address sets it to its --web address before
+    # Django starts: pages are opened where it listens, so that host is let in
+    # and its forms taken. Links written into advisories and mail still name
+    # SITE_URL alone.
+    _host, _port = env.host_port("SECDESK_LISTEN", _listen)
+    _listen_url = f"http://{f'[{_host}]' if ':' in _host else _host}:{_port}"
+    ALLOWED_HOSTS.append(env.host(_listen_url))
+    CSRF_TRUSTED_ORIGINS.append(env.origin(_listen_url))
+# The first administrator `secdesk serve` creates on its first start.
+FIRST_ADMIN_EMAIL = env.text("SECDESK_ADMIN_EMAIL", "admin@localhost")
+
+# Outgoing mail: through this relay (host, port), or written to files in the
+# data directory when None (see secdesk/mail/delivery.py).
+_relay = env.text("SECDESK_SMTP_RELAY")
+SMTP_RELAY = env.host_port("SECDESK_SMTP_RELAY", _relay) if _relay else None
+SMTP_STARTTLS = env.flag("SECDESK_SMTP_STARTTLS")
+SMTP_USER = env.text("SECDESK_SMTP_USER")
+SMTP_PASSWORD = env.text("SECDESK_SMTP_PASSWORD")
+# The largest message the mail intake takes, in bytes.
+MAIL_MAX_BYTES = env.count("SECDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -108,7 +127,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.database(os.environ.get("DATABASE_URL"), DATA_DIR)}
+DATABASES = {"default": env.database(env.text("DATABASE_URL"), DATA_DIR)}
 if (_database := env.sqlite_file(DATABASES["default"])) and _database.parent.is_dir():
     # Made here, private, before SQLite makes it with its own mode (0644 less
     # the umask); its -wal and -shm files take the mode of the database file.
@@ -155,6 +174,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 
+LOG_LEVEL = env.choice(
+    "SECDESK_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO"
+)
 # Embargoed text must never reach a log above debug level: the loggers below
 # print only what secdesk itself writes, and secdesk never logs message bodies.
 # Every line goes out through the one handler, which keeps capabilities (the
@@ -174,7 +196,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "secdesk": {"level": os.environ.get("SECDESK_LOG_LEVEL", "INFO")},
+        "secdesk": {"level": LOG_LEVEL},
         # Not Django's own handlers (a console while debugging, mail to ADMINS):
         # its lines, too, go through the one above.
         "django": {"level": "WARNING"},

@@ -14,11 +14,12 @@ def register(commands):
     p.add_argument("--demo", action="store_true", help="fill a sample project with cases")
     p.add_argument(
         "--admin",
-        default=os.environ.get("SECDESK_ADMIN_EMAIL", "admin@localhost"),
         metavar="EMAIL",
-        help="the first administrator's address (first start only)",
+        help="the first administrator's address (first start only; "
+        "default: $SECDESK_ADMIN_EMAIL or admin@localhost)",
     )
-    p.set_defaults(handler=serve)
+    # serve fixes the settings its options decide before it starts Django.
+    p.set_defaults(handler=serve, needs_django=False)
 
     p = commands.add_parser("web", help="the web interface alone (production)")
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
@@ -126,37 +127,39 @@ def _listen(value: str):
         raise BadInput(str(err)) from None
 
 
+def _setup_django_for(args):
+    """The settings read what serve's options decide (see settings.py), and are
+    not changed once Django has started."""
+    from secdesk.cli.main import _setup_django
+
+    os.environ["SECDESK_LISTEN"] = args.web
+    if args.demo:
+        os.environ["SECDESK_DEMO"] = "yes"
+    _setup_django()
+
+
 def serve(args, out):
     import threading
 
     from waitress import create_server
 
-    from secdesk import worker
     from secdesk.cli.mail import mail_address
     from secdesk.lib.ports import must_be_free
-    from secdesk.web.login_links import issue_login_link
 
     host, port = _listen(args.web)
     # Both addresses are checked before anything is created, so that a taken
     # port leaves no half-made site behind (an admin without a printed link).
     must_be_free(host, port, "--web")
     must_be_free(*mail_address(args.smtp), "--smtp")
+    _setup_django_for(args)
     from django.conf import settings
 
-    from secdesk.lib.env import host as host_of
-    from secdesk.lib.env import origin
+    from secdesk import worker
+    from secdesk.web.login_links import issue_login_link
 
-    if not os.environ.get("SECDESK_SITE_URL"):
-        # Pages are opened where this process listens: that host is let in and
-        # its forms taken. The site address stays SECDESK_SITE_URL's alone (see
-        # settings.py): no link written into an advisory or mail changes.
-        listen_url = f"http://{host}:{port}"
-        settings.ALLOWED_HOSTS.append(host_of(listen_url))
-        settings.CSRF_TRUSTED_ORIGINS.append(origin(listen_url))
-    settings.DEMO = args.demo
     starting(out)
     _migrate()
-    admin = _first_admin(args.admin)
+    admin = _first_admin(args.admin or settings.FIRST_ADMIN_EMAIL)
     if args.demo:
         from secdesk.demo import load_demo
 

@@ -4,7 +4,9 @@ with a message that names the variable, instead of running with a surprise."""
 import os
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+import dj_database_url
 
 
 class ConfigError(Exception):
@@ -30,50 +32,34 @@ SQLITE_OPTIONS = {
 
 
 def database(url: str | None, data: Path) -> dict:
-    """The Django DATABASES["default"] entry for DATABASE_URL.
+    """The Django DATABASES["default"] entry for DATABASE_URL, parsed by
+    dj-database-url (sqlite:////absolute/path, sqlite:///relative/path,
+    postgres://user:password@host:port/name).
 
-    No URL means the embedded default: SQLite in the data directory.
+    No URL means the embedded default: SQLite in the data directory. Only the
+    databases secdesk is tested on are taken.
     """
     if not url:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(data / "secdesk.sqlite3"),
-            "OPTIONS": dict(SQLITE_OPTIONS),
-            "CONN_MAX_AGE": 600,
-        }
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if path.startswith("/") and parts.netloc == "":
-            path = path[1:] if path.startswith("//") else path
-        if not path or path == "/":
-            raise ConfigError("DATABASE_URL: a sqlite URL needs a file, e.g. sqlite:///path/db")
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": path,
-            "OPTIONS": dict(SQLITE_OPTIONS),
-            "CONN_MAX_AGE": 600,
-        }
-    if parts.scheme in ("postgres", "postgresql"):
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
+        url = f"sqlite:///{data / 'secdesk.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url)
+    except dj_database_url.UnknownSchemeError:
+        raise ConfigError("DATABASE_URL: expected postgres://… or sqlite:///…") from None
+    except ValueError as err:
+        raise ConfigError(f"DATABASE_URL: {err}") from None
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        if config["NAME"] in ("", ":memory:"):
+            raise ConfigError("DATABASE_URL: a sqlite URL needs a file, e.g. sqlite:////path/db")
+        return {**config, "OPTIONS": dict(SQLITE_OPTIONS), "CONN_MAX_AGE": 600}
+    if engine == "django.db.backends.postgresql":
+        if not config["NAME"]:
             raise ConfigError("DATABASE_URL: a postgres URL needs a database name")
-        try:
-            port = parts.port
-        except ValueError as e:
-            raise ConfigError(f"DATABASE_URL: {e}") from None
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
+        config.update(PORT=str(config["PORT"]), CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+        return config
     raise ConfigError(
-        f"DATABASE_URL: unsupported scheme {parts.scheme!r} (use postgres:// or sqlite:///)"
+        f"DATABASE_URL: unsupported database {engine.rsplit('.', 1)[-1]!r} "
+        "(use postgres:// or sqlite:///)"
     )
 
 
@@ -97,12 +83,25 @@ def flag(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name}: expected a yes/no value, got {value!r}")
 
 
-def count(name: str, default: int) -> int:
-    """A whole number of at least 1."""
+def count(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum`."""
     value = os.environ.get(name) or str(default)
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    if not value.isdigit() or int(value) < minimum:
+        raise ConfigError(f"{name}: expected a whole number of at least {minimum}, got {value!r}")
     return int(value)
+
+
+def choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices`, given in any case; the answer in the case of `choices`."""
+    value = os.environ.get(name) or default
+    for known in choices:
+        if value.lower() == known.lower():
+            return known
+    raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+
+
+def text(name: str, default: str = "") -> str:
+    return os.environ.get(name) or default
 
 
 def host_port(name: str, value: str) -> tuple[str, int]:

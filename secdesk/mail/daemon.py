@@ -28,17 +28,9 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
-from secdesk.lib.env import ConfigError
 from secdesk.mail import addresses, intake, rules_process, spool
 
 logger = logging.getLogger("secdesk.mail")
-
-
-def max_bytes() -> int:
-    value = os.environ.get("SECDESK_MAIL_MAX_BYTES", str(25 * 1024 * 1024))
-    if not value.isdigit() or int(value) < 1024:
-        raise ConfigError(f"SECDESK_MAIL_MAX_BYTES: expected a size in bytes, got {value!r}")
-    return int(value)
 
 
 TOO_BIG = (
@@ -405,7 +397,7 @@ class MailServer:
             lmtp=lmtp,
             hostname=host,
             port=port,
-            data_size_limit=max_bytes(),
+            data_size_limit=settings.MAIL_MAX_BYTES,
             decode_data=False,
             enable_SMTPUTF8=True,
             ident="secdesk",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from secdesk.lib import env, private
+from secdesk.lib import private
 from secdesk.mail import outbox
 from secdesk.mail.models import OutgoingMessage
 
@@ -83,11 +83,10 @@ class Relay:
 
     def _connect(self):
         smtp = smtplib.SMTP(self.host, self.port, timeout=60)
-        if env.flag("SECDESK_SMTP_STARTTLS"):
+        if settings.SMTP_STARTTLS:
             smtp.starttls(context=ssl.create_default_context())
-        user = os.environ.get("SECDESK_SMTP_USER")
-        if user:
-            smtp.login(user, os.environ.get("SECDESK_SMTP_PASSWORD", ""))
+        if settings.SMTP_USER:
+            smtp.login(settings.SMTP_USER, settings.SMTP_PASSWORD)
         return smtp
 
     def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
@@ -138,14 +137,8 @@ class Files:
         pass
 
 
-def relay() -> tuple[str, int] | None:
-    """Where outgoing mail goes: the relay's host and port, or None for files."""
-    value = os.environ.get("SECDESK_SMTP_RELAY")
-    return env.host_port("SECDESK_SMTP_RELAY", value) if value else None
-
-
 def transport():
-    if where := relay():
+    if where := settings.SMTP_RELAY:
         return Relay(*where)
     return Files(Path(settings.DATA_DIR) / "outbox")
 

@@ -93,13 +93,13 @@ class Sink:
 
 
 @pytest.fixture
-def smtp_sink(monkeypatch):
+def smtp_sink(settings):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{port}")
+    settings.SMTP_RELAY = ("127.0.0.1", port)
     yield sink
     controller.stop()

@@ -36,7 +36,7 @@ def _holder(address: str):
 
 
 def test_a_reply_reaches_each_recipient_alone_with_their_own_reply_address(
-    project, alice, big_team, new_case, sink, monkeypatch
+    project, alice, big_team, new_case, sink, settings
 ):
     case = new_case()
     members = set(case_audience(case).values_list("email", flat=True))
@@ -53,7 +53,7 @@ def test_a_reply_reaches_each_recipient_alone_with_their_own_reply_address(
         assert holder.case == case and holder.person.email == address
     assert len(set(reply_tos.values())) == 23
 
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     assert delivery.deliver_due() == {"sent": 2, "failed": 0}
     assert len(sink.messages) == 23
     for address in members:

@@ -94,8 +94,8 @@ def test_a_member_records_a_report_from_an_international_address(project, bob):
         )
 
 
-def test_mail_to_an_international_address_is_sent_with_smtputf8(project, utf8_sink, monkeypatch):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{utf8_sink.port}")
+def test_mail_to_an_international_address_is_sent_with_smtputf8(project, utf8_sink, settings):
+    settings.SMTP_RELAY = ("127.0.0.1", utf8_sink.port)
     with transaction.atomic():
         outbox.enqueue(
             project=project, to=[JURGEN], subject="Your report", body="Thanks", kind="reply"

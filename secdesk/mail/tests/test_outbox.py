@@ -30,8 +30,8 @@ def test_the_same_dedupe_key_queues_one_mail_only(project):
     assert first.pk == again.pk and OutgoingMessage.objects.count() == 1
 
 
-def test_mail_is_relayed_with_our_from_message_id_and_auto_submitted(project, sink, monkeypatch):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+def test_mail_is_relayed_with_our_from_message_id_and_auto_submitted(project, sink, settings):
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     row = _queue(project)
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}
     [(rcpts, message)] = sink.messages
@@ -41,8 +41,8 @@ def test_mail_is_relayed_with_our_from_message_id_and_auto_submitted(project, si
     assert message["Auto-Submitted"] == "auto-generated"
 
 
-def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink, monkeypatch):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink, settings):
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     sink.refuse = "550 5.1.1 no such user"
     row = _queue(project)
     delivery.deliver_due()
@@ -64,9 +64,9 @@ def _rcpts(sink) -> list[list[str]]:
 
 
 def test_recipients_refused_by_the_relay_get_the_retry_and_the_others_do_not(
-    project, sink, monkeypatch
+    project, sink, settings
 ):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     sink.refuse_rcpt = {"bob@suse.example": "450 4.2.2 mailbox full"}
     row = _queue(project, to=TEAM)
     assert delivery.deliver_due() == {"sent": 0, "failed": 1}
@@ -85,9 +85,9 @@ def test_recipients_refused_by_the_relay_get_the_retry_and_the_others_do_not(
 
 
 def test_a_mail_fails_when_every_remaining_refusal_is_permanent_and_a_retry_sends_to_those_only(
-    project, alice, sink, monkeypatch
+    project, alice, sink, settings
 ):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     sink.refuse_rcpt = {
         "bob@suse.example": "450 4.2.2 mailbox full",
         "carol@debian.example": "550 5.1.1 no such user",
@@ -118,8 +118,8 @@ def test_a_mail_fails_when_every_remaining_refusal_is_permanent_and_a_retry_send
     ]
 
 
-def test_an_unreachable_relay_is_retried_later_with_backoff(project, monkeypatch):
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", "127.0.0.1:1")
+def test_an_unreachable_relay_is_retried_later_with_backoff(project, settings):
+    settings.SMTP_RELAY = ("127.0.0.1", 1)
     row = _queue(project)
     delivery.deliver_due()
     row.refresh_from_db()

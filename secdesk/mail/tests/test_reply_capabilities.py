@@ -26,12 +26,12 @@ DKIM_PASS = "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1"
 
 
 @pytest.fixture
-def received(project, alice, bob, carol, new_case, sink, monkeypatch):
+def received(project, alice, bob, carol, new_case, sink, settings):
     """A case whose embargoed details alice posted: the mail each person got,
     over SMTP, by address."""
     case = new_case()
     do_post_reply(case, body=SECRET, acting=alice)
-    monkeypatch.setenv("SECDESK_SMTP_RELAY", f"127.0.0.1:{sink.port}")
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
     delivery.deliver_due()
     return case, {address: m for rcpts, m in sink.messages for address in rcpts}
 
