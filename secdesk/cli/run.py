@@ -109,14 +109,6 @@ def _first_admin(email: str):
     )
 
 
-def _wsgi_app():
-    from django.core.wsgi import get_wsgi_application
-
-    from secdesk.web.middleware import StaticFilesWithHeaders
-
-    return StaticFilesWithHeaders(get_wsgi_application())
-
-
 def _listen(value: str):
     from secdesk.errors import BadInput
     from secdesk.lib.env import ConfigError, host_port
@@ -153,6 +145,7 @@ def serve(args, out):
     must_be_free(*mail_address(args.smtp), "--smtp")
     _setup_django_for(args)
     from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
 
     from secdesk import worker
     from secdesk.web.login_links import issue_login_link
@@ -164,7 +157,7 @@ def serve(args, out):
         from secdesk.demo import load_demo
 
         load_demo()
-    server = create_server(_wsgi_app(), host=host, port=port, threads=8, ident="secdesk")
+    server = create_server(get_wsgi_application(), host=host, port=port, threads=8, ident="secdesk")
     out.console.print(f"secdesk: data in {settings.DATA_DIR}", markup=False)
     listening = f"http://{host}:{server.effective_port}"
     out.console.print(f"secdesk: web on {listening}/", markup=False)
@@ -202,6 +195,7 @@ def serve(args, out):
 
 
 def web(args, out):
+    from django.core.wsgi import get_wsgi_application
     from waitress import serve as waitress_serve
 
     from secdesk.lib.ports import must_be_free
@@ -210,7 +204,9 @@ def web(args, out):
     must_be_free(host, port, "--web")
     starting(out)
     out.console.print(f"secdesk: web on http://{host}:{port}/", markup=False)
-    waitress_serve(_wsgi_app(), host=host, port=port, threads=args.threads, ident="secdesk")
+    waitress_serve(
+        get_wsgi_application(), host=host, port=port, threads=args.threads, ident="secdesk"
+    )
 
 
 def worker(args, out):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
+import icalendar
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -21,7 +22,6 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from secdesk.errors import NotAllowed, Refused
-from secdesk.lib import ics
 from secdesk.teams.access import is_team_member, visible_cases
 from secdesk.web.calendar_feeds import (
     do_make_calendar_feed,
@@ -141,21 +141,22 @@ def feed(request, token):
         raise Http404("no such calendar feed")
     # The site's name, not the request's: UIDs stay the same behind any web host.
     host = urlsplit(settings.SITE_URL).hostname or "secdesk"
-    events = [
-        ics.Event(
-            uid=f"embargo-{case.pk}@{host}",
-            start=case.embargo.end_at,
-            summary=f"Embargo ends: {case.reference}",
-            url=f"{settings.SITE_URL}{reverse('case', args=[case.pk])}",
-        )
-        for case in embargo_ends(person)
-    ]
-    body = ics.calendar(
-        "secdesk embargo ends",
-        events,
-        stamp=timezone.now(),
-        product="-//secdesk//embargo calendar//EN",
-    )
+    feed = icalendar.Calendar()
+    feed.add("prodid", "-//secdesk//embargo calendar//EN")
+    feed.add("version", "2.0")
+    feed.add("calscale", "GREGORIAN")
+    feed.add("method", "PUBLISH")
+    feed.add("x-wr-calname", "secdesk embargo ends")
+    stamp = timezone.now()
+    for case in embargo_ends(person):
+        event = icalendar.Event()
+        event.add("uid", f"embargo-{case.pk}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", case.embargo.end_at)
+        event.add("summary", f"Embargo ends: {case.reference}")
+        event.add("url", f"{settings.SITE_URL}{reverse('case', args=[case.pk])}")
+        feed.add_component(event)
+    body = feed.to_ical()
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     add_never_cache_headers(response)
     return response

@@ -1,36 +1,8 @@
-"""Headers every response carries, whatever view or error produced it, and the
-session check that ends a removed member's sessions."""
+"""The session check that ends a removed member's sessions."""
 
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.dispatch import receiver
-
-# Scripts and styles only from our own static files: an injected <script> or
-# style attribute in rendered case text cannot run, and no page can be framed.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
-
-
-class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        return response
-
 
 EPOCH_SESSION_KEY = "secdesk_epoch"
 
@@ -64,14 +36,3 @@ def remember_epoch(sender, request, user, **kwargs):
 
     epoch = Person.objects.filter(user=user).values_list("session_epoch", flat=True).first()
     request.session[EPOCH_SESSION_KEY] = epoch or 0
-
-
-class StaticFilesWithHeaders(StaticFilesHandler):
-    """Serves /static/ for `secdesk serve` and `secdesk web`, with the same security
-    headers as every page: Django's static handler bypasses the middleware."""
-
-    def serve(self, request):
-        response = super().serve(request)
-        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response["X-Content-Type-Options"] = "nosniff"
-        return response

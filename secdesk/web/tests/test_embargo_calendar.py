@@ -4,6 +4,7 @@ ICS feed per member that names cases by reference only."""
 import re
 from datetime import timedelta
 
+import icalendar
 import pytest
 import time_machine
 from django.urls import reverse
@@ -73,6 +74,17 @@ def test_the_feed_lists_each_end_by_reference_never_by_title(login_as, client, b
     assert "DTSTART:20260311T140000Z\r\n" in body
     assert f"SUMMARY:Embargo ends: {case.reference}\r\n" in body
     assert case.title not in body and "virDomain" not in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_feed_reads_back_as_a_calendar_with_the_case_link(login_as, client, bob, case):
+    made = post_form(login_as(bob), reverse("calendar_feed_make"), {}, page=reverse("calendar"))
+    feed = icalendar.Calendar.from_ical(client.get(_feed_url(made.content.decode())).content)
+
+    [event] = feed.walk("VEVENT")
+    assert event.decoded("dtstart") == case.embargo.end_at
+    assert str(event["url"]) == f"http://127.0.0.1:8000/cases/{case.pk}/"
+    assert str(feed["x-wr-calname"]) == "secdesk embargo ends"
 
 
 @time_machine.travel(NOW, tick=False)
