@@ -34,13 +34,21 @@ class PolicyRefused(Refused):
 class TransitionRefused(Refused):
     rule = "transition"
 
-    def __init__(self, machine: str, state: str, event: str, allowed: list[str]):
+    def __init__(
+        self,
+        machine: str,
+        state: str,
+        event: str,
+        allowed: list[str],
+        *,
+        command: str,
+        allowed_commands: list[str],
+    ):
         self.machine = machine
         self.state = state
         self.event = event
         self.allowed = allowed
-        moves = ", ".join(allowed) if allowed else "none"
+        moves = ", ".join(f"`{c}`" for c in allowed_commands) if allowed_commands else "none"
         super().__init__(
-            f"{machine}: cannot {event.replace('_', ' ')} from state {state!r}; "
-            f"allowed from {state!r}: {moves}"
+            f"{machine}: cannot `{command}` from state {state!r}; allowed from {state!r}: {moves}"
         )

@@ -1,4 +1,4 @@
-"""CVE ids and the advisory: the team's actions on them (SPEC §2.8, §2.10)."""
+"""CVE ids and the advisory: the team's actions on them."""
 
 import re
 
@@ -64,7 +64,7 @@ def _owner(cve: CveId, person: Person) -> str:
 
 def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
     """Give the case a CVE id: one from the project's pool, or one the acting member
-    (usually a vendor security engineer who is a CNA) allocated (§2.8)."""
+    (usually a vendor security engineer who is a CNA) allocated."""
     cve_id = clean_cve_id(cve_id)
     with atomic():
         case = lock_case(case)

@@ -1,5 +1,5 @@
 """CVE Services, through cvelib: reserve ids into the pool, publish a record at
-publication, reject an unused id (SPEC §2.8).
+publication, reject an unused id.
 
 Network calls happen outside the database transaction that records their
 outcome. A failure is one line naming the operation and the service's answer;

@@ -1,4 +1,4 @@
-"""What the worker does around an embargo's end (SPEC §2.6, §2.7, §2.10):
+"""What the worker does around an embargo's end:
 reminds the members before it of what is still missing, publishes when it has
 expired (or at once for a zero-day), alerts the admins when an expired embargo
 cannot be published, and resumes any publication that stopped half-way.

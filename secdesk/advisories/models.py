@@ -130,7 +130,7 @@ class Trigger(models.TextChoices):
 
 
 class Publication(models.Model):
-    """The one publication of a case, step by step (SPEC §2.10).
+    """The one publication of a case, step by step.
 
     Each step records when it was done, in the same transaction as its effect,
     so a publication interrupted anywhere resumes at the first step not done,

@@ -1,5 +1,5 @@
 """The public security documents, generated from the policy secdesk enforces
-(SPEC §2.11): the security process page, the short "security issues" section
+(docs/policy.md): the security process page, the short "security issues" section
 for bug and contact pages, and security.txt (RFC 9116). Every number on them is
 read from the project's Policy, so the page cannot say what secdesk does not do.
 

@@ -1,4 +1,4 @@
-"""Publication, exactly once (SPEC §2.10).
+"""Publication, exactly once (docs/policy.md, "Announcement").
 
 A case is published by team decision (`do_publish_case`), by the worker when its
 embargo expires, or at once for a zero-day. Whichever starts it, one Publication
@@ -63,7 +63,8 @@ def publication_problems(
 ) -> tuple[list[str], list[str]]:
     """What stands between the case and its publication, as one-line reasons:
     those nothing overrides (but `force_site` the loopback site address), and
-    the fix problems an admin may override (§2.9).
+    the fix problems an admin may override (docs/policy.md, "Fixes on every
+    maintained branch").
 
     With repositories configured the fixes are verified from git (`fetch` brings
     the mirrors up to date first); without, a recorded fix is all we can check.
@@ -74,11 +75,11 @@ def publication_problems(
     if case.is_security_issue is not True:
         blocking.append("it has not been triaged as a security issue")
     if not case.cve_ids.exclude(state=CveState.REJECTED).exists():
-        blocking.append("it has no CVE id (§2.8)")
+        blocking.append(f"it has no CVE id (see /security/{case.project.slug}/#cve)")
     if case.project.repositories.exists():
         fixes = [str(problem) for problem in verify_case(case, fetch=fetch)]
     elif not case.fixes.exists() and not case.not_affected.exists():
-        fixes = ["no fix is recorded (§2.9)"]
+        fixes = [f"no fix is recorded (see /security/{case.project.slug}/#branches)"]
     else:
         fixes = []
     return blocking, fixes

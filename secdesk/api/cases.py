@@ -103,7 +103,7 @@ class Triage(Schema):
     cvss4: str = ""
 
 
-@router.post("/{case_id}/triage", response=R, summary="Record the triage decision (§2.5)")
+@router.post("/{case_id}/triage", response=R, summary="Record the triage decision")
 def triage(request, case_id: int, body: Triage):
     from secdesk.cases.actions.triage import do_record_triage
 

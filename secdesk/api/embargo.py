@@ -1,4 +1,4 @@
-"""Embargoes under the project's policy (§2.6)."""
+"""Embargoes under the project's policy."""
 
 from datetime import datetime
 

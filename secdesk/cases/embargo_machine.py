@@ -1,4 +1,5 @@
-"""The embargo lifecycle (SPEC §3, after Vultron's embargo management states).
+"""The embargo lifecycle (after Vultron's embargo management states; the policy
+text is docs/policy.md and /security/#embargo).
 
 none → proposed → active → revise → exited. A revision proposed while the
 embargo is active leaves the end in force until it is accepted; rejecting it
@@ -33,6 +34,15 @@ EMBARGO = Machine(
         # A restart supersedes the pending revision: the clock starts afresh.
         ("revise", "restart"): "active",
         ("revise", "terminate"): "exited",
+    },
+    commands={
+        "propose": "embargo propose",
+        "accept": "embargo accept",
+        "reject": "embargo reject",
+        "agree": "embargo agree",
+        "object": "embargo object",
+        "restart": "embargo restart",
+        "terminate": "embargo end",
     },
 )
 

@@ -1,4 +1,4 @@
-"""Case facts (SPEC §3): one-way flags, each kept as the time it became true.
+"""Case facts: one-way flags, each kept as the time it became true.
 
 Setting a flag that is already set is refused, so every change is a real one.
 The one way back is "fix found faulty", which clears fix_ready (see actions).
@@ -15,7 +15,7 @@ FACTS = {
     "attacks-observed": "attacks_observed_at",
 }
 
-# Facts that end an embargo when they become true (SPEC §2.6).
+# Facts that end an embargo when they become true.
 ENDS_EMBARGO = ("public", "exploit-public", "attacks-observed")
 
 

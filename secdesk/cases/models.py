@@ -37,7 +37,7 @@ class Case(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
 
-    # Triage (SPEC §2.5)
+    # Triage
     is_security_issue = models.BooleanField(null=True)
     triage_reasoning = models.TextField(blank=True)
     cvss3_vector = models.CharField(max_length=200, blank=True)
@@ -46,7 +46,7 @@ class Case(models.Model):
     cvss4_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)
 
-    # Case facts (SPEC §3): one-way flags, kept as the time each became true.
+    # Case facts: one-way flags, kept as the time each became true.
     # Only "fix found faulty" clears fix_ready_at.
     vendor_aware_at = models.DateTimeField(null=True, blank=True)
     fix_ready_at = models.DateTimeField(null=True, blank=True)

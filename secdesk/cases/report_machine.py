@@ -1,4 +1,5 @@
-"""The report lifecycle (SPEC §3, after Vultron's report management states).
+"""The report lifecycle (after Vultron's report management states; the policy
+text is docs/policy.md).
 
 received → (held) → valid | invalid → accepted | deferred → closed.
 Duplicates are deferred with a link, never invalid; nothing is closed straight
@@ -28,6 +29,15 @@ REPORT = Machine(
         ("accepted", "close"): "closed",
         ("deferred", "accept"): "accepted",
         ("deferred", "close"): "closed",
+    },
+    commands={
+        "hold": "case hold",
+        "validate": "case validate",
+        "invalidate": "case invalidate",
+        "accept": "case accept",
+        "defer": "case defer",
+        "mark_duplicate": "case duplicate",
+        "close": "case close",
     },
 )
 

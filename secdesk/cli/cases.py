@@ -50,7 +50,7 @@ def register(commands):
     )
     p.set_defaults(handler=duplicate)
 
-    p = sub.add_parser("triage", help="record the triage decision and severity (§2.5)")
+    p = sub.add_parser("triage", help="record the triage decision and severity")
     case_arg(p)
     verdict = p.add_mutually_exclusive_group(required=True)
     verdict.add_argument(
@@ -186,6 +186,7 @@ def list_cases(args, out):
 
 def show(args, out):
     from secdesk.audit.log import record_view
+    from secdesk.cases.report_machine import REPORT
     from secdesk.cases.serialize import case_detail
 
     person = acting(args)
@@ -195,9 +196,8 @@ def show(args, out):
 
     def text(console):
         console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)
-        console.print(
-            f"  state {data['state']} (next: {', '.join(data['allowed_events']) or 'none'})"
-        )
+        following = ", ".join(REPORT.command(event) for event in data["allowed_events"])
+        console.print(f"  state {data['state']} (next: {following or 'none'})")
         e = data["embargo"]
         if e["state"] == "exited":
             status = f"exited ({e['exit_reason']})"

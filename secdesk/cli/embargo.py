@@ -4,7 +4,7 @@ from secdesk.cli.common import acting, case_arg, positive_int, read_text, visibl
 
 
 def register(commands):
-    embargo = commands.add_parser("embargo", help="embargoes under the project's policy (§2.6)")
+    embargo = commands.add_parser("embargo", help="embargoes under the project's policy")
     sub = embargo.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser("propose", help="propose an embargo end, or a revision of the one in force")

@@ -1,4 +1,4 @@
-"""Are a case's fixes what the advisory will say they are? (SPEC §2.9)
+"""Are a case's fixes what the advisory will say they are?
 
 Every maintained branch has a fix or an explicit "not affected"; every fix
 commit exists, is on its branch (itself, or a backport of it), and its message

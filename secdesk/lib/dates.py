@@ -13,7 +13,7 @@ def parse_when(text: str) -> datetime:
     """An ISO 8601 date and time with a zone (Z, UTC or an offset), as UTC.
 
     A date alone or a time without a zone is refused: an embargo end must mean
-    the same instant to every member, whatever their zone (SPEC §2.6).
+    the same instant to every member, whatever their zone.
     """
     value = text.strip()
     value = re.sub(r"\s*UTC$", "Z", value, flags=re.IGNORECASE)

@@ -89,7 +89,7 @@ class Outgoing(models.TextChoices):
 
 class OutgoingMessage(models.Model):
     """One envelope to send, to one or many recipients. The rows with their
-    recipients are the record of who received what (SPEC §2.6)."""
+    recipients are the record of who received what."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="outgoing")
     case = models.ForeignKey(

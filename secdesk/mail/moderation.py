@@ -1,4 +1,4 @@
-"""The moderation queue: held mail, and what a moderator does with it (SPEC §2.2).
+"""The moderation queue: held mail, and what a moderator does with it.
 
 A held report is a case in state `held`: approving validates it (the report
 machine decides; the case lock makes a second, concurrent approval "already

@@ -209,7 +209,7 @@ def do_set_policy(project: Project, changes: dict[str, str], *, acting: Person) 
 def do_set_list_addresses(
     project: Project, *, dev_list: str, announce_list: str, acting: Person
 ) -> Project:
-    """Where the project's announcements go (SPEC §2.10); empty leaves a list out.
+    """Where the project's announcements go; empty leaves a list out.
     Not part of the embargo policy, so no member's consent lapses."""
     with transaction.atomic(durable=True):
         require_role(acting, project, Role.ADMIN)

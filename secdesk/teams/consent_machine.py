@@ -1,4 +1,4 @@
-"""A member's consent to the embargo policy (SPEC §3).
+"""A member's consent to the embargo policy.
 
 invited → signatory | declined. A changed policy lapses every signatory's
 consent until they accept the new version.
@@ -17,4 +17,5 @@ CONSENT = Machine(
         ("lapsed", "accept"): "signatory",
         ("lapsed", "decline"): "declined",
     },
+    commands={"accept": "member accept-policy", "decline": "member decline-policy"},
 )

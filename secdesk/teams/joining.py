@@ -1,4 +1,4 @@
-"""Joining and leaving a team (SPEC §2.4).
+"""Joining and leaving a team.
 
 A person asks to join (web form, mail, or CLI) → members vouch for them → an
 admin approves once the policy's number of vouches is reached → the applicant

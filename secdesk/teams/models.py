@@ -220,7 +220,7 @@ class Membership(models.Model):
 
 
 class JoinRequest(models.Model):
-    """Someone asks to join a project's team (SPEC §2.4): vouched for by members,
+    """Someone asks to join a project's team: vouched for by members,
     approved by an admin, then bound by the embargo policy once they accept it."""
 
     class State(models.TextChoices):

@@ -95,7 +95,7 @@ def triage(request, case_id):
 
 def embargo_end(form) -> datetime:
     """The end from a datetime-local field and a zone: a time without its zone is
-    refused, since it would mean a different instant to each member (§2.6)."""
+    refused, since it would mean a different instant to each member."""
     zone_name = form.get("zone", "")
     if zone_name not in zoneinfo.available_timezones():
         raise BadInput("the embargo end needs its time zone")

@@ -1,4 +1,4 @@
-"""The public report form (SPEC §2.1): a report sent here is the same as one
+"""The public report form: a report sent here is the same as one
 mailed to the security address. The form is written as an RFC 5322 message and
 handed to the mail intake exactly as the SMTP daemon hands it a message, so the
 same rules hold it for moderation and the same acknowledgement goes out.

@@ -1,4 +1,4 @@
-"""The plain-text announcement: the layout good projects use (SPEC §6) —
+"""The plain-text announcement: the layout good projects use —
 summary, affected and fixed versions per branch, CVE, severity, credits,
 timeline, fix commits, references."""
 

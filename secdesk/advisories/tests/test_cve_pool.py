@@ -1,5 +1,5 @@
 """The project's pool of reserved CVE ids: imported, assigned in order, released
-when unused, each with the member who allocated it (SPEC §2.8)."""
+when unused, each with the member who allocated it."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """CVE Services through cvelib, against a local server that speaks its API:
 reserve ids into the pool, publish the record at publication, reject an unused
-id — and the API key never shows (SPEC §2.8)."""
+id — and the API key never shows."""
 
 import logging
 

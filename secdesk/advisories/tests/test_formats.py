@@ -1,4 +1,4 @@
-"""One advisory, five formats, all telling the same story (SPEC §2.10, §6)."""
+"""One advisory, five formats, all telling the same story."""
 
 import time_machine
 from django.template.loader import render_to_string

@@ -1,5 +1,5 @@
 """The public pages show only what is published, need no login, and the
-security documents say what the policy enforces (SPEC §2.11)."""
+security documents say what the policy enforces."""
 
 import pytest
 from django.test import Client

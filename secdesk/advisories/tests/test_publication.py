@@ -1,6 +1,5 @@
 """Publication happens exactly once: at the embargo's end, at once for a zero-day,
-or by team decision; an interrupted one resumes and never announces twice
-(SPEC §2.7, §2.10)."""
+or by team decision; an interrupted one resumes and never announces twice."""
 
 from datetime import UTC, datetime, timedelta
 

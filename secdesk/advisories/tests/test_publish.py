@@ -1,5 +1,5 @@
 """Publication is refused while a maintained branch lacks a fix; an admin may
-override with a reason, which the audit trail keeps (SPEC §2.9)."""
+override with a reason, which the audit trail keeps."""
 
 import pytest
 

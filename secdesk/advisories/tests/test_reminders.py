@@ -1,5 +1,5 @@
 """Members are reminded before an embargo ends of what is still missing, once
-per lead time (SPEC §2.6, §2.10)."""
+per lead time."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Proposing, agreeing, restarting and ending an embargo (SPEC §2.6, §3)."""
+"""Proposing, agreeing, restarting and ending an embargo."""
 
 from datetime import datetime, timedelta
 
@@ -15,7 +15,7 @@ from secdesk.cases.models import (
     ProposalState,
 )
 from secdesk.cases.report_machine import OPEN_STATES
-from secdesk.errors import BadInput, NotAllowed, PolicyRefused, Refused
+from secdesk.errors import BadInput, NotAllowed, Refused
 from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
@@ -61,13 +61,17 @@ def do_propose_embargo(
         case = lock_case(case)
         require_case(acting, case)
         if case.public_at_intake:
-            raise PolicyRefused(
-                f"embargo policy: case #{case.pk} was public when reported; a zero-day gets "
-                "no embargo, only a fast fix and an immediate announcement (§2.7)"
+            raise policy.policy_refused(
+                case.project.policy,
+                "zero-day",
+                f"case #{case.pk} was public when reported; a zero-day gets "
+                "no embargo, only a fast fix and an immediate announcement",
             )
         if case.public_at is not None:
-            raise PolicyRefused(
-                f"embargo policy: case #{case.pk} is public; nothing left to embargo (§2.6)"
+            raise policy.policy_refused(
+                case.project.policy,
+                "zero-day",
+                f"case #{case.pk} is public; nothing left to embargo",
             )
         if case.state not in OPEN_STATES:
             raise Refused(
@@ -238,7 +242,7 @@ def do_object_embargo(case, *, reason: str, acting: Person) -> EmbargoVote:
 
 
 def do_restart_embargo(case, *, days: int | None = None, acting: Person) -> Embargo:
-    """Restart the clock after a fix was found faulty (§2.6): capped by policy,
+    """Restart the clock after a fix was found faulty: capped by policy,
     one restart per faulty fix, a fresh clock of at most the default length."""
     with atomic():
         case = lock_case(case)

@@ -68,7 +68,7 @@ def do_receive_report(
 
     `acting` is None when the report arrives by mail or the web form; a member
     may also file one on a reporter's behalf. `public` marks a zero-day: the
-    issue was public when reported, so it gets no embargo (§2.7).
+    issue was public when reported, so it gets no embargo.
     """
     subject = _check_report(subject, body)
     with atomic():
@@ -107,7 +107,7 @@ class MailedReport:
 
 
 def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> list[Case]:
-    """Reports by mail from non-members (§2.2), many of one project at once: the
+    """Reports by mail from non-members, many of one project at once: the
     mail intake's batch, in one durable transaction. Each report gets its case,
     received and held (the report machine applies both moves), its first
     message linked to the mail, its attachments, one automatic acknowledgement
@@ -248,7 +248,7 @@ def do_close_report(case, *, reason: str, acting: Person) -> Case:
 
 
 def do_mark_duplicate(case, *, of, acting: Person) -> Case:
-    """Duplicates are deferred with a link to the original, never invalid (SPEC §3)."""
+    """Duplicates are deferred with a link to the original, never invalid."""
     with atomic():
         case = lock_case(case)
         require_case(acting, case)

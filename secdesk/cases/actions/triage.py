@@ -23,7 +23,7 @@ def do_record_triage(
     cvss4: str = "",
     acting: Person,
 ):
-    """Whether a security problem exists, why, and how severe it is (§2.5)."""
+    """Whether a security problem exists, why, and how severe it is."""
     if not reasoning.strip():
         raise BadInput("a triage decision needs its reasoning")
     score3 = score_cvss3(cvss3) if cvss3 else None
@@ -59,7 +59,7 @@ def do_record_triage(
 
 def do_set_fact(case, fact: str, *, acting: Person | None):
     """Set a one-way case fact. An issue that becomes public or exploited ends its
-    embargo in the same step (§2.6)."""
+    embargo in the same step."""
     facts.field_of(fact)
     with atomic():
         case = lock_case(case)

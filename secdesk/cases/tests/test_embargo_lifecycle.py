@@ -62,3 +62,11 @@ def test_every_embargo_state_and_event_is_allowed_or_refused_by_the_table(
         _fire(event, case, alice, bob)
         case.embargo.refresh_from_db()
         assert case.embargo.state == target
+
+
+def test_a_refused_move_names_the_commands_a_member_runs():
+    with pytest.raises(TransitionRefused) as refused:
+        EMBARGO.apply("none", "terminate")
+    assert str(refused.value) == (
+        "embargo: cannot `embargo end` from state 'none'; allowed from 'none': `embargo propose`"
+    )

@@ -1,4 +1,5 @@
-"""The embargo policy of SPEC §2.6 and §2.7, enforced by the embargo actions."""
+"""The embargo policy of docs/policy.md ("Embargo", "Issues that are already
+public"), enforced by the embargo actions."""
 
 from datetime import UTC, datetime, timedelta
 

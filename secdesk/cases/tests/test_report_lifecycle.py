@@ -61,7 +61,8 @@ def test_every_report_state_and_event_is_allowed_or_refused_by_the_table(
 def test_a_report_is_never_closed_straight_from_valid(new_case, alice):
     case = new_case(state="valid")
     with pytest.raises(
-        TransitionRefused, match="allowed from 'valid': accept, defer, mark_duplicate"
+        TransitionRefused,
+        match=r"allowed from 'valid': `case accept`, `case defer`, `case duplicate`$",
     ):
         reports.do_close_report(case, reason="nothing to do", acting=alice)
 

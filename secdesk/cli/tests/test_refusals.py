@@ -25,7 +25,7 @@ def test_a_31_day_embargo_is_refused(team, case):
     _refused(
         team("embargo", "propose", case, "--days", "31", "--justification", "x", who=ALICE),
         "31 days is longer than the maximum of 30 days",
-        "§2.6",
+        "(see /security/libvirt/#embargo-length)",
     )
 
 
@@ -50,8 +50,8 @@ def test_a_restart_past_the_cap_is_refused(team, case):
 def test_a_transition_from_the_wrong_state_names_the_state_and_the_moves(team, case):
     _refused(
         team("case", "validate", case, who=ALICE),
-        "cannot validate from state 'accepted'",
-        "allowed from 'accepted': defer, mark_duplicate, close",
+        "cannot `case validate` from state 'accepted'",
+        "allowed from 'accepted': `case defer`, `case duplicate`, `case close`",
     )
 
 

@@ -1,5 +1,5 @@
 """Configuring repositories and recording a case's commits: permission, one
-audit record per action, and refusals in one line (SPEC §2.8–§2.9)."""
+audit record per action, and refusals in one line."""
 
 import logging
 from datetime import timedelta

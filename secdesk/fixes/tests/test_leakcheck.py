@@ -1,4 +1,4 @@
-"""The leak guard a public repository runs on every push (SPEC §2.6, §7)."""
+"""The leak guard a public repository runs on every push."""
 
 from datetime import UTC, datetime
 

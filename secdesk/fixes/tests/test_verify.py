@@ -1,4 +1,4 @@
-"""Verifying a case's fixes against git before its advisory goes out (SPEC §2.9)."""
+"""Verifying a case's fixes against git before its advisory goes out."""
 
 from datetime import UTC, datetime
 

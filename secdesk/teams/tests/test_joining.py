@@ -1,4 +1,4 @@
-"""Joining the team (SPEC §2.4): request → vouch → approve → accept the policy."""
+"""Joining the team: request → vouch → approve → accept the policy."""
 
 import pytest
 

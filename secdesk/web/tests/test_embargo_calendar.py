@@ -1,4 +1,4 @@
-"""The embargo calendar (issue 7 §1): a month of embargo ends, and a private
+"""The embargo calendar: a month of embargo ends, and a private
 ICS feed per member that names cases by reference only."""
 
 import re

@@ -1,4 +1,4 @@
-"""The moderation queue on the web (issue 3 §4, issue 7): held reports with why
+"""The moderation queue on the web: held reports with why
 they were held, approve / reject / spam in one click, and the quarantine."""
 
 from email.message import EmailMessage

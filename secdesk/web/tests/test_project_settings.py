@@ -1,4 +1,4 @@
-"""Policy and list settings for a project's admins (issue 7 §1)."""
+"""Policy and list settings for a project's admins."""
 
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.teams.actions import POLICY_FIELDS

@@ -1,4 +1,4 @@
-"""The public report form (issue 7 §2): the same held report as a mail to the
+"""The public report form: the same held report as a mail to the
 security address, rate-limited, with a spam guard that needs no third party."""
 
 import re
