@@ -144,6 +144,13 @@ TEMPLATES = [
             ],
         },
     },
+    # Mail texts (secdesk/lib/mail_text.py): plain text, so nothing is escaped.
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {"default": env.database(env.text("DATABASE_URL"), DATA_DIR)}

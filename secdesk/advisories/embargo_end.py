@@ -26,6 +26,7 @@ from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo
 from secdesk.errors import Refused
 from secdesk.fixes.verify import verify_case
+from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue_each
 from secdesk.teams.access import case_admins, case_audience
 
@@ -103,12 +104,6 @@ def _notice(case, *, kind, hours, end, missing, subject, body, to) -> bool:
     return True
 
 
-def _missing_text(missing: list[str]) -> str:
-    if not missing:
-        return "Nothing is missing: the advisory will be published at the end.\n"
-    return "Still missing:\n" + "".join(f"  - {line}\n" for line in missing)
-
-
 def send_reminders(at) -> list[int]:
     """Remind those who may see each case before its embargo ends, at the
     policy's lead times: a restricted case's members only, one mail each."""
@@ -138,10 +133,12 @@ def send_reminders(at) -> list[int]:
             missing=missing,
             to=list(case_audience(case).order_by("email")),
             subject=f"[{case.reference}] embargo ends {embargo.end_at:%Y-%m-%d %H:%M} UTC",
-            body=(
-                f"The embargo of case {case.reference} ends on "
-                f"{embargo.end_at:%Y-%m-%d %H:%M} UTC, in less than {lead} hours.\n\n"
-                + _missing_text(missing)
+            body=mail_text(
+                "advisories/mail/reminder.txt",
+                reference=case.reference,
+                end=embargo.end_at,
+                hours=lead,
+                missing=missing,
             ),
         )
         if sent:
@@ -209,11 +206,10 @@ def _alert_admins(case) -> None:
         missing=missing,
         to=_admins(case),
         subject=f"[{case.reference}] embargo expired, advisory not published",
-        body=(
-            f"The embargo of case {case.reference} expired on {end:%Y-%m-%d %H:%M} UTC, "
-            "but the advisory cannot be published yet.\n\n"
-            + _missing_text(missing)
-            + "\nIt is published as soon as nothing is missing, or by a team decision "
-            "(secdesk case publish, an admin may override a missing fix).\n"
+        body=mail_text(
+            "advisories/mail/expired_incomplete.txt",
+            reference=case.reference,
+            end=end,
+            missing=missing,
         ),
     )

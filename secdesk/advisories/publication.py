@@ -39,6 +39,7 @@ from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.env import is_loopback
+from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue
 from secdesk.teams.access import has_role, require_case
 from secdesk.teams.models import Person, Role
@@ -275,8 +276,9 @@ def _announce(publication: Publication) -> None:
             project=case.project,
             to=[case.reporter.email],
             subject=documents["subject"],
-            body="Thank you for your report. The advisory was published today:\n\n"
-            + documents["text"],
+            body=mail_text(
+                "advisories/mail/announcement_to_reporter.txt", announcement=documents["text"]
+            ),
             kind="announcement-reporter",
             case=case,
             dedupe_key=f"announcement-reporter:{case.pk}",

@@ -17,6 +17,7 @@ from secdesk.audit import seal
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditAnchor, AuditEvent, AuditHead
 from secdesk.errors import NotAllowed
+from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue
 from secdesk.teams.access import is_site_admin, project_admins, projects_of
 from secdesk.teams.models import Person, Project, Role
@@ -93,11 +94,6 @@ def _recipients() -> dict[str, Project]:
 
 
 def _body(anchor: AuditAnchor) -> str:
-    return (
-        "secdesk keeps an audit trail of every action, each record chained to the one\n"
-        "before. Keep this mail: it is a copy of the trail's end, out of reach of\n"
-        "anyone who could rewrite the database.\n\n"
-        + anchor_statement(anchor)
-        + "\nTo check that no record up to this one was changed or removed since:\n\n"
-        f"    secdesk audit verify --anchor {anchor.token}\n"
+    return mail_text(
+        "audit/mail/anchor.txt", statement=anchor_statement(anchor), token=anchor.token
     )

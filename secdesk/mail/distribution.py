@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from secdesk.cases import capabilities
 from secdesk.cases.models import Message
+from secdesk.lib.mail_text import mail_text
 from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
@@ -30,22 +31,14 @@ def subject_for(case, subject: str) -> str:
 
 
 def _body(message: Message, *, link: str = "") -> str:
-    case = message.case
-    author = message.author.email if message.author else "secdesk"
-    if link:
-        footer = (
-            f"This is about your report {case.reference}. Reply to this mail to answer "
-            f"the security team; your answer joins the case. Your report's private page "
-            f"(do not share it): {link}"
-        )
-    else:
-        note = " (internal: not sent to the reporter)" if message.internal else ""
-        footer = (
-            f"Case {case.reference}{note}. Embargoed: do not forward. Reply to this mail "
-            "(signed with your OpenPGP key) to answer into the case; the reply address is "
-            "yours alone."
-        )
-    return f"{author} wrote:\n\n{message.body.rstrip()}\n\n-- \n{footer}\n"
+    return mail_text(
+        "mail/post.txt",
+        author=message.author.email if message.author else "secdesk",
+        body=message.body.rstrip(),
+        reference=message.case.reference,
+        internal=message.internal,
+        link=link,
+    )
 
 
 def _envelope(message: Message, audience: str, reply_tos: dict[str, str], *, link: str = ""):

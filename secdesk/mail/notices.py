@@ -6,6 +6,7 @@ from collections import Counter
 from django.utils import timezone
 
 from secdesk.cases import capabilities
+from secdesk.lib.mail_text import mail_text
 from secdesk.lib.rows import Inserts, insert_rows, save_fields
 from secdesk.lib.text import one_line
 from secdesk.mail import outbox
@@ -62,15 +63,11 @@ def _word_acknowledgement(row) -> None:
         "Auto-Submitted": outbox.AUTO_REPLIED,
         "X-Secdesk-Case": case.reference,
     }
-    row.body = (
-        f"Thank you for your report to the {case.project.name} security team.\n\n"
-        f"It has been received and is held for moderation. Its reference is {case.reference};\n"
-        "a moderator will look at it soon, and the team will answer you.\n\n"
-        "To add to your report, reply to this mail: the reply address leads into the case.\n"
-        "You can also follow it on its private page (do not share the link):\n"
-        f"{capabilities.reporter_url(row.link)}\n\n"
-        "Please do not discuss the issue in public until the team and you agree on a date.\n\n"
-        "This is an automatic reply.\n"
+    row.body = mail_text(
+        "mail/acknowledgement.txt",
+        project=case.project,
+        reference=case.reference,
+        link=capabilities.reporter_url(row.link),
     )
 
 
@@ -163,12 +160,12 @@ def rejected(case, *, reason: str):
         return None
     reporter = case.reporter_id
     tokens = capabilities.issued(case, [reporter], [reporter])
-    body = (
-        f"The {case.project.name} security team has looked at your report "
-        f"{case.reference} and does not treat it as a security issue to handle here:\n\n"
-        f"{reason.strip()}\n\n"
-        "If you think this is wrong, reply to this mail and say why. Your report's private "
-        f"page (do not share the link): {capabilities.reporter_url(tokens.link(reporter))}\n"
+    body = mail_text(
+        "mail/rejection.txt",
+        project=case.project,
+        reference=case.reference,
+        reason=reason.strip(),
+        link=capabilities.reporter_url(tokens.link(reporter)),
     )
     return outbox.enqueue(
         project=case.project,
@@ -189,10 +186,7 @@ def escalate(case, *, held: int, hours: int) -> list[OutgoingMessage]:
     mail queued now, none if it went out before."""
     if OutgoingMessage.objects.filter(case=case, kind="escalation").exists():
         return []
-    body = (
-        f"Report {case.reference} has been held for moderation for more than {hours} hours.\n"
-        f"A moderator should approve or reject it: secdesk moderation show {held}\n"
-    )
+    body = mail_text("mail/escalation.txt", reference=case.reference, hours=hours, held=held)
     return outbox.enqueue_each(
         project=case.project,
         people=list(case_admins(case).order_by("email")),

@@ -6,6 +6,7 @@ import textwrap
 from django.conf import settings
 from django.urls import reverse
 
+from secdesk.lib.mail_text import mail_text
 from secdesk.teams.models import Consent, JoinRequest, Membership, Role
 
 
@@ -29,17 +30,14 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
     from secdesk.mail import outbox
 
     team_page = settings.SITE_URL + reverse("team", args=[project.slug])
-    listed = "\n".join(
-        f"- {r.person} for {r.organisation}, on {r.created_at:%Y-%m-%d %H:%M} UTC:\n"
-        f"{textwrap.indent(textwrap.shorten(r.statement, QUOTED, placeholder=' …'), '    ')}\n"
-        for r in requests
-    )
-    body = (
-        f"{len(requests)} new request(s) to join the {project.name} security team:\n\n"
-        f"{listed}\n"
-        f"Members who know an applicant vouch for them at {team_page}\n"
-        f"(or: secdesk member vouch {project.slug} EMAIL); an admin approves once "
-        f"{project.policy.vouches_needed} member(s) vouched, or rejects the request.\n"
+    body = mail_text(
+        "teams/mail/join_digest.txt",
+        project=project,
+        team_page=team_page,
+        requests=[
+            (r, textwrap.indent(textwrap.shorten(r.statement, QUOTED, placeholder=" …"), "    "))
+            for r in requests
+        ],
     )
     for admin in _admins(project):
         outbox.enqueue(
@@ -63,13 +61,7 @@ def join_approved(request: JoinRequest) -> None:
         project=project,
         to=[request.person.email],
         subject=f"Your request to join the {project.name} security team was approved",
-        body=(
-            f"Welcome. One step is left: read and accept the embargo policy.\n\n"
-            f"1. Log in once with this link (valid for 7 days, usable once):\n   {link}\n"
-            f"2. Set up your second factor (any TOTP authenticator app).\n"
-            f"3. Accept the policy at {policy_page}\n\n"
-            "If you cannot honour an embargo, decline the policy instead: you will not join.\n"
-        ),
+        body=mail_text("teams/mail/join_approved.txt", link=link, policy_page=policy_page),
         kind="join-approved",
         dedupe_key=f"join-approved:{request.pk}",
     )

@@ -4,6 +4,7 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import capabilities
 from secdesk.cases.actions.common import atomic, lock_case
+from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
@@ -31,13 +32,11 @@ def do_reissue_reporter_link(case, *, acting: Person):
                 case=case,
                 to=[mailed],
                 subject=subject_for(case, case.title),
-                body=(
-                    f"The {case.project.name} security team has replaced the private link to "
-                    f"your report {case.reference}. The old link no longer works; this is "
-                    f"the new one:\n\n{capabilities.reporter_url(link)}\n\n"
-                    "Anyone with the link can read your report, so do not share it. Reply to "
-                    "this mail to answer the team: the reply addresses of earlier mail no "
-                    "longer lead into the case.\n"
+                body=mail_text(
+                    "cases/mail/reporter_link.txt",
+                    project=case.project,
+                    reference=case.reference,
+                    link=capabilities.reporter_url(link),
                 ),
                 kind="reporter-link",
                 reply_to=reply_address(case.project, tokens.reply(reporter.pk)),
