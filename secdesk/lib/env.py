@@ -1,5 +1,9 @@
 """Settings from the environment, read strictly: a malformed value stops start-up
-with a message that names the variable, instead of running with a surprise."""
+with a message that names the variable, instead of running with a surprise.
+
+Hand-written rather than django-environ, which was tried (0.14.0, 2026-12): it
+reads SECDESK_DEMO=perhaps as False and SECDESK_MAIL_MAX_RECIPIENTS=-3 as -3,
+where these helpers refuse both. DATABASE_URL is parsed by dj-database-url."""
 
 import os
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
