@@ -11,6 +11,13 @@ def register(commands):
     p = sub.add_parser("login-link", help="print a one-time login link for a person")
     p.add_argument("email", help="the person's address")
     p.set_defaults(handler=login_link)
+    p = sub.add_parser(
+        "reset-factors",
+        help="remove a member's password, authenticator, passkeys and recovery codes "
+        "(they are told by mail), for one who lost their second factor",
+    )
+    p.add_argument("email", help="the person's address")
+    p.set_defaults(handler=reset_factors)
 
 
 def create(args, out):
@@ -35,3 +42,16 @@ def login_link(args, out):
         raise Refused(f"{person.email} has no login")
     link = issue_login_link(person.user)
     out.emit({"email": person.email, "login_link": link}, link)
+
+
+def reset_factors(args, out):
+    from secdesk.accounts.reset import do_reset_factors
+    from secdesk.teams.actions import person_by_email
+
+    done = do_reset_factors(person_by_email(args.email), acting=None)
+    told = "told by mail" if done["told_by_mail"] else "on no team, so not told by mail"
+    out.emit(
+        done,
+        f"login factors of {done['email']} reset ({told}); give them a one-time login link:\n"
+        f"secdesk admin login-link {done['email']}",
+    )

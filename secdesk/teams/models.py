@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django_otp.models import Device
 
 DEFAULT_SECURITY_ISSUE_TEXT = (
     "A flaw is a security issue when it crosses a privilege boundary: for example when a "
@@ -297,3 +298,39 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=254, db_index=True)
     address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(db_index=True)
+
+
+class Passkey(Device):
+    """A WebAuthn credential: a second factor, or a login by itself when the
+    authenticator verified the person (a PIN, a fingerprint). A django-otp
+    device, so that using it passes the second factor like a TOTP code does."""
+
+    # base64url, as the browser names it: a login looks the credential up by it.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class RecoveryCodes(Device):
+    """A person's set of one-time recovery codes, as a django-otp device: a code
+    stands in for the second factor."""
+
+
+class RecoveryCode(models.Model):
+    """One recovery code. Only its SHA-256 is kept: a code is random (50 bits),
+    so a slow hash would add nothing."""
+
+    codes = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["codes", "code_hash"], name="recovery_code_once")
+        ]

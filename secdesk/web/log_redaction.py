@@ -12,7 +12,12 @@ import logging
 import re
 
 # (what comes before the token, what comes after it in the route)
-CAPABILITY_PATHS = (("/r/", ""), ("/login/once/", ""), ("/calendar/", ".ics"))
+CAPABILITY_PATHS = (
+    ("/r/", ""),
+    ("/login/once/", ""),
+    ("/login/reset/", ""),
+    ("/calendar/", ".ics"),
+)
 
 REDACTED = "<redacted>"
 

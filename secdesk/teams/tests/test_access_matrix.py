@@ -71,6 +71,27 @@ EXPECT = {
     "login/once/<str:token>/": ("GET", _all(404)),
     "logout/": ("POST", _all(302)),
     "account/second-factor/": ("GET", _logged_in(200)),
+    # Logging in another way, and getting back in: open to all, and a reset link
+    # that is not one answers as a used one.
+    "login/reset/": ("GET", _all(200)),
+    "login/reset/<str:token>/": ("GET", _all(410)),
+    "login/passkey/options/": ("POST", _all(200)),
+    # No options were asked for first: no challenge to answer.
+    "login/passkey/": ("POST", _all(400)),
+    "account/": ("GET", _logged_in(200)),
+    # POST_DATA has no new password.
+    "account/password/": ("POST", _logged_in(400)),
+    "account/recovery-codes/": ("POST", _logged_in(200)),
+    "account/passkeys/options/": ("POST", _logged_in(200)),
+    "account/passkeys/": ("POST", _logged_in(400)),
+    # Someone else's passkey (or none): refused on the account page.
+    "account/passkeys/<int:pk>/rename/": ("POST", _logged_in(302)),
+    "account/passkeys/<int:pk>/remove/": ("POST", _logged_in(302)),
+    "account/second-factor/recovery/": ("POST", _logged_in(400)),
+    "account/second-factor/passkey/options/": ("POST", _logged_in(200)),
+    "account/second-factor/passkey/": ("POST", _logged_in(400)),
+    # A site administrator's page; no persona here is one.
+    "people/reset-factors/": ("GET", _logged_in(403)),
     "account/tokens/": ("GET", _logged_in(200)),
     "account/tokens/<str:prefix>/revoke/": ("POST", _logged_in(302)),
     "account/keys/": ("GET", _logged_in(200)),
@@ -321,6 +342,7 @@ def _url(pattern, world, persona):
         "<held_id>": "999999",
         "<int:held_id>": "999999",
         "<str:prefix>": "sdk_unknown",
+        "<int:pk>": "999999",
         "<str:fingerprint>": "0" * 40,
         "<fingerprint>": "0" * 40,
     }
