@@ -59,7 +59,7 @@ class PasswordForm(forms.Form):
         return current
 
 
-def _page(request, password_form, codes=None, status=200):
+def _page(request, password_form, codes=None):
     user = request.user
     context = {
         "password_form": password_form,
@@ -69,7 +69,7 @@ def _page(request, password_form, codes=None, status=200):
         "recovery_left": recovery_codes_left(request.person),
         "new_codes": codes,
     }
-    return render(request, "secdesk/account.html", context, status=status)
+    return render(request, "secdesk/account.html", context)
 
 
 @member_view
@@ -95,7 +95,7 @@ def password(request):
             return redirect("account")
         except Refused as refused:
             form.add_error("new", refused.message)
-    return _page(request, form, status=400)
+    return _page(request, form)
 
 
 @member_view

@@ -124,6 +124,5 @@ def recovery_code(request):
             otp_login(request, device)
             return redirect(next_page(request))
     form.add_error("recovery_code", "That recovery code is not one of yours, or was used already.")
-    return render(
-        request, "secdesk/second_factor.html", _context(request, CodeForm(), form), status=400
-    )
+    # The page again, with the reason, as for any form sent with a mistake.
+    return render(request, "secdesk/second_factor.html", _context(request, CodeForm(), form))

@@ -79,15 +79,15 @@ EXPECT = {
     # No options were asked for first: no challenge to answer.
     "login/passkey/": ("POST", _all(400)),
     "account/": ("GET", _logged_in(200)),
-    # POST_DATA has no new password.
-    "account/password/": ("POST", _logged_in(400)),
+    # POST_DATA has no new password: the form again, with the reason.
+    "account/password/": ("POST", _logged_in(200)),
     "account/recovery-codes/": ("POST", _logged_in(200)),
     "account/passkeys/options/": ("POST", _logged_in(200)),
     "account/passkeys/": ("POST", _logged_in(400)),
     # Someone else's passkey (or none): refused on the account page.
     "account/passkeys/<int:pk>/rename/": ("POST", _logged_in(302)),
     "account/passkeys/<int:pk>/remove/": ("POST", _logged_in(302)),
-    "account/second-factor/recovery/": ("POST", _logged_in(400)),
+    "account/second-factor/recovery/": ("POST", _logged_in(200)),
     "account/second-factor/passkey/options/": ("POST", _logged_in(200)),
     "account/second-factor/passkey/": ("POST", _logged_in(400)),
     # A site administrator's page; no persona here is one.

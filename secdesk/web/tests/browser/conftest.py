@@ -102,9 +102,9 @@ class Server:
     admin_link: str
     log: Path
 
-    def command(self, *args) -> dict:
+    def command(self, *args, who: str | None = None) -> dict:
         done = subprocess.run(
-            ["secdesk", "--json", *args],
+            ["secdesk", "--json", *(["--as", who] if who else []), *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -137,6 +137,9 @@ def server(tmp_path_factory):
     env.pop("db", None)
     env["PYTHONUNBUFFERED"] = "1"
     web, smtp = _free_port(), _free_port()
+    # By name, not by address: a browser refuses an IP address as a passkey's
+    # relying party, and the site address is the relying party.
+    env["SECDESK_SITE_URL"] = f"http://localhost:{web}"
     log = Path(env["SECDESK_DATA_DIR"] + ".log")
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -156,7 +159,7 @@ def server(tmp_path_factory):
     try:
         link = _wait_for_start(process, log)
         yield Server(
-            url=f"http://127.0.0.1:{web}",
+            url=env["SECDESK_SITE_URL"],
             smtp=("127.0.0.1", smtp),
             env=env,
             admin_link=link,
