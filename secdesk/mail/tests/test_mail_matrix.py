@@ -23,6 +23,7 @@ from pathlib import Path
 import pysequoia
 import pytest
 
+from secdesk.accounts.reset import do_mail_password_reset
 from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
@@ -34,6 +35,8 @@ from secdesk.teams.keys import do_add_member_key
 from secdesk.teams.models import Person
 
 POSTED, HELD, DISCARDED = "posted", "held", "discarded"
+# Accepted, but as a new report of its own: nothing of it reaches the case.
+NEW_REPORT = "a report of its own"
 # Whoever writes to the reporter's reply address writes as the reporter: the
 # address is the reporter's credential, and From names nobody.
 AS_REPORTER = "posted as the reporter's"
@@ -57,6 +60,7 @@ WAYS = {
     "another_key": "to their own reply address, signed by another member's key (alice's)",
     "forged_from": "by someone else, From their address, to the security address",
     "own_mail_back": "a mail secdesk sent, coming back with its own Message-ID",
+    "account_mail_reply": "to the security address, answering bob's password reset mail",
 }
 
 # Everything not named here is held for a moderator.
@@ -75,6 +79,10 @@ EXPECT = {
     ("removed", "others_address"): AS_REPORTER,
     ("outsider", "others_address"): AS_REPORTER,
     **{(persona, "own_mail_back"): DISCARDED for persona in PERSONAS},
+    # Mail about an account names no case: a member's signed answer is a new
+    # thread from a member, like any other.
+    ("member", "account_mail_reply"): NEW_REPORT,
+    ("left_out", "account_mail_reply"): NEW_REPORT,
 }
 
 SECRET = "The overflow is in virDomainGetXMLDesc: a 4 KiB name smashes the stack."
@@ -93,6 +101,7 @@ class World:
     keys: dict  # persona → pysequoia.Tsk (bound to the member, or to nobody)
     addresses: dict  # persona → the reply address their mail carried
     team_mail_id: str
+    account_mail_id: str
     admin: Person
 
 
@@ -117,6 +126,8 @@ def world(project, alice, bob, carol, dave, new_case) -> World:
         "removed": dave,
         "outsider": outsider,
     }
+    do_mail_password_reset(bob.email)
+    account_mail = OutgoingMessage.objects.get(kind="password-reset")
     domain = SECURITY.partition("@")[2]
     never_issued = f"security+{secrets.token_hex(16)}@{domain}"
     return World(
@@ -127,6 +138,7 @@ def world(project, alice, bob, carol, dave, new_case) -> World:
             persona: addresses.get(person.email, never_issued) for persona, person in people.items()
         },
         team_mail_id=team.message_id,
+        account_mail_id=account_mail.message_id,
         admin=alice,
     )
 
@@ -181,12 +193,17 @@ def _send(world: World, persona: str, way: str):
     if way == "own_mail_back":
         raw = _mail(person.email, SECURITY, text, message_id=world.team_mail_id)
         return deliver(raw, mail_from=person.email)
+    if way == "account_mail_reply":
+        raw = _mail(person.email, SECURITY, signed, In_Reply_To=world.account_mail_id)
+        return deliver(raw, mail_from=person.email)
     raise AssertionError(f"no way {way!r}")
 
 
 def _outcome(world: World, row, persona: str) -> str:
     if row.state == Inbound.DISCARDED:
         return DISCARDED
+    if row.state == Inbound.ACCEPTED and row.case != world.case:
+        return NEW_REPORT
     if row.state == Inbound.ACCEPTED:
         message = Message.objects.filter(case=world.case, mail__inbound=row).get()
         assert OutgoingMessage.objects.filter(case_message=message).exists()
@@ -204,6 +221,8 @@ def test_mail_into_a_case(world, persona, way):
     row = _send(world, persona, way)
     outcome = _outcome(world, row, persona)
     assert outcome == EXPECT[(persona, way)], row.reasons
+    if outcome == NEW_REPORT:
+        assert Message.objects.filter(case=world.case).count() == before
     if outcome in (HELD, DISCARDED) and way != "replayed":
         # Nothing reached the case's thread, nor anyone's inbox.
         assert Message.objects.filter(case=world.case).count() == before
