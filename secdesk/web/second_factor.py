@@ -81,8 +81,11 @@ def second_factor(request):
     time (unless a passkey stands in for it)."""
     confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     form = CodeForm(request.POST or None)
+    # Someone with a passkey sets up an app only once past the second factor:
+    # else a password alone would let them add a factor of their choosing.
+    adding = request.GET.get("setup") and request.user.is_verified()
     has_passkey = Passkey.objects.filter(user=request.user).exists()
-    if confirmed is not None or (has_passkey and not request.GET.get("setup")):
+    if confirmed is not None or (has_passkey and not adding):
         if confirmed is not None and form.is_valid():
             refusal = code_refusal(confirmed, form.cleaned_data["code"])
             if refusal is None:

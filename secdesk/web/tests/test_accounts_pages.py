@@ -11,6 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secdesk.mail.models import OutgoingMessage
+from secdesk.teams.models import Passkey
 from secdesk.web.second_factor import qr_code
 from secdesk.web.tests.conftest import PASSWORD, post_form
 
@@ -46,6 +47,24 @@ def test_a_right_code_just_after_a_wrong_one_is_refused_for_the_wait_and_says_so
     with time_machine.travel(now + timedelta(seconds=2), tick=False):
         later = post_form(client, url, {"code": _code(device, now), "next": "/"})
     assert later.status_code == 302
+
+
+def test_a_password_alone_cannot_set_up_an_app_beside_a_passkey(login_as, bob):
+    Passkey.objects.create(
+        user=bob.user, name="laptop", credential_id="c1", public_key=b"k", created_at=timezone.now()
+    )
+    client = login_as(bob, second_factor=False)
+    page = client.get(reverse("second_factor") + "?setup=1").content.decode()
+    assert "otpauth://" not in page and "Use a passkey" in page
+    assert not TOTPDevice.objects.filter(user=bob.user).exists()
+
+
+def test_an_unknown_address_and_a_wrong_password_get_the_same_answer(client, bob):
+    def error(username):
+        page = post_form(client, reverse("login"), {"username": username, "password": "not it"})
+        return page.content.decode().split('role="alert"')[1].split("</div>")[0]
+
+    assert error(bob.email) == error("nobody@example.net")
 
 
 def test_changing_a_password_needs_the_current_one_once_the_login_is_not_fresh(login_as, bob):
