@@ -2,8 +2,8 @@
 third-party service: a limit per client address, counted in the database; a
 honeypot field people never see; and a signed timestamp, so a post that comes
 back faster than a person types, or from a page kept open for days, is refused.
-The limit per client address also holds the form to join a team: the public
-forms share it.
+The limit per client address also holds the form to join a team and the
+password reset form: the public forms share it.
 """
 
 from datetime import UTC, datetime, timedelta

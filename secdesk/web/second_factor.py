@@ -51,7 +51,8 @@ def code_refusal(device: TOTPDevice, code: str) -> str | None:
     allowed, why = device.verify_is_allowed()
     if not allowed:
         wait = max(1, math.ceil((why["locked_until"] - timezone.now()).total_seconds()))
-        return f"Too many wrong codes in a row: wait {wait} seconds, then enter the current code."
+        seconds = "1 second" if wait == 1 else f"{wait} seconds"
+        return f"Too many wrong codes in a row: wait {seconds}, then enter the current code."
     if device.verify_token(code.strip()):
         return None
     return "That code is not right. Codes change every 30 seconds; check your device's clock."

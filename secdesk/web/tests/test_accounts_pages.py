@@ -43,7 +43,7 @@ def test_a_right_code_just_after_a_wrong_one_is_refused_for_the_wait_and_says_so
         assert "not right" in wrong.content.decode()
         right = post_form(client, url, {"code": _code(device, now), "next": "/"})
     text = right.content.decode()
-    assert "wait 1 seconds" in text and "clock" not in text
+    assert "wait 1 second," in text and "clock" not in text
     with time_machine.travel(now + timedelta(seconds=2), tick=False):
         later = post_form(client, url, {"code": _code(device, now), "next": "/"})
     assert later.status_code == 302
