@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
@@ -42,11 +43,13 @@ def do_set_password(person: Person, password: str, *, acting: Person | None, how
 
 
 def do_confirm_totp(device, *, acting: Person) -> None:
-    """The authenticator app gave a right code: from now on it is asked for."""
+    """The authenticator app gave a right code: from now on it is asked for, in
+    place of any app set up before (a new phone replaces the old)."""
     with transaction.atomic(durable=True):
+        replaced, _ = TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record(acting, AuditEvent.SECOND_FACTOR_ADDED, kind="totp")
+        record(acting, AuditEvent.SECOND_FACTOR_ADDED, kind="totp", replaced=replaced > 0)
 
 
 def _code_hash(code: str) -> str:

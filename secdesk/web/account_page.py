@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from secdesk.accounts.factors import do_make_recovery_codes, do_set_password, recovery_codes_left
 from secdesk.accounts.passkeys import do_remove_passkey, do_rename_passkey
 from secdesk.errors import Refused
+from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Passkey
 from secdesk.web.decorators import member_view
 
@@ -68,6 +69,7 @@ def _page(request, password_form, codes=None):
         "passkeys": Passkey.objects.filter(user=user),
         "recovery_left": recovery_codes_left(request.person),
         "new_codes": codes,
+        "site_admin": is_site_admin(request.person),
     }
     return render(request, "secdesk/account.html", context)
 

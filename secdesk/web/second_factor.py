@@ -78,15 +78,15 @@ def _context(request, form, recovery=None) -> dict:
 @login_view
 @require_http_methods(["GET", "POST"])
 def second_factor(request):
-    """Pass the second factor with the authenticator app, or set one up the first
-    time (unless a passkey stands in for it)."""
+    """Pass the second factor with the authenticator app, or set one up: the first
+    time (unless a passkey stands in for it), or in place of the old one."""
     confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     form = CodeForm(request.POST or None)
-    # Someone with a passkey sets up an app only once past the second factor:
-    # else a password alone would let them add a factor of their choosing.
+    # Someone with a factor sets up an app (another, or on a new phone) only once
+    # past the second factor: else a password alone would add one of their choosing.
     adding = request.GET.get("setup") and request.user.is_verified()
     has_passkey = Passkey.objects.filter(user=request.user).exists()
-    if confirmed is not None or (has_passkey and not adding):
+    if (confirmed is not None or has_passkey) and not adding:
         if confirmed is not None and form.is_valid():
             refusal = code_refusal(confirmed, form.cleaned_data["code"])
             if refusal is None:

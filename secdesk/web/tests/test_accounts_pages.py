@@ -59,6 +59,17 @@ def test_a_password_alone_cannot_set_up_an_app_beside_a_passkey(login_as, bob):
     assert not TOTPDevice.objects.filter(user=bob.user).exists()
 
 
+def test_a_member_past_the_second_factor_moves_the_app_to_a_new_phone(login_as, bob):
+    client = login_as(bob)
+    old = TOTPDevice.objects.get(user=bob.user)
+    assert "otpauth://" in client.get(reverse("second_factor") + "?setup=1").content.decode()
+    new = TOTPDevice.objects.get(user=bob.user, confirmed=False)
+    url = reverse("second_factor") + "?setup=1"
+    assert post_form(client, url, {"code": _code(new), "next": "/"}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=bob.user)) == [new]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+
+
 def test_an_unknown_address_and_a_wrong_password_get_the_same_answer(client, bob):
     def error(username):
         page = post_form(client, reverse("login"), {"username": username, "password": "not it"})
@@ -119,6 +130,7 @@ def test_a_site_admin_resets_a_members_factors_on_the_web(login_as, alice, bob):
     bob.user.is_superuser = True
     bob.user.save()
     client = login_as(bob)
+    assert reverse("reset_factors") in client.get(reverse("account")).content.decode()
     unknown = post_form(client, reverse("reset_factors"), {"email": "nobody@example.net"})
     assert "no person with address nobody@example.net" in unknown.content.decode()
     done = post_form(client, reverse("reset_factors"), {"email": alice.email})
@@ -129,4 +141,6 @@ def test_a_site_admin_resets_a_members_factors_on_the_web(login_as, alice, bob):
 
 
 def test_a_member_is_told_only_site_admins_reset_factors(login_as, bob):
-    assert login_as(bob).get(reverse("reset_factors")).status_code == 403
+    client = login_as(bob)
+    assert client.get(reverse("reset_factors")).status_code == 403
+    assert reverse("reset_factors") not in client.get(reverse("account")).content.decode()
