@@ -15,6 +15,7 @@ from secdesk.accounts.factors import do_set_password
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import NotAllowed
+from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
 from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Membership, Passkey, Person, Project, RecoveryCodes
@@ -71,12 +72,7 @@ def do_mail_password_reset(email: str) -> None:
             project=project,
             to=[person.email],
             subject="Reset your secdesk password",
-            body=(
-                "Someone, probably you, asked to reset your secdesk password.\n\n"
-                "Choose a new one here (the link works once, for an hour):\n"
-                f"{reset_link(person)}\n\n"
-                "If it was not you, ignore this mail: your password stays as it is.\n"
-            ),
+            body=mail_text("teams/mail/password_reset.txt", link=reset_link(person)),
             kind="password-reset",
             dedupe_key=f"password-reset:{person.pk}:{hour}",
         )
@@ -115,19 +111,7 @@ def do_reset_factors(person: Person, *, acting: Person | None) -> dict:
                 project=project,
                 to=[person.email],
                 subject="Your secdesk login factors were reset",
-                body=_reset_body(acting),
+                body=mail_text("teams/mail/factors_reset.txt", acting=acting),
                 kind="factors-reset",
             )
     return {"email": person.email, "told_by_mail": project is not None, **removed}
-
-
-def _reset_body(acting: Person | None) -> str:
-    who = f"{acting} (a site administrator)" if acting else "the operator of this secdesk site"
-    return (
-        f"{who} reset your secdesk login: your password, authenticator app, passkeys\n"
-        "and recovery codes no longer work, and every session of yours has ended.\n\n"
-        "To get back in, ask them for a one-time login link; then set up your second\n"
-        "factor again and choose a new password on your account page.\n\n"
-        "If you did not ask for this, tell them at once: someone may be trying to take\n"
-        "over your account.\n"
-    )
