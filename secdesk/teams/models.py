@@ -319,7 +319,8 @@ class Passkey(Device):
 
 class RecoveryCodes(Device):
     """A person's set of one-time recovery codes, as a django-otp device: a code
-    stands in for the second factor."""
+    stands in for the second factor. Not django-otp's static plugin, which keeps
+    its codes in plain text, readable in any copy of the database."""
 
 
 class RecoveryCode(models.Model):
