@@ -74,6 +74,20 @@ def case_summary(case: Case) -> dict:
     }
 
 
+def _triage(case: Case) -> dict:
+    return {
+        "security_issue": case.is_security_issue,
+        "reasoning": case.triage_reasoning,
+        "cvss3": {"vector": case.cvss3_vector, "score": case.cvss3_score}
+        if case.cvss3_vector
+        else None,
+        "cvss4": {"vector": case.cvss4_vector, "score": case.cvss4_score}
+        if case.cvss4_vector
+        else None,
+        "at": case.triaged_at,
+    }
+
+
 def case_detail(case: Case, viewer) -> dict:
     """Everything about the case, for `viewer`, who may see it; another case it
     points to is named only if they may see that one too."""
@@ -86,17 +100,7 @@ def case_detail(case: Case, viewer) -> dict:
             "duplicate_of": case.duplicate_of_id
             if case.duplicate_of_id in visible_case_ids(viewer, [case.duplicate_of_id])
             else None,
-            "triage": {
-                "security_issue": case.is_security_issue,
-                "reasoning": case.triage_reasoning,
-                "cvss3": {"vector": case.cvss3_vector, "score": case.cvss3_score}
-                if case.cvss3_vector
-                else None,
-                "cvss4": {"vector": case.cvss4_vector, "score": case.cvss4_score}
-                if case.cvss4_vector
-                else None,
-                "at": case.triaged_at,
-            },
+            "triage": _triage(case),
             "facts": facts_of(case),
             "faulty_fixes": [
                 {

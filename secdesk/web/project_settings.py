@@ -105,6 +105,46 @@ def _project_for_admin(request, slug) -> Project:
     return project
 
 
+def _save_policy(request, project, form) -> bool:
+    """Whether the policy form is done with (saved, or nothing to save)."""
+    changes = form.changes()
+    if not changes:
+        messages.info(request, "Nothing changed; the policy stays at this version.")
+        return True
+    try:
+        saved = do_set_policy(project, changes, acting=request.person)
+    except Refused as refused:
+        form.add_error(None, refused.message)
+        return False
+    messages.success(
+        request,
+        f"Policy version {saved.version} saved. The other members see no cases of "
+        f"{project.name} until they accept it.",
+    )
+    return True
+
+
+def _save_lists(request, project, form) -> bool:
+    try:
+        do_set_list_addresses(project, acting=request.person, **form.cleaned_data)
+    except Refused as refused:
+        form.add_error(None, refused.message)
+        return False
+    messages.success(request, "List addresses saved.")
+    return True
+
+
+def _save_package(request, project, form) -> bool:
+    changes = {name: form.cleaned_data[name] for name in form.changed_data}
+    try:
+        do_set_package_identity(project, changes, acting=request.person)
+    except Refused as refused:
+        form.add_error(None, refused.message)
+        return False
+    messages.success(request, "Package identity saved; the next advisory uses it.")
+    return True
+
+
 @member_view
 @require_http_methods(["GET", "POST"])
 def project_settings(request, slug):
@@ -123,42 +163,15 @@ def project_settings(request, slug):
         request.POST if section == "package" else None,
         initial={name: getattr(identity, name) for name in FIELDS},
     )
-    status = 200
-    if section == "policy" and policy_form.is_valid():
-        changes = policy_form.changes()
-        if not changes:
-            messages.info(request, "Nothing changed; the policy stays at this version.")
+    saving = {
+        "policy": (policy_form, _save_policy),
+        "lists": (lists_form, _save_lists),
+        "package": (package_form, _save_package),
+    }
+    if section in saving:
+        form, save = saving[section]
+        if form.is_valid() and save(request, project, form):
             return redirect("project_settings", slug=project.slug)
-        try:
-            saved = do_set_policy(project, changes, acting=request.person)
-        except Refused as refused:
-            policy_form.add_error(None, refused.message)
-        else:
-            messages.success(
-                request,
-                f"Policy version {saved.version} saved. The other members see no cases of "
-                f"{project.name} until they accept it.",
-            )
-            return redirect("project_settings", slug=project.slug)
-    elif section == "lists" and lists_form.is_valid():
-        try:
-            do_set_list_addresses(project, acting=request.person, **lists_form.cleaned_data)
-        except Refused as refused:
-            lists_form.add_error(None, refused.message)
-        else:
-            messages.success(request, "List addresses saved.")
-            return redirect("project_settings", slug=project.slug)
-    elif section == "package" and package_form.is_valid():
-        changes = {name: package_form.cleaned_data[name] for name in package_form.changed_data}
-        try:
-            do_set_package_identity(project, changes, acting=request.person)
-        except Refused as refused:
-            package_form.add_error(None, refused.message)
-        else:
-            messages.success(request, "Package identity saved; the next advisory uses it.")
-            return redirect("project_settings", slug=project.slug)
-    if section:
-        status = 400
     return render(
         request,
         "secdesk/project_settings.html",
@@ -169,5 +182,6 @@ def project_settings(request, slug):
             "lists_form": lists_form,
             "package_form": package_form,
         },
-        status=status,
+        # A form sent back with its errors.
+        status=400 if section else 200,
     )

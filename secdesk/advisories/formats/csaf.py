@@ -43,6 +43,76 @@ def render(facts: dict, *, current: str) -> dict:
         for r in facts["revisions"]
     ] or [{"date": initial, "number": "0.1.0", "summary": "Initial version."}]
     tree, status, remediations = _products(facts)
+    vulnerability = _vulnerability(facts, status, remediations)
+    vulnerabilities = []
+    for cve in facts["cves"] or [None]:
+        entry = dict(vulnerability)
+        if cve:
+            entry["cve"] = cve
+        vulnerabilities.append(entry)
+    return _sorted(
+        {
+            "document": _document(facts, history, initial, current),
+            "product_tree": tree,
+            "vulnerabilities": vulnerabilities,
+        }
+    )
+
+
+def _document(facts: dict, history: list[dict], initial: str, current: str) -> dict:
+    """The document's own part: who publishes it, what it refers to, its versions."""
+    return {
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",
+        "lang": "en",
+        "title": facts["title"],
+        "publisher": {
+            "category": "vendor",
+            "name": facts["project"]["name"],
+            "namespace": settings.SITE_URL,
+        },
+        "distribution": {"tlp": {"label": "WHITE"}},
+        "notes": [
+            {
+                "category": "summary",
+                "title": "Summary",
+                "text": facts["description"] or facts["title"],
+            }
+        ],
+        "references": [
+            {
+                "category": "self",
+                "summary": "This advisory",
+                "url": canonical_url(facts["id"], initial),
+            },
+            {
+                "category": "external",
+                "summary": "This advisory's web page",
+                "url": facts["url"],
+            },
+            *(
+                {
+                    "category": "external",
+                    "summary": references.csaf_summary(r),
+                    "url": r["url"],
+                }
+                for r in facts["references"]
+            ),
+        ],
+        "tracking": {
+            "id": facts["id"],
+            "status": "final" if facts["published"] else "draft",
+            "version": history[-1]["number"],
+            "initial_release_date": initial,
+            "current_release_date": current,
+            "revision_history": history,
+            "generator": {"engine": {"name": ENGINE}},
+        },
+    }
+
+
+def _vulnerability(facts: dict, status: dict, remediations: list[dict]) -> dict:
+    """What every CVE of the advisory shares: its text, weaknesses, scores, credits."""
     affected = status.get("known_affected", [])
     vulnerability = {
         "title": facts["title"],
@@ -91,66 +161,7 @@ def render(facts: dict, *, current: str) -> dict:
         vulnerability["notes"].append(_cvss4_note(facts["cvss4"]))
     if facts["credits"]:
         vulnerability["acknowledgments"] = _acknowledgments(facts["credits"])
-    vulnerabilities = []
-    for cve in facts["cves"] or [None]:
-        entry = dict(vulnerability)
-        if cve:
-            entry["cve"] = cve
-        vulnerabilities.append(entry)
-    return _sorted(
-        {
-            "document": {
-                "category": "csaf_security_advisory",
-                "csaf_version": "2.0",
-                "lang": "en",
-                "title": facts["title"],
-                "publisher": {
-                    "category": "vendor",
-                    "name": facts["project"]["name"],
-                    "namespace": settings.SITE_URL,
-                },
-                "distribution": {"tlp": {"label": "WHITE"}},
-                "notes": [
-                    {
-                        "category": "summary",
-                        "title": "Summary",
-                        "text": facts["description"] or facts["title"],
-                    }
-                ],
-                "references": [
-                    {
-                        "category": "self",
-                        "summary": "This advisory",
-                        "url": canonical_url(facts["id"], initial),
-                    },
-                    {
-                        "category": "external",
-                        "summary": "This advisory's web page",
-                        "url": facts["url"],
-                    },
-                    *(
-                        {
-                            "category": "external",
-                            "summary": references.csaf_summary(r),
-                            "url": r["url"],
-                        }
-                        for r in facts["references"]
-                    ),
-                ],
-                "tracking": {
-                    "id": facts["id"],
-                    "status": "final" if facts["published"] else "draft",
-                    "version": history[-1]["number"],
-                    "initial_release_date": initial,
-                    "current_release_date": current,
-                    "revision_history": history,
-                    "generator": {"engine": {"name": ENGINE}},
-                },
-            },
-            "product_tree": tree,
-            "vulnerabilities": vulnerabilities,
-        }
-    )
+    return vulnerability
 
 
 def _sorted(value):
@@ -214,22 +225,7 @@ def _products(facts: dict) -> tuple[dict, dict, list[dict]]:
             ("known_not_affected", model.not_affected),
         ):
             status.setdefault(key, []).extend(ids[v] for v in versions)
-        for branch in model.branches:
-            affected = [ids[v] for v in branch.affected]
-            if branch.fixed_in:
-                # A branch none of whose releases were affected still names
-                # its fixed release: every fixed product has its remediation.
-                remediations.append(
-                    {
-                        "category": "vendor_fix",
-                        "details": f"{branch.branch}: update to {package['product']} "
-                        f"{branch.fixed_in}.",
-                        "product_ids": affected or [ids[branch.fixed_in]],
-                        "url": facts["url"],
-                    }
-                )
-            elif affected:
-                remediations.append(_unreleased(package, affected, facts["url"], branch.branch))
+        remediations += _branch_fixes(package, model, ids, facts["url"])
         if model.fixed and not remediations:
             # Fixed only in releases of branches nobody maintains.
             remediations.append(
@@ -244,6 +240,29 @@ def _products(facts: dict) -> tuple[dict, dict, list[dict]]:
         "branches": [{"category": "vendor", "name": facts["project"]["name"], "branches": products}]
     }
     return tree, {key: ids for key, ids in status.items() if ids}, remediations
+
+
+def _branch_fixes(package: dict, model, ids: dict[str, str], url: str) -> list[dict]:
+    """Per maintained branch, the remediation naming the release that fixes it
+    (or saying none does yet)."""
+    fixes = []
+    for branch in model.branches:
+        affected = [ids[v] for v in branch.affected]
+        if branch.fixed_in:
+            # A branch none of whose releases were affected still names
+            # its fixed release: every fixed product has its remediation.
+            fixes.append(
+                {
+                    "category": "vendor_fix",
+                    "details": f"{branch.branch}: update to {package['product']} "
+                    f"{branch.fixed_in}.",
+                    "product_ids": affected or [ids[branch.fixed_in]],
+                    "url": url,
+                }
+            )
+        elif affected:
+            fixes.append(_unreleased(package, affected, url, branch.branch))
+    return fixes
 
 
 def _product(package: dict, version: str | None, pid: str) -> dict:

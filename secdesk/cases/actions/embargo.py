@@ -40,6 +40,49 @@ def exit_embargo(embargo: Embargo, *, reason: str, acting: Person | None, at: da
     EmbargoEvent.objects.create(embargo=embargo, kind="exited", at=at, by=acting, reason=reason)
 
 
+def _require_embargoable(case) -> None:
+    """Refuse an embargo for a case that is public, or no longer open."""
+    if case.public_at_intake:
+        raise policy.policy_refused(
+            case.project.policy,
+            "zero-day",
+            f"case #{case.pk} was public when reported; a zero-day gets "
+            "no embargo, only a fast fix and an immediate announcement",
+        )
+    if case.public_at is not None:
+        raise policy.policy_refused(
+            case.project.policy,
+            "zero-day",
+            f"case #{case.pk} is public; nothing left to embargo",
+        )
+    if case.state not in OPEN_STATES:
+        raise Refused(
+            f"embargo: case #{case.pk} is {case.state}; an embargo is proposed while the "
+            f"report is {' or '.join(OPEN_STATES)}"
+        )
+
+
+def _proposal(embargo, acting, at, end, extension: bool, justification: str) -> EmbargoProposal:
+    """The proposal and its entry in the embargo's history."""
+    proposal = EmbargoProposal.objects.create(
+        embargo=embargo,
+        proposed_by=acting,
+        proposed_at=at,
+        end_at=end,
+        is_extension=extension,
+        justification=justification,
+    )
+    EmbargoEvent.objects.create(
+        embargo=embargo,
+        kind="proposed",
+        at=at,
+        by=acting,
+        end_at=end,
+        reason=justification,
+    )
+    return proposal
+
+
 def do_propose_embargo(
     case,
     *,
@@ -60,24 +103,7 @@ def do_propose_embargo(
     with atomic():
         case = lock_case(case)
         require_case(acting, case)
-        if case.public_at_intake:
-            raise policy.policy_refused(
-                case.project.policy,
-                "zero-day",
-                f"case #{case.pk} was public when reported; a zero-day gets "
-                "no embargo, only a fast fix and an immediate announcement",
-            )
-        if case.public_at is not None:
-            raise policy.policy_refused(
-                case.project.policy,
-                "zero-day",
-                f"case #{case.pk} is public; nothing left to embargo",
-            )
-        if case.state not in OPEN_STATES:
-            raise Refused(
-                f"embargo: case #{case.pk} is {case.state}; an embargo is proposed while the "
-                f"report is {' or '.join(OPEN_STATES)}"
-            )
+        _require_embargoable(case)
         embargo = lock_embargo(case)
         at = now()
         next_state = EMBARGO.apply(embargo.state, "propose")
@@ -95,22 +121,7 @@ def do_propose_embargo(
         embargo.state = next_state
         embargo.clock_started_at = clock_start
         embargo.save(update_fields=["state", "clock_started_at"])
-        proposal = EmbargoProposal.objects.create(
-            embargo=embargo,
-            proposed_by=acting,
-            proposed_at=at,
-            end_at=end,
-            is_extension=extension,
-            justification=justification.strip(),
-        )
-        EmbargoEvent.objects.create(
-            embargo=embargo,
-            kind="proposed",
-            at=at,
-            by=acting,
-            end_at=end,
-            reason=justification.strip(),
-        )
+        proposal = _proposal(embargo, acting, at, end, extension, justification.strip())
         record(
             acting,
             AuditEvent.EMBARGO_PROPOSED,

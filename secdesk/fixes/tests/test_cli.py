@@ -58,7 +58,9 @@ def test_a_fetch_that_fails_exits_1_and_says_which(team, released, tmp_path):
     assert result.out.startswith("gone: git clone failed")
 
 
-def test_a_case_is_verified_and_its_releases_computed_from_git(team, released):
+def triage_and_fix_on_master(team, released):
+    """Case #1 triaged, its CVE assigned, the commit that brought the bug in
+    (one outside the repository refused) and the fix on master recorded."""
     configure(team, released)
     team.ok(
         "case",
@@ -79,6 +81,10 @@ def test_a_case_is_verified_and_its_releases_computed_from_git(team, released):
         "commit 0123456789ab is not in libvirt/libvirt",
     )
     team.ok("fix", "record", "1", "--branch", "master", "--commit", released["fix_a"], who=BOB)
+
+
+def test_a_case_is_verified_and_its_releases_computed_from_git(team, released):
+    triage_and_fix_on_master(team, released)
 
     unverified = team("fix", "verify", "1", who=BOB)
     assert unverified.code == 1
