@@ -325,7 +325,7 @@ def main():
         burst_accepted, burst_seconds, _ = _send(port, burst)
         burst_rate = burst_accepted / burst_seconds
         # Stored in the database, once the rules have moved the spool (on SQLite) there.
-        queue = spool.current()
+        queue = spool.beside_database()
         _wait(lambda: queue is None or not queue.count())
         stored = InboundMessage.objects.count() - stored_before
     finally:

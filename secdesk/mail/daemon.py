@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
 from secdesk.mail import addresses, intake, rules_process, spool
+from secdesk.mail.intake import Intake
 
 logger = logging.getLogger("secdesk.mail")
 
@@ -99,8 +100,9 @@ class Writer(threading.Thread):
 
     BATCH = 64
 
-    def __init__(self, stored, watchdog=None):
+    def __init__(self, intake_: Intake, stored, watchdog=None):
         super().__init__(name="mail-writer", daemon=True)
+        self.intake = intake_
         self.pending: collections.deque = collections.deque()
         self.arrived = threading.Event()
         # Set after each commit: an Event of this process or of the rules process.
@@ -128,7 +130,7 @@ class Writer(threading.Thread):
         return not self.pending and not self.writing
 
     def run(self):
-        _closing_after(self._run)
+        _closing_after(self.intake, self._run)
 
     def _run(self):
         # On stop, what is queued is still written: its senders are waiting.
@@ -162,7 +164,7 @@ class Writer(threading.Thread):
         numbers, error = [], None
         try:
             close_old_connections()
-            ids = intake.store([envelope for envelope, _, _ in batch])
+            ids = self.intake.store([envelope for envelope, _, _ in batch])
             self.stored.set()
             # One envelope may make several rows (one per project): the first id names it.
             position = 0
@@ -173,7 +175,7 @@ class Writer(threading.Thread):
             # Whatever failed, every session of the batch hears it (451): none waits on.
             # The connections are opened again for the next batch.
             with contextlib.suppress(Exception):
-                spool.close()
+                self.intake.close()
             with contextlib.suppress(Exception):
                 connection.close()
             logger.error("storing %d message(s) failed: %s", len(batch), type(err).__name__)
@@ -183,12 +185,12 @@ class Writer(threading.Thread):
             loop.call_soon_threadsafe(_settle, batch, numbers, error)
 
 
-def _closing_after(run) -> None:
+def _closing_after(intake_: Intake, run) -> None:
     """A thread's body, then its connections closed (the database's, the spool's)."""
     try:
         run()
     finally:
-        spool.close()
+        intake_.close()
         connection.close()
 
 
@@ -203,7 +205,7 @@ def _settle(batch, numbers, error) -> None:
             future.set_result(numbers[n])
 
 
-def read_stored(stopping, wait_for_a_pause=None, gather=None) -> None:
+def read_stored(intake_: Intake, stopping, wait_for_a_pause=None, gather=None) -> None:
     """Run the rules on what is stored, until nothing is left or `stopping` is
     set. `gather`, if given, is called after a batch that was not full: mail
     is still arriving a few messages at a time, and a moment's wait lets the
@@ -214,10 +216,10 @@ def read_stored(stopping, wait_for_a_pause=None, gather=None) -> None:
         while not stopping.is_set():
             if wait_for_a_pause is not None:
                 wait_for_a_pause()
-            read = intake.process_next()
+            read = intake_.process_next()
             if not read:
                 break
-            if read < intake.BATCH and gather is not None:
+            if read < intake_.batch and gather is not None:
                 gather()
     except Exception as err:
         connection.close()
@@ -237,8 +239,9 @@ class Processor(threading.Thread):
     PAUSE = 0.05
     LONGEST_WAIT = 1.0
 
-    def __init__(self, stored: threading.Event, writer: Writer):
+    def __init__(self, intake_: Intake, stored: threading.Event, writer: Writer):
         super().__init__(name="mail-rules", daemon=True)
+        self.intake = intake_
         self.stored = stored
         self.writer = writer
         self.stopping = threading.Event()
@@ -251,13 +254,13 @@ class Processor(threading.Thread):
             time.sleep(self.PAUSE / 2)
 
     def run(self):
-        _closing_after(self._run)
+        _closing_after(self.intake, self._run)
 
     def _run(self):
         while not self.stopping.is_set():
             self.stored.wait(timeout=2.0)
             self.stored.clear()
-            read_stored(self.stopping, self._wait_for_a_pause)
+            read_stored(self.intake, self.stopping, self._wait_for_a_pause)
 
     def stop(self):
         self.stopping.set()
@@ -385,12 +388,15 @@ class MailServer:
     of this process or, with `rules_process`, in a child process."""
 
     def __init__(self, host: str, port: int, *, lmtp: bool = False, rules_process: bool = False):
+        # The daemon's intake: its threads share the spool (each with a
+        # connection of its own); a rules process makes its own.
+        self.intake = Intake(spool.beside_database())
         if rules_process:
             self.rules = RulesProcess()
-            self.writer = Writer(self.rules.stored, watchdog=self.rules.watch)
+            self.writer = Writer(self.intake, self.rules.stored, watchdog=self.rules.watch)
         else:
-            self.writer = Writer(threading.Event())
-            self.rules = Processor(self.writer.stored, self.writer)
+            self.writer = Writer(self.intake, threading.Event())
+            self.rules = Processor(self.intake, self.writer.stored, self.writer)
         self.handler = Handler(self.writer, lmtp)
         self.controller = _Controller(
             self.handler,

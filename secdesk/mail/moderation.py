@@ -265,7 +265,8 @@ def do_release(row: InboundMessage, *, acting: Person) -> InboundMessage:
         locked.state, locked.decided_by = Inbound.RECEIVED, acting
         locked.save(update_fields=["state", "decided_by"])
         record(acting, AuditEvent.MAIL_RELEASED, project=row.project, inbound=row.pk)
-    intake.process_one(row.pk)
+    # Released mail is in the database: no spool to read.
+    intake.Intake(None).process_one(row.pk)
     locked.refresh_from_db()
     return locked
 

@@ -66,13 +66,16 @@ def main(wake) -> None:
     django.setup()
     from django.db import close_old_connections
 
+    from secdesk.mail import spool
     from secdesk.mail.daemon import read_stored
+    from secdesk.mail.intake import Intake
 
     # What start-up made (Django's modules, settings, models) lives as long as
     # the process: out of the collector's way, which otherwise walks all of it
     # at every full collection.
     gc.freeze()
 
+    reader = Intake(spool.beside_database())
     gone = _ParentGone(wake)
     while not gone.is_set():
         try:
@@ -80,5 +83,6 @@ def main(wake) -> None:
         except OSError:
             break
         if not gone.is_set():
-            read_stored(gone, gather=gone.gather)
+            read_stored(reader, gone, gather=gone.gather)
+    reader.close()
     close_old_connections()

@@ -11,7 +11,7 @@ MTA's (or of Mailman's incoming queue): the daemon is its only writer of new
 mail, so its commits wait for nothing but the disk.
 
 The rules move messages from the spool into the database in the transaction
-that claims them (`intake._claim`), under the number the sender was given
+that claims them (`claim.claim`), under the number the sender was given
 (the spool's id is the message's id), and then drop them from the spool. A
 crash between the two leaves a message in both places: the next move finds
 it in the database already, with the same content, and only drops it. The
@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS mail (
     peer TEXT NOT NULL,
     received_at TEXT NOT NULL,
     project_id INTEGER NOT NULL
+);
+-- Messages that could not be moved into the database: left out of claims
+-- until the time (seconds since the epoch) given here.
+CREATE TABLE IF NOT EXISTS set_aside (
+    id INTEGER PRIMARY KEY,
+    until REAL NOT NULL
 );
 """
 
@@ -241,22 +247,18 @@ class Spool:
         return ids
 
     def oldest(
-        self,
-        limit: int,
-        max_bytes: int | None = None,
-        ids: list[int] | None = None,
-        skip: list[int] = (),
+        self, limit: int, max_bytes: int | None = None, ids: list[int] | None = None
     ) -> list[Spooled]:
         """Up to `limit` messages, oldest first, of at most `max_bytes` together
-        (but one at least), leaving out those of `skip`; or those of `ids`
+        (but one at least), leaving out those set aside; or those of `ids`
         still here."""
         db = self._connection()
         columns = "id, raw, mail_from, rcpt_tos, peer, received_at, project_id"
         if ids is None:
-            marks = ", ".join("?" * len(skip))
             found = db.execute(
-                f"SELECT {columns} FROM mail WHERE id NOT IN ({marks}) ORDER BY id LIMIT ?",  # noqa: S608
-                [*skip, limit],
+                f"SELECT {columns} FROM mail WHERE id NOT IN "  # noqa: S608
+                "(SELECT id FROM set_aside WHERE until > ?) ORDER BY id LIMIT ?",
+                [time.time(), limit],
             )
         else:
             marks = ", ".join("?" * len(ids))
@@ -281,6 +283,18 @@ class Spool:
             )
         found.close()
         return taken
+
+    def set_aside(self, message: Spooled, seconds: float) -> None:
+        """Leave a message out of `oldest` for `seconds`: it cannot be moved
+        into the database just now, and must hold up no other mail."""
+        db = self._connection()
+        now = time.time()
+        with self._writing(db):
+            db.execute("DELETE FROM set_aside WHERE until <= ?", (now,))
+            db.execute(
+                "INSERT OR REPLACE INTO set_aside (id, until) VALUES (?, ?)",
+                (message.id, now + seconds),
+            )
 
     def drop(self, messages: list[Spooled]) -> None:
         """Forget messages that are in the database now: each the very message
@@ -358,40 +372,15 @@ class Spool:
                 db.close()
 
 
-_spools: dict[str, Spool] = {}
-# The database's name as configured → its spool. Resolving the real path takes
-# a system call per directory of the path: 16 µs, at every commit of the
-# daemon's and every claim of the rules', for a path that does not change.
-_named: dict[str, Spool] = {}
-_spools_lock = threading.Lock()
-
-
 def file_of(database: str) -> str:
     """The spool file beside a SQLite database file."""
     return os.path.realpath(database) + "-spool"
 
 
-def current() -> Spool | None:
-    """The spool of the database this thread is connected to: beside a SQLite
-    file, none on PostgreSQL or for a database in memory."""
+def beside_database() -> Spool | None:
+    """A spool on the file beside the database this thread is connected to:
+    none on PostgreSQL or for a database in memory. Its owner keeps it (it
+    holds each thread's connection to the file) and closes it."""
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         return None
-    name = str(connection.settings_dict["NAME"])
-    found = _named.get(name)
-    if found is not None:
-        return found
-    # The file's real path, resolved once: two names for one database share one spool.
-    path = file_of(name)
-    with _spools_lock:
-        if path not in _spools:
-            _spools[path] = Spool(path)
-        _named[name] = _spools[path]
-        return _spools[path]
-
-
-def close() -> None:
-    """Close this thread's connection to the spool, if it has one."""
-    with _spools_lock:
-        spools = list(_spools.values())
-    for queue in spools:
-        queue.close()
+    return Spool(file_of(str(connection.settings_dict["NAME"])))

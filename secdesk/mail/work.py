@@ -11,19 +11,19 @@ def tick() -> dict:
 
     # Mail stored by a daemon that died before reading it is read here.
     interrupted = intake.recover_interrupted()
-    read = intake.process_pending(limit=200)
-    settled = moderation.settle_moderated()
-    escalated = moderation.escalate_held_reports()
-    delivered = delivery.deliver_due()
+    queue = spool.beside_database()
+    try:
+        read = intake.Intake(queue).process_pending(limit=200)
+        settled = moderation.settle_moderated()
+        escalated = moderation.escalate_held_reports()
+        delivered = delivery.deliver_due()
+        # Last, so that a spool that cannot be shrunk holds up no other work.
+        spool_freed = _shrink(queue)
+    finally:
+        if queue is not None:
+            queue.close()
     if escalated:
         logger.info("%d held report(s) escalated to the admins", escalated)
-    # Last, so that a spool that cannot be shrunk holds up no other work.
-    spool_freed = 0
-    if (queue := spool.current()) is not None:
-        try:
-            spool_freed = queue.shrink()
-        except sqlite3.Error as err:
-            logger.error("the mail spool could not be shrunk: %s", err)
     return {
         "mail_read": read,
         "mail_interrupted": interrupted,
@@ -32,3 +32,13 @@ def tick() -> dict:
         "spool_freed": spool_freed,
         **delivered,
     }
+
+
+def _shrink(queue) -> int:
+    if queue is None:
+        return 0
+    try:
+        return queue.shrink()
+    except sqlite3.Error as err:
+        logger.error("the mail spool could not be shrunk: %s", err)
+        return 0

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from secdesk.lib.addresses import validate_address
-from secdesk.mail import intake
+from secdesk.mail import intake, spool
 from secdesk.mail.addresses import Recipient
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.teams.models import Project
@@ -107,9 +107,13 @@ def submit(project: Project, data: dict, client: str | None) -> InboundMessage |
         recipients=[(project.security_address, Recipient(project.pk))],
         peer=f"web form {client or ''}".strip(),
     )
-    [pk] = intake.store([envelope])
-    # If the mail daemon's own reader claimed it first, it files it just the same.
-    intake.process_one(pk)
+    reader = intake.Intake(spool.beside_database())
+    try:
+        [pk] = reader.store([envelope])
+        # If the mail daemon's own reader claimed it first, it files it just the same.
+        reader.process_one(pk)
+    finally:
+        reader.close()
     row = InboundMessage.objects.select_related("case__project").filter(pk=pk).first()
     # Only this report's own row may name its case to whoever sent the form.
     return row if row is not None and bytes(row.raw) == envelope.raw else None

@@ -128,7 +128,7 @@ class _Appending:
     """The rows that mail joining a case makes, for the case as it stands."""
 
     def __init__(self, case, posts: list[MailedPost], at, members: list[tuple[int, str]]):
-        from secdesk.mail.intake import link_mail_row, new_attachments
+        from secdesk.mail.carry_out import link_mail_row, new_attachments
 
         self.case, self.members = case, members
         # A reporter who was a member and lost access to the case hears nothing more.

@@ -113,7 +113,7 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
     message linked to the mail, its attachments, one automatic acknowledgement
     when RFC 3834 allows, and an audit record of its own. A failure writes none
     of them."""
-    from secdesk.mail.intake import link_mail_row, new_attachments
+    from secdesk.mail.carry_out import link_mail_row, new_attachments
 
     if not reports:
         return []

@@ -139,7 +139,7 @@ def test_mail_stored_outside_a_transaction_reads_back_as_the_orm_would_store_it(
     table = security_addresses()
     to = "security@libvirt.example"
     before = timezone.now()
-    pks = intake.store(
+    pks = intake.Intake(None).store(
         [
             intake.Envelope(
                 b"Subject: one\r\n\r\nA\r\n", "a@x.example", [(to, resolve(to, table))]

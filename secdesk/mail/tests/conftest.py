@@ -41,14 +41,16 @@ def mail(
     return message.as_bytes()
 
 
-def read_in_batches(monkeypatch) -> list[list[InboundMessage]]:
-    """Run the rules until nothing is left to read; the rows of each batch."""
+def read_in_batches(monkeypatch, reader=None) -> list[list[InboundMessage]]:
+    """Run the rules until nothing is left to read (by `reader`, an intake
+    without a spool if not given); the rows of each batch."""
+    reader = reader or intake.Intake(None)
     batches = []
     read = intake.process_batch
     monkeypatch.setattr(
         intake, "process_batch", lambda rows: (batches.append(list(rows)), read(rows))
     )
-    while intake.process_next():
+    while reader.process_next():
         pass
     return batches
 
@@ -56,8 +58,9 @@ def read_in_batches(monkeypatch) -> list[list[InboundMessage]]:
 def deliver(raw: bytes, *, mail_from="finder@research.example", to="security@libvirt.example"):
     """Store a message as the daemon does, run the rules, and return its row."""
     table = security_addresses()
-    [pk] = intake.store([intake.Envelope(raw, mail_from, [(to, resolve(to, table))])])
-    intake.process_pending()
+    reader = intake.Intake(None)
+    [pk] = reader.store([intake.Envelope(raw, mail_from, [(to, resolve(to, table))])])
+    reader.process_pending()
     return InboundMessage.objects.get(pk=pk)
 
 

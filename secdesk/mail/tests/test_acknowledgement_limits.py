@@ -17,10 +17,10 @@ from secdesk.mail.tests.conftest import mail
 def _deliver_all(senders, subject="Heap overflow in the XML parser") -> list[InboundMessage]:
     to = "security@libvirt.example"
     recipients = [(to, resolve(to, security_addresses()))]
-    pks = intake.store(
+    pks = intake.Intake(None).store(
         [intake.Envelope(mail(sender=s, subject=subject), s, recipients) for s in senders]
     )
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     return [InboundMessage.objects.get(pk=pk) for pk in pks]
 
 
@@ -97,13 +97,15 @@ def test_the_limits_hold_when_several_processes_read_mail_at_once(project, alice
     table = security_addresses()
     to = "security@libvirt.example"
     senders = [f"victim{n}@forged.example" for n in range(24)]
-    intake.store([intake.Envelope(mail(sender=s), s, [(to, resolve(to, table))]) for s in senders])
+    intake.Intake(None).store(
+        [intake.Envelope(mail(sender=s), s, [(to, resolve(to, table))]) for s in senders]
+    )
     start, failures = threading.Barrier(3), []
 
     def reader():
         try:
             start.wait()
-            intake.process_next(8)
+            intake.Intake(None).process_next(8)
         except Exception as err:
             failures.append(err)
         finally:

@@ -25,16 +25,16 @@ def _free_port() -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_mail_that_cannot_be_stored_gets_a_451_and_the_sender_s_retry_a_250(project, monkeypatch):
-    real = intake.store
+    real = intake.Intake.store
     calls = []
 
-    def failing_once(envelopes):
+    def failing_once(self, envelopes):
         calls.append(len(envelopes))
         if len(calls) == 1:
             raise OperationalError("disk I/O error")
-        return real(envelopes)
+        return real(self, envelopes)
 
-    monkeypatch.setattr(intake, "store", failing_once)
+    monkeypatch.setattr(intake.Intake, "store", failing_once)
     port = _free_port()
     server = MailServer("127.0.0.1", port).start()
     raw = mail()
@@ -56,16 +56,16 @@ def test_mail_that_cannot_be_stored_gets_a_451_and_the_sender_s_retry_a_250(proj
 def _slow_store(monkeypatch, seconds: float, sizes: list, fail_batch: int | None = None):
     """Storing that takes `seconds`, so that concurrent sessions' messages gather
     into one batch; records each batch's size, and fails the `fail_batch`-th."""
-    real = intake.store
+    real = intake.Intake.store
 
-    def slow(envelopes):
+    def slow(self, envelopes):
         sizes.append(len(envelopes))
         time.sleep(seconds)
         if len(sizes) == fail_batch:
             raise OperationalError("disk I/O error")
-        return real(envelopes)
+        return real(self, envelopes)
 
-    monkeypatch.setattr(intake, "store", slow)
+    monkeypatch.setattr(intake.Intake, "store", slow)
 
 
 def _in_sessions(port: int, count: int, talk) -> list:

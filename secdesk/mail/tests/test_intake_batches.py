@@ -14,7 +14,7 @@ from secdesk.audit.verify import check_trail
 from secdesk.cases.actions import reports
 from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Capability, Case
-from secdesk.mail import intake
+from secdesk.mail import decide, intake
 from secdesk.mail.addresses import reply_address, resolve, security_addresses
 from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
@@ -27,7 +27,7 @@ from secdesk.teams.models import Person
 def _store_all(raws, to="security@libvirt.example") -> list[int]:
     """Store every message first, as a burst does, so that one pass reads them together."""
     table = security_addresses()
-    return intake.store(
+    return intake.Intake(None).store(
         [
             intake.Envelope(raw, "finder@research.example", [(to, resolve(to, table))])
             for raw in raws
@@ -42,7 +42,7 @@ def _rows(pks) -> list[InboundMessage]:
 def test_a_batch_of_reports_makes_a_held_case_and_one_audit_record_each(project, alice):
     before = AuditRecord.objects.count()
     pks = _store_all([mail(sender=f"finder{n}@research.example") for n in range(7)])
-    assert intake.process_pending() == 7
+    assert intake.Intake(None).process_pending() == 7
     rows = _rows(pks)
     assert [r.state for r in rows] == [Inbound.HELD] * 7
     assert len({r.case_id for r in rows}) == 7
@@ -57,7 +57,7 @@ def test_a_batch_of_reports_makes_a_held_case_and_one_audit_record_each(project,
 def test_one_sender_four_times_in_one_batch_gets_three_acknowledgements(project, alice):
     with time_machine.travel("2026-03-02 09:00Z", tick=True):
         pks = _store_all([mail(subject=f"report {n}") for n in range(4)])
-        intake.process_pending()
+        intake.Intake(None).process_pending()
     rows = _rows(pks)
     assert [r.state for r in rows] == [Inbound.HELD] * 4
     assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 3
@@ -72,7 +72,7 @@ def test_acknowledgements_another_process_sent_meanwhile_count_against_the_limit
     report form, say) in between does not get a fourth reply."""
     from secdesk.mail.models import AcknowledgementCount
 
-    real = intake.examine_all
+    real = decide.examine_all
 
     def examined_then_acknowledged_elsewhere(items):
         found = real(items)
@@ -81,10 +81,10 @@ def test_acknowledgements_another_process_sent_meanwhile_count_against_the_limit
 
     with time_machine.travel("2026-03-02 09:00Z", tick=True):
         _store_all([mail(subject="report 0")])
-        intake.process_pending()
-        monkeypatch.setattr(intake, "examine_all", examined_then_acknowledged_elsewhere)
+        intake.Intake(None).process_pending()
+        monkeypatch.setattr(decide, "examine_all", examined_then_acknowledged_elsewhere)
         pks = _store_all([mail(subject=f"report {n}") for n in (1, 2)])
-        intake.process_pending()
+        intake.Intake(None).process_pending()
     rows = _rows(pks)
     assert [r.state for r in rows] == [Inbound.HELD] * 2
     assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 2
@@ -103,7 +103,7 @@ def test_a_follow_up_to_a_report_in_the_same_batch_is_held_against_that_case(pro
     report = message.as_bytes()
     follow_up = mail(subject="Re: Heap overflow", headers={"In-Reply-To": report_id})
     first, second = _rows(_store_all([report, follow_up]))
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.opened_case and second.state == Inbound.HELD
@@ -117,7 +117,7 @@ def _three_reports_the_middle_one_quarantined() -> list[InboundMessage]:
     """Three reports read in one batch, the middle one from broken@: it alone fails."""
     senders = ["one@research.example", "broken@research.example", "two@research.example"]
     pks = _store_all([mail(sender=s) for s in senders])
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     rows = _rows(pks)
     assert [r.state for r in rows] == [Inbound.HELD, Inbound.QUARANTINED, Inbound.HELD]
     return rows
@@ -141,14 +141,14 @@ def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
 
 
 def test_a_message_whose_lookups_fail_quarantines_itself_not_its_batch(project, alice, monkeypatch):
-    real = intake._addressed
+    real = decide._addressed
 
     def failing(read):
         if any(b"broken@research.example" in row.raw for row, _ in read):
             raise ValueError("a lookup failed")
         return real(read)
 
-    monkeypatch.setattr(intake, "_addressed", failing)
+    monkeypatch.setattr(decide, "_addressed", failing)
     rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1] == {"rule": "failure", "reason": "processing failed (ValueError)"}
     assert Case.objects.count() == 2
@@ -175,7 +175,7 @@ def test_a_released_report_keeps_its_attachment_once(project, alice, monkeypatch
 
     monkeypatch.setattr(reports, "do_receive_held_reports", refused)
     [pk] = _store_all([message.as_bytes()])
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     row = InboundMessage.objects.get(pk=pk)
     assert row.state == Inbound.QUARANTINED and row.attachments.count() == 1
     monkeypatch.setattr(reports, "do_receive_held_reports", real)
@@ -192,7 +192,7 @@ def _reply_address(case, person) -> str:
 def _approved_case(project) -> Case:
     """A report by mail, approved, in a project that trusts its MTA's DKIM results."""
     [report] = _rows(_store_all([mail()]))
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     report.refresh_from_db()
     case = report.case
     case.state = "valid"
@@ -212,7 +212,7 @@ def test_member_posts_in_one_batch_each_reach_the_team_with_their_author_audited
     )
     posts = [raw.replace(b"Message-ID: <", f"Message-ID: <{n}.".encode(), 1) for n in range(3)]
     pks = _store_all(posts, to=to)
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     rows = _rows(pks)
     assert [r.state for r in rows] == [Inbound.ACCEPTED] * 3
     assert case.messages.count() == 4
@@ -249,7 +249,7 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
         "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
     )
     [pk] = _store_all([raw], to=_reply_address(case, bob))
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     assert InboundMessage.objects.get(pk=pk).state == Inbound.ACCEPTED
     team = OutgoingMessage.objects.filter(case=case, dedupe_key__endswith=":team")
     assert {a for row in team for a in row.to} == set(
@@ -261,21 +261,6 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
     assert not Capability.objects.filter(person=removed).exists()
     entry = AuditRecord.objects.filter(event=AuditEvent.MAIL_APPENDED).get()
     assert "removed@vendor.example" not in entry.details["recipients"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_storing_leaves_the_connection_as_patient_with_a_busy_database_as_before(project):
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return  # the half-millisecond retries are SQLite's alone
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        [(before,)] = cursor.fetchall()
-        _store_all([mail()])
-        cursor.execute("PRAGMA busy_timeout")
-        [(after,)] = cursor.fetchall()
-    assert before > 0 and after == before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -299,7 +284,7 @@ def test_the_rules_let_a_batch_that_was_not_full_fill_before_reading_on(project,
 
     monkeypatch.setattr(intake, "process_batch", counted)
     _store_all([mail(sender=f"finder{n}@research.example") for n in range(intake.BATCH + 3)])
-    read_stored(threading.Event(), gather=gather)
+    read_stored(intake.Intake(None), threading.Event(), gather=gather)
     # No wait after the full batch; one after each batch that was not.
     assert batches == [intake.BATCH, 3, 7]
     assert waits == [2, 3]
@@ -311,8 +296,7 @@ def test_a_batch_stops_at_its_share_of_memory_but_always_takes_one_message(
 ):
     big = mail(body="x" * 5000)
     _store_all([big, big, big, mail(body="x" * 20000), big])
-    monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(big) + 100)
-    batches = read_in_batches(monkeypatch)
+    batches = read_in_batches(monkeypatch, intake.Intake(None, batch_bytes=2 * len(big) + 100))
     # Two fit; the large one alone, though it is over the limit by itself.
     assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5

@@ -65,7 +65,7 @@ def test_a_report_from_an_international_address_over_smtp_knows_its_reporter(pro
             smtp.send_message(message, JURGEN, ["security@libvirt.example"])
     finally:
         server.stop()
-    intake.process_pending()
+    intake.Intake(None).process_pending()
     [stored] = InboundMessage.objects.all()
     assert stored.sender == JURGEN
 

@@ -12,7 +12,7 @@ from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
-from secdesk.mail import delivery, intake
+from secdesk.mail import carry_out, delivery
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.moderation import do_approve, moderated
 from secdesk.mail.tests.conftest import deliver, mail
@@ -318,8 +318,8 @@ def test_mail_into_a_restricted_case_that_fails_is_quarantined_against_the_case(
     def fails(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(intake, "do_append_mails", fails)
-    monkeypatch.setattr(intake, "do_append_mail", fails)
+    monkeypatch.setattr(carry_out, "do_append_mails", fails)
+    monkeypatch.setattr(carry_out, "do_append_mail", fails)
     row = _answer(str(got[REPORTER]["Reply-To"]), sender=REPORTER, body=SECRET)
     assert row.state == Inbound.QUARANTINED and row.case == case
     assert row.pk in _moderated_by(alice)

@@ -29,8 +29,7 @@ from secdesk.web import report_form
 def queue(tmp_path, monkeypatch):
     """A spool for the test's database (which, in memory, has none of its own)."""
     made = spool.Spool(tmp_path / "secdesk.sqlite3-spool")
-    monkeypatch.setattr(spool, "current", lambda: made)
-    monkeypatch.setattr(intake, "_UNMOVABLE", {})
+    monkeypatch.setattr(spool, "beside_database", lambda: made)
     yield made
     made.close()
 
@@ -89,16 +88,15 @@ def test_mail_waits_in_the_spool_and_reaches_the_database_under_the_number_its_s
 def test_a_message_moved_before_a_crash_kept_it_in_the_spool_is_not_read_twice(
     project, queue, monkeypatch
 ):
-    [pk] = intake.store([_envelope("Heap overflow")])
+    [pk] = intake.Intake(queue).store([_envelope("Heap overflow")])
     assert queue.count() == 1 and not InboundMessage.objects.exists()
     # The move commits, and the process dies before the spool forgets the message.
     monkeypatch.setattr(queue, "drop", lambda ids: None)
-    assert intake.process_next() == 1
+    assert intake.Intake(queue).process_next() == 1
     monkeypatch.undo()
-    monkeypatch.setattr(spool, "current", lambda: queue)
     assert queue.count() == 1
 
-    assert intake.process_next() == 0
+    assert intake.Intake(queue).process_next() == 0
     assert queue.count() == 0
     assert InboundMessage.objects.get().pk == pk
     assert Case.objects.count() == 1
@@ -107,11 +105,10 @@ def test_a_message_moved_before_a_crash_kept_it_in_the_spool_is_not_read_twice(
 def test_a_new_spool_numbers_its_mail_after_the_messages_already_in_the_database(
     project, tmp_path, monkeypatch
 ):
-    before = intake.store([_envelope("one"), _envelope("two")])  # no spool yet
+    before = intake.Intake(None).store([_envelope("one"), _envelope("two")])  # no spool yet
     made = spool.Spool(tmp_path / "new-spool")
-    monkeypatch.setattr(spool, "current", lambda: made)
     try:
-        [pk] = intake.store([_envelope("three")])
+        [pk] = intake.Intake(made).store([_envelope("three")])
     finally:
         made.close()
     assert pk == max(before) + 1
@@ -122,22 +119,20 @@ def test_a_message_whose_number_is_taken_is_read_under_a_new_one_and_the_next_ke
 ):
     """Cannot happen while all mail goes through the spool; were it to, nothing
     is lost, nothing read twice, and the numbers after it are not taken too."""
-    [pk] = intake.store([_envelope("spooled")])
-    monkeypatch.setattr(spool, "current", lambda: None)
-    [straight, beyond] = intake.store([_envelope("straight in"), _envelope("beyond")])
+    [pk] = intake.Intake(queue).store([_envelope("spooled")])
+    [straight, beyond] = intake.Intake(None).store([_envelope("straight in"), _envelope("beyond")])
     InboundMessage.objects.filter(pk=straight).update(id=pk)  # under the spooled one's number
     InboundMessage.objects.filter(pk=beyond).update(id=pk + 5)  # and one the spool has not reached
-    monkeypatch.setattr(spool, "current", lambda: queue)
 
-    while intake.process_next():
+    while intake.Intake(queue).process_next():
         pass
     numbers = {row.subject: row.pk for row in InboundMessage.objects.all()}
     assert set(numbers) == {"spooled", "straight in", "beyond"}
     assert numbers["straight in"] == pk and numbers["spooled"] > pk + 5
     assert f"spooled message #{pk}: its number was taken" in caplog.text
 
-    [after] = intake.store([_envelope("after")])
-    while intake.process_next():
+    [after] = intake.Intake(queue).store([_envelope("after")])
+    while intake.Intake(queue).process_next():
         pass
     assert InboundMessage.objects.get(pk=after).subject == "after"
     assert queue.count() == 0
@@ -145,11 +140,11 @@ def test_a_message_whose_number_is_taken_is_read_under_a_new_one_and_the_next_ke
 
 
 def test_the_report_form_s_message_is_read_at_once_from_the_spool(project, queue):
-    [pk] = intake.store([_envelope("From the form")])
-    assert intake.process_one(pk) is True
+    [pk] = intake.Intake(queue).store([_envelope("From the form")])
+    assert intake.Intake(queue).process_one(pk) is True
     assert InboundMessage.objects.get(pk=pk).state == Inbound.HELD
     assert queue.count() == 0
-    assert intake.process_one(pk) is False  # read already, by whoever came first
+    assert intake.Intake(queue).process_one(pk) is False  # read already, by whoever came first
 
 
 def test_the_report_form_names_its_own_case_never_one_whose_message_took_its_number(
@@ -161,13 +156,11 @@ def test_the_report_form_names_its_own_case_never_one_whose_message_took_its_num
 
     # The next number is given to another message first (which cannot happen
     # while all mail goes through the spool).
-    monkeypatch.setattr(spool, "current", lambda: None)
-    [other] = intake.store([_envelope("Someone else's")])
+    [other] = intake.Intake(None).store([_envelope("Someone else's")])
     InboundMessage.objects.filter(pk=other).update(id=row.pk + 1)
-    intake.process_pending()
-    monkeypatch.setattr(spool, "current", lambda: queue)
+    intake.Intake(None).process_pending()
     assert report_form.submit(project, {**form, "subject": "Mine too"}, "192.0.2.1") is None
-    intake.process_pending()  # as the daemon's rules do: under its new number
+    intake.Intake(queue).process_pending()  # as the daemon's rules do: under its new number
     assert InboundMessage.objects.filter(subject="Mine too", state=Inbound.HELD).exists()
 
 
@@ -203,7 +196,7 @@ def test_a_spool_opened_while_another_connection_writes_the_new_file_waits_its_t
     answers "locked" at once, without waiting, to one that asks the same."""
     path = tmp_path / "new-spool"
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute(spool.SCHEMA)
+    other.executescript(spool.SCHEMA)
     other.execute("BEGIN IMMEDIATE")
     done = threading.Timer(0.2, other.execute, ["COMMIT"])
     done.start()
@@ -223,9 +216,9 @@ def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_on
 ):
     small, large = _envelope("small"), _envelope("large")
     large.raw += b"x" * 20000
-    intake.store([small, small, small, large, small])
-    monkeypatch.setattr(intake, "BATCH_BYTES", 2 * len(small.raw) + 100)
-    batches = read_in_batches(monkeypatch)
+    intake.Intake(queue).store([small, small, small, large, small])
+    reader = intake.Intake(queue, batch_bytes=2 * len(small.raw) + 100)
+    batches = read_in_batches(monkeypatch, reader)
     assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert queue.count() == 0
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5
@@ -235,7 +228,7 @@ def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_on
 def test_a_spooled_message_that_cannot_be_moved_holds_up_no_other(project, queue, caplog):
     orphan = {**_row("orphan"), "project_id": project.pk + 1000}  # its project is gone
     queue.put([_row("first"), orphan, _row("second")])
-    while intake.process_next():
+    while intake.Intake(queue).process_next():
         pass
     assert sorted(InboundMessage.objects.values_list("subject", flat=True)) == ["first", "second"]
     assert queue.count() == 1  # kept, for a person to look at
@@ -244,9 +237,9 @@ def test_a_spooled_message_that_cannot_be_moved_holds_up_no_other(project, queue
 
 def test_mail_moves_from_the_spool_with_every_query_logged(project, queue):
     """As with SECDESK_DEBUG: Django's debug cursor formats each statement."""
-    intake.store([_envelope("logged")])
+    intake.Intake(queue).store([_envelope("logged")])
     with CaptureQueriesContext(connection) as queries:
-        assert intake.process_next() == 1
+        assert intake.Intake(queue).process_next() == 1
     assert any("mail_inboundmessage" in query["sql"] for query in queries)
 
 
@@ -269,15 +262,13 @@ def test_mail_stored_after_the_spool_file_was_removed_goes_into_the_new_one(proj
 def test_a_batch_of_stored_and_spooled_mail_stops_at_its_share_of_memory(
     project, queue, monkeypatch
 ):
-    monkeypatch.setattr(spool, "current", lambda: None)
-    [stored] = intake.store([_envelope("stored")])  # released from quarantine, say
-    monkeypatch.setattr(spool, "current", lambda: queue)
+    [stored] = intake.Intake(None).store([_envelope("stored")])  # released from quarantine, say
     spooled = [_envelope(f"spooled {n}") for n in range(3)]
-    numbers = intake.store(spooled)
+    numbers = intake.Intake(queue).store(spooled)
     size = InboundMessage.objects.get(pk=stored).size
     # Room for exactly two: the stored one and the first spooled one.
-    monkeypatch.setattr(intake, "BATCH_BYTES", size + len(spooled[0].raw))
-    batches = [[row.pk for row in rows] for rows in read_in_batches(monkeypatch)]
+    reader = intake.Intake(queue, batch_bytes=size + len(spooled[0].raw))
+    batches = [[row.pk for row in rows] for rows in read_in_batches(monkeypatch, reader)]
     assert batches[0] == [stored, numbers[0]]
     assert [pk for batch in batches for pk in batch] == [stored, *numbers]
 
@@ -286,7 +277,7 @@ def test_a_batch_of_stored_and_spooled_mail_stops_at_its_share_of_memory(
 def test_a_batch_full_of_mail_that_cannot_be_moved_holds_up_no_other(project, queue):
     orphan = {**_row("orphan"), "project_id": project.pk + 1000}
     queue.put([orphan, orphan, _row("behind them")])
-    while intake.process_next(2):
+    while intake.Intake(queue).process_next(2):
         pass
     assert list(InboundMessage.objects.values_list("subject", flat=True)) == ["behind them"]
     assert queue.count() == 2
@@ -317,49 +308,43 @@ def _stamp(made, number) -> str:
 
 
 def test_a_claim_that_finds_only_mail_moved_before_a_crash_reads_on(project, queue):
-    intake.store([_envelope("one")])
+    intake.Intake(queue).store([_envelope("one")])
     queue.drop = lambda messages: None  # the process dies before the spool forgets
-    assert intake.process_next() == 1
+    assert intake.Intake(queue).process_next() == 1
     del queue.drop
-    intake.store([_envelope("two")])
-    assert intake.process_next() == 1  # "one" forgotten, "two" read, in one call
+    intake.Intake(queue).store([_envelope("two")])
+    assert intake.Intake(queue).process_next() == 1  # "one" forgotten, "two" read, in one call
     assert queue.count() == 0
 
 
 def test_mail_in_the_database_is_read_while_the_spool_cannot_be_read(
     project, queue, monkeypatch, caplog
 ):
-    monkeypatch.setattr(spool, "current", lambda: None)
-    [pk] = intake.store([_envelope("stored")])
-    monkeypatch.setattr(spool, "current", lambda: queue)
+    [pk] = intake.Intake(None).store([_envelope("stored")])
 
     def unreadable(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(queue, "oldest", unreadable)
-    assert intake.process_next() == 1
+    assert intake.Intake(queue).process_next() == 1
     assert InboundMessage.objects.get(pk=pk).state == Inbound.HELD
     assert "the mail spool cannot be read" in caplog.text
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has no spool")
-def test_two_names_for_one_database_share_one_spool_and_a_database_in_memory_has_none(
+def test_two_names_for_one_database_share_one_spool_file_and_a_database_in_memory_has_none(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(spool, "_spools", {})
-    monkeypatch.setattr(spool, "_named", {})
     monkeypatch.setitem(connection.settings_dict, "NAME", ":memory:")
-    assert spool.current() is None
+    assert spool.beside_database() is None
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "secdesk.sqlite3").touch()
     (tmp_path / "link").symlink_to(tmp_path / "data")
     monkeypatch.setitem(connection.settings_dict, "NAME", str(tmp_path / "link/secdesk.sqlite3"))
-    through_link = spool.current()
+    through_link = spool.beside_database()
     monkeypatch.setitem(connection.settings_dict, "NAME", tmp_path / "data" / "secdesk.sqlite3")
-    direct = spool.current()
-    assert direct is through_link
-    assert direct.path == str(tmp_path / "data" / "secdesk.sqlite3-spool")
-    assert spool.current() is direct
+    direct = spool.beside_database()
+    assert direct.path == through_link.path == str(tmp_path / "data" / "secdesk.sqlite3-spool")
 
 
 def _flood(queue, megabytes: int) -> list[spool.Spooled]:

@@ -18,10 +18,10 @@ ADDRESS = "security@libvirt.org"
 
 
 def deliver(raw: bytes, mail_from="finder@research.example") -> InboundMessage:
-    [pk] = intake.store(
+    [pk] = intake.Intake(None).store(
         [intake.Envelope(raw, mail_from, [(ADDRESS, resolve(ADDRESS, security_addresses()))])]
     )
-    intake.process_one(pk)
+    intake.Intake(None).process_one(pk)
     return InboundMessage.objects.get(pk=pk)
 
 
