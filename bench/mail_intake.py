@@ -181,7 +181,7 @@ def _median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def main():
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000, help="reports per round")
     parser.add_argument("--posts", type=int, default=1000, help="member posts per round")
@@ -198,25 +198,18 @@ def main():
         "--database-url",
         help="an empty PostgreSQL database to measure instead of SQLite (its tables are created)",
     )
-    args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="secdesk-bench-mail-"))
-    _setup_django(data, args.database_url)
+    return parser.parse_args()
 
-    from django.db import transaction
 
-    from secdesk.cases.capabilities import tokens_for
-    from secdesk.cases.models import Case
-    from secdesk.mail import spool
-    from secdesk.mail.addresses import reply_address
-    from secdesk.mail.daemon import MailServer
-    from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
+def _team():
+    """The bench project, trusting its MTA's DKIM results, with 49 members
+    (50 with its admin). Returns the project and the members' addresses."""
     from secdesk.teams.actions import (
         do_accept_policy,
         do_add_member,
         do_create_admin,
         do_create_project,
     )
-    from secdesk.teams.models import Person
 
     root = do_create_admin("root@bench.example")
     project = do_create_project(
@@ -230,108 +223,132 @@ def main():
         membership = do_add_member(project, email=email, role="member", acting=root)
         do_accept_policy(project, acting=membership.person)
         members.append(email)
+    return project, members
 
-    def last_stored() -> int:
-        return InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    def decided(state: str, after: int, case_id: int | None = None) -> int:
-        """How many messages stored after `after` are in `state`. Asked every
-        10 ms while secdesk runs, so in one plain statement over this round's
-        rows: through the ORM over all rows, a poll cost 0.76 ms, 7% of a core
-        taken from secdesk and not from the bare server."""
-        from django.db import connection
+def _last_stored() -> int:
+    from secdesk.mail.models import InboundMessage
 
-        # The table's name from the model's own metadata; every value a parameter.
-        table = InboundMessage._meta.db_table
-        sql = f"SELECT count(*) FROM {table} WHERE id > %s AND state = %s"  # noqa: S608
-        params = [after, state]
-        if case_id is not None:
-            sql += " AND case_id = %s"
-            params.append(case_id)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()[0]
+    return InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    port = _free_port()
-    server = MailServer("127.0.0.1", port, rules_process=args.rules == "process").start()
-    rounds = []
+
+def _decided(state: str, after: int, case_id: int | None = None) -> int:
+    """How many messages stored after `after` are in `state`. Asked every
+    10 ms while secdesk runs, so in one plain statement over this round's
+    rows: through the ORM over all rows, a poll cost 0.76 ms, 7% of a core
+    taken from secdesk and not from the bare server."""
+    from django.db import connection
+
+    from secdesk.mail.models import InboundMessage
+
+    # The table's name from the model's own metadata; every value a parameter.
+    table = InboundMessage._meta.db_table
+    sql = f"SELECT count(*) FROM {table} WHERE id > %s AND state = %s"  # noqa: S608
+    params = [after, state]
+    if case_id is not None:
+        sql += " AND case_id = %s"
+        params.append(case_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _warm_up(port: int, project, members: list[str]):
+    """A sustained rate, not a start-up: the rules process has read one
+    report (Django set up, connections open) before the clock starts. That
+    report's case is the one the members post into; returns it and each
+    member's reply address."""
+    from django.db import transaction
+
+    from secdesk.cases.capabilities import tokens_for
+    from secdesk.cases.models import Case
+    from secdesk.mail.addresses import reply_address
+    from secdesk.mail.models import Inbound
+    from secdesk.teams.models import Person
+
+    _send(
+        port,
+        [_report(0, "warm-up", sender="warm-up@bench.example")],
+        until=lambda n: _decided(Inbound.HELD, 0) >= n,
+    )
+    case = Case.objects.get()
+    case.state = "valid"
+    case.save(update_fields=["state"])
+    people = list(Person.objects.filter(email__in=members))
+    with transaction.atomic():
+        tokens = tokens_for(case, people)
+    return case, {p.email: reply_address(project, tokens[p.pk]) for p in people}
+
+
+def _round(r: int, port: int, case, members, addresses, args) -> dict:
+    """One round: bare, reports, bare, posts, bare."""
+    from secdesk.mail.models import Inbound, OutgoingMessage
+
+    # The machine's speed drifts (it is shared): each of secdesk's runs
+    # is set against the bare server's runs just before and after it.
+    reports = [_report(n, f"r{r}", round_=r) for n in range(args.messages)]
+    posts = [_post(n, case, members, addresses, tag=f"p{r}") for n in range(args.posts)]
+    bare_before = baseline(reports)
+    after = _last_stored()
+    acks_before = OutgoingMessage.objects.filter(kind="acknowledgement").count()
+    accepted, smtp_seconds, held_seconds = _send(
+        port, reports, until=lambda n: _decided(Inbound.HELD, after) >= n
+    )
+    acks = OutgoingMessage.objects.filter(kind="acknowledgement").count() - acks_before
+    bare_between = baseline(reports)
+    before = OutgoingMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    after = _last_stored()
+    sent_posts, post_smtp_seconds, post_seconds = _send(
+        port, posts, until=lambda n: _decided(Inbound.ACCEPTED, after, case.pk) >= n
+    )
+    bare_after = baseline(reports)
+    queued = OutgoingMessage.objects.filter(pk__gt=before, case=case)
+    for_reports, for_posts = (bare_before + bare_between) / 2, (bare_between + bare_after) / 2
+    found = {
+        "bare": (bare_before + bare_between + bare_after) / 3,
+        "reports": accepted / held_seconds / for_reports,
+        "replies": accepted / smtp_seconds / for_reports,
+        "posts": sent_posts / post_seconds / for_posts,
+        "post_replies": sent_posts / post_smtp_seconds / for_posts,
+        "report_rate": accepted / held_seconds,
+        "post_rate": sent_posts / post_seconds,
+        "acks": acks,
+        "accepted": accepted,
+        "fanned": sum(len(row.recipients) for row in queued) / max(sent_posts, 1),
+        "envelopes": queued.count() / max(sent_posts, 1),
+    }
+    print(
+        f"round {r + 1}: bare {bare_before:.0f}, {bare_between:.0f}, {bare_after:.0f}/s; "
+        f"reports {found['report_rate']:7.1f}/s "
+        f"(ratio {found['reports']:.2f}); 250 replies ratio {found['replies']:.2f}; "
+        f"posts {found['post_rate']:7.1f}/s (ratio {found['posts']:.2f}; "
+        f"250 replies {found['post_replies']:.2f}); "
+        f"{found['acks']} acknowledgements for {found['accepted']} reports",
+        flush=True,
+    )
+    return found
+
+
+def _burst(port: int, count: int) -> tuple[int, float, int]:
+    """`count` messages at once: how many were accepted, at what rate, and how
+    many were stored."""
+    from secdesk.mail import spool
+    from secdesk.mail.models import InboundMessage
+
+    burst = [_report(n, "b") for n in range(count)]
+    stored_before = InboundMessage.objects.count()
+    accepted, seconds, _ = _send(port, burst)
+    # Stored in the database, once the rules have moved the spool (on SQLite) there.
+    queue = spool.beside_database()
     try:
-        # A sustained rate, not a start-up: the rules process has read one
-        # report (Django set up, connections open) before the clock starts.
-        _send(
-            port,
-            [_report(0, "warm-up", sender="warm-up@bench.example")],
-            until=lambda n: decided(Inbound.HELD, 0) >= n,
-        )
-        case = Case.objects.get()
-        case.state = "valid"
-        case.save(update_fields=["state"])
-        people = list(Person.objects.filter(email__in=members))
-        with transaction.atomic():
-            tokens = tokens_for(case, people)
-        addresses = {p.email: reply_address(project, tokens[p.pk]) for p in people}
-        for r in range(args.rounds):
-            # The machine's speed drifts (it is shared): each of secdesk's runs
-            # is set against the bare server's runs just before and after it.
-            reports = [_report(n, f"r{r}", round_=r) for n in range(args.messages)]
-            posts = [_post(n, case, members, addresses, tag=f"p{r}") for n in range(args.posts)]
-            bare_before = baseline(reports)
-            after = last_stored()
-            acks_before = OutgoingMessage.objects.filter(kind="acknowledgement").count()
-            accepted, smtp_seconds, held_seconds = _send(
-                port, reports, until=lambda n, after=after: decided(Inbound.HELD, after) >= n
-            )
-            acks = OutgoingMessage.objects.filter(kind="acknowledgement").count() - acks_before
-            bare_between = baseline(reports)
-            before = OutgoingMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
-            after = last_stored()
-            sent_posts, post_smtp_seconds, post_seconds = _send(
-                port,
-                posts,
-                until=lambda n, after=after: decided(Inbound.ACCEPTED, after, case.pk) >= n,
-            )
-            bare_after = baseline(reports)
-            queued = OutgoingMessage.objects.filter(pk__gt=before, case=case)
-            rounds.append(
-                {
-                    "bare": (bare_before + bare_between + bare_after) / 3,
-                    "reports": accepted / held_seconds / ((bare_before + bare_between) / 2),
-                    "replies": accepted / smtp_seconds / ((bare_before + bare_between) / 2),
-                    "posts": sent_posts / post_seconds / ((bare_between + bare_after) / 2),
-                    "post_replies": sent_posts
-                    / post_smtp_seconds
-                    / ((bare_between + bare_after) / 2),
-                    "report_rate": accepted / held_seconds,
-                    "post_rate": sent_posts / post_seconds,
-                    "acks": acks,
-                    "accepted": accepted,
-                    "fanned": sum(len(row.recipients) for row in queued) / max(sent_posts, 1),
-                    "envelopes": queued.count() / max(sent_posts, 1),
-                }
-            )
-            last = rounds[-1]
-            print(
-                f"round {r + 1}: bare {bare_before:.0f}, {bare_between:.0f}, {bare_after:.0f}/s; "
-                f"reports {last['report_rate']:7.1f}/s "
-                f"(ratio {last['reports']:.2f}); 250 replies ratio {last['replies']:.2f}; "
-                f"posts {last['post_rate']:7.1f}/s (ratio {last['posts']:.2f}; "
-                f"250 replies {last['post_replies']:.2f}); "
-                f"{last['acks']} acknowledgements for {last['accepted']} reports",
-                flush=True,
-            )
-
-        burst = [_report(n, "b") for n in range(args.burst)]
-        stored_before = InboundMessage.objects.count()
-        burst_accepted, burst_seconds, _ = _send(port, burst)
-        burst_rate = burst_accepted / burst_seconds
-        # Stored in the database, once the rules have moved the spool (on SQLite) there.
-        queue = spool.beside_database()
         _wait(lambda: queue is None or not queue.count())
-        stored = InboundMessage.objects.count() - stored_before
     finally:
-        server.stop()
-        shutil.rmtree(data, ignore_errors=True)
+        if queue is not None:
+            queue.close()
+    return accepted, accepted / seconds, InboundMessage.objects.count() - stored_before
 
+
+def _summary(rounds: list[dict], burst: int, accepted: int, rate_: float, stored: int) -> None:
     def summary(key: str) -> str:
         values = [r[key] for r in rounds]
         return f"median ratio {_median(values):.2f} (rounds {min(values):.2f}-{max(values):.2f})"
@@ -351,10 +368,30 @@ def main():
         f"250 replies {summary('post_replies')}"
     )
     print(
-        f"burst of {len(burst)}: {burst_accepted} accepted at {burst_rate:.1f}/s, "
-        f"{stored} stored, lost {burst_accepted - stored}"
+        f"burst of {burst}: {accepted} accepted at {rate_:.1f}/s, "
+        f"{stored} stored, lost {accepted - stored}"
     )
-    if stored != burst_accepted:
+
+
+def main():
+    args = _arguments()
+    data = Path(tempfile.mkdtemp(prefix="secdesk-bench-mail-"))
+    _setup_django(data, args.database_url)
+
+    from secdesk.mail.daemon import MailServer
+
+    project, members = _team()
+    port = _free_port()
+    server = MailServer("127.0.0.1", port, rules_process=args.rules == "process").start()
+    try:
+        case, addresses = _warm_up(port, project, members)
+        rounds = [_round(r, port, case, members, addresses, args) for r in range(args.rounds)]
+        accepted, rate, stored = _burst(port, args.burst)
+    finally:
+        server.stop()
+        shutil.rmtree(data, ignore_errors=True)
+    _summary(rounds, args.burst, accepted, rate, stored)
+    if stored != accepted:
         raise SystemExit("bench: messages were lost")
 
 
