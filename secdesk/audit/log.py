@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from secdesk.audit import seal
 from secdesk.audit.models import AuditEvent, AuditHead, AuditRecord
-from secdesk.lib.rows import insert_rows
 
 
 def _plain(value):
@@ -69,7 +68,7 @@ def record_each(actor, event: AuditEvent, entries: list[dict]) -> list[AuditReco
         who = details.pop("actor", actor)
         prev = _entry(who, event, prev, project=project, case=case, details=details)
         records.append(prev)
-    insert_rows(records)
+    AuditRecord.objects.bulk_create(records)
     if records:
         head.last_hash, head.count = prev.hash, prev.seq
         if sealed:

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secdesk.cases.models import Capability
-from secdesk.lib.rows import insert_rows
 
 REPLY, LINK = Capability.Kind.REPLY, Capability.Kind.LINK
 
@@ -101,10 +100,10 @@ def issued(case, replies, links=()) -> Planned:
         # A savepoint: a concurrent action that issued one of these first
         # meets the unique constraint, and its token is used.
         with transaction.atomic():
-            insert_rows(planned.new)
+            Capability.objects.bulk_create(planned.new)
     except IntegrityError:
         planned = plan(case, replies, links)
-        insert_rows(planned.new)
+        Capability.objects.bulk_create(planned.new)
     return planned
 
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from secdesk.cases import capabilities
 from secdesk.cases.models import Message
 from secdesk.lib.mail_text import mail_text
-from secdesk.lib.rows import insert_rows
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
@@ -135,7 +134,7 @@ def distribute(message: Message, *, to_reporter: bool) -> list[OutgoingMessage]:
     )
     tokens = capabilities.issued(case, replies, links)
     rows = envelopes(message, members, tokens, to_reporter=to_reporter)
-    insert_rows(rows)
+    OutgoingMessage.objects.bulk_create(rows)
     mail.distributed_at = timezone.now()
     mail.save(update_fields=["distributed_at"])
     return rows

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from secdesk.cases import capabilities
 from secdesk.lib.mail_text import mail_text
-from secdesk.lib.rows import Inserts, insert_rows, save_fields
+from secdesk.lib.rows import Inserts, save_fields
 from secdesk.lib.text import one_line
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
@@ -30,9 +30,7 @@ def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[Ou
     the case (inserted with it, once the reporter is known)."""
     at = timezone.now()
     issued = [capabilities.for_new_reporter(case, at) for case, _, _ in replies]
-    inserts.add(
-        [c for pair in issued for c in pair], later=("person",), fill=capabilities.take_reporter
-    )
+    inserts.add([c for pair in issued for c in pair], fill=capabilities.take_reporter)
     rows = []
     for (case, to, in_reply_to), (reply, link) in zip(replies, issued, strict=True):
         row = outbox.new_row(
@@ -49,7 +47,7 @@ def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[Ou
         )
         row.link = link.token
         rows.append(row)
-    return inserts.add(rows, later=("subject", "body", "headers"), fill=_word_acknowledgement)
+    return inserts.add(rows, fill=_word_acknowledgement)
 
 
 def _word_acknowledgement(row) -> None:
@@ -146,7 +144,7 @@ def count_acknowledgements(
     for address, row in counts.items():
         row.count = taken[address]
     save_fields(list(counts.values()), ["count"])
-    insert_rows(
+    AcknowledgementCount.objects.bulk_create(
         AcknowledgementCount(project=project, address=address, day=at.date(), count=n)
         for address, n in taken.items()
         if address not in counts and n

@@ -10,7 +10,6 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
 from secdesk.lib.addresses import is_address
-from secdesk.lib.rows import insert_rows
 from secdesk.teams.access import require_role
 from secdesk.teams.consent_machine import CONSENT
 from secdesk.teams.models import Consent, JoinRequest, Membership, Person, Policy, Project, Role
@@ -93,7 +92,7 @@ def people_for_addresses(addresses: list[tuple[str, str]]) -> dict[str, Person]:
     new = [
         Person(email=email, name=name) for key, (email, name) in wanted.items() if key not in found
     ]
-    for person in insert_rows(new):
+    for person in Person.objects.bulk_create(new):
         found[person.email.lower()] = person
     return found
 

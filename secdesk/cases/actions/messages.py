@@ -160,11 +160,7 @@ class _Appending:
         self.inserts.add(self.messages)
         self.inserts.add(new_attachments([(post.inbound, post.parsed) for post in posts]))
         self.inserts.add(mails)
-        self.inserts.add(
-            (row for rows in self.envelopes for row in rows),
-            later=("dedupe_key",),
-            fill=name_envelope,
-        )
+        self.inserts.add((row for rows in self.envelopes for row in rows), fill=name_envelope)
 
 
 def do_post_reporter_reply(case, *, body: str):

@@ -166,9 +166,9 @@ def _held_report_rows(project, reports, subjects, at) -> tuple[list, list, Inser
         for r, case, subject in zip(reports, cases, subjects, strict=True)
     ]
     inserts = Inserts()
-    inserts.add(cases, later=("reporter",))
+    inserts.add(cases)
     inserts.add(Embargo(case=case) for case in cases)
-    inserts.add(messages, later=("author",))
+    inserts.add(messages)
     inserts.add(
         link_mail_row(message, r.inbound, r.parsed)
         for r, message in zip(reports, messages, strict=True)
