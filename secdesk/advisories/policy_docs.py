@@ -17,7 +17,7 @@ from secdesk.advisories.models import SecurityContact
 from secdesk.advisories.security_txt import expires_of
 from secdesk.errors import NotFound
 from secdesk.lib.dates import stamp
-from secdesk.teams.models import Agreement, Consent, Project
+from secdesk.teams.models import Agreement, Project
 
 
 def contact_of(project: Project) -> SecurityContact:
@@ -59,7 +59,7 @@ def urls(project: Project) -> dict:
 def context(project: Project) -> dict:
     """Everything the documents say, from the policy and the project."""
     policy = project.policy
-    members = project.memberships.filter(removed_at__isnull=True, consent=Consent.SIGNATORY)
+    members = project.memberships.active()
     organisations = sorted({m.organisation for m in members if m.organisation})
     branches = [
         {"repository": repository.name, "patterns": [b.pattern for b in repository.branches.all()]}

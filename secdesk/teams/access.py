@@ -16,14 +16,10 @@ from secdesk.errors import NotAllowed, NotFound
 from secdesk.teams.models import ROLE_RANK, Consent, Membership, Person, Project, Role
 
 
-def _active():
-    return Q(removed_at__isnull=True, consent=Consent.SIGNATORY)
-
-
 def active_membership(person: Person | None, project: Project) -> Membership | None:
     if person is None:
         return None
-    return Membership.objects.filter(_active(), person=person, project=project).first()
+    return Membership.objects.active().filter(person=person, project=project).first()
 
 
 def has_role(person: Person | None, project: Project, role: Role = Role.MEMBER) -> bool:
@@ -48,7 +44,8 @@ def is_team_member(person: Person | None) -> bool:
     if person is None:
         return False
     return (
-        Membership.objects.filter(person=person, removed_at__isnull=True)
+        Membership.objects.current()
+        .filter(person=person)
         .exclude(consent=Consent.DECLINED)
         .exists()
     )
@@ -58,7 +55,7 @@ def projects_of(person: Person | None, role: Role = Role.MEMBER) -> QuerySet[Pro
     if person is None:
         return Project.objects.none()
     ranks = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
-    memberships = Membership.objects.filter(_active(), person=person, role__in=ranks)
+    memberships = Membership.objects.active().filter(person=person, role__in=ranks)
     return Project.objects.filter(pk__in=memberships.values("project_id"))
 
 
@@ -68,7 +65,7 @@ def is_site_admin(person: Person | None) -> bool:
 
 def project_admins(project: Project) -> QuerySet[Person]:
     """The project's active admins."""
-    memberships = Membership.objects.filter(_active(), project=project, role=Role.ADMIN)
+    memberships = Membership.objects.active().filter(project=project, role=Role.ADMIN)
     return Person.objects.filter(memberships__in=memberships).distinct()
 
 
@@ -111,7 +108,7 @@ def require_case(person: Person | None, case, role: Role = Role.MEMBER) -> Membe
 def case_audience(case) -> QuerySet[Person]:
     """The members who receive the case's mail: active, and within its restriction."""
     members = Person.objects.filter(
-        memberships__in=Membership.objects.filter(_active(), project=case.project)
+        memberships__in=Membership.objects.active().filter(project=case.project)
     )
     restricted = case.restricted_to.all()
     if restricted.exists():
@@ -161,7 +158,7 @@ def _admitting(capabilities) -> set[int]:
         project_id__in={c.case.project_id for c, _ in checked},
     )
     on_team = set(memberships.values_list("person_id", "project_id"))
-    active = set(memberships.filter(_active()).values_list("person_id", "project_id"))
+    active = set(memberships.active().values_list("person_id", "project_id"))
     restricted: dict[int, set[int]] = {}
     for case_id, person_id in Case.restricted_to.through.objects.filter(
         case_id__in={c.case_id for c, _ in checked}
@@ -233,7 +230,5 @@ def case_admins(case) -> QuerySet[Person]:
     """The admins among the case's audience: those who hear what needs an admin
     about it (a report held too long, an embargo that expired unpublished)."""
     return case_audience(case).filter(
-        memberships__project=case.project,
-        memberships__role=Role.ADMIN,
-        memberships__removed_at__isnull=True,
+        memberships__in=Membership.objects.current().filter(project=case.project, role=Role.ADMIN)
     )

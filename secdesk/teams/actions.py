@@ -282,7 +282,8 @@ def _consent(project: Project, event: str, *, acting: Person) -> Membership:
     with transaction.atomic(durable=True):
         membership = (
             Membership.objects.select_for_update()
-            .filter(project=project, person=acting, removed_at__isnull=True)
+            .current()
+            .filter(project=project, person=acting)
             .first()
         )
         if membership is None:

@@ -54,7 +54,8 @@ def do_request_membership(
     with transaction.atomic(durable=True):
         person = person_for_address(email, name)
         if (
-            Membership.objects.filter(project=project, person=person, removed_at__isnull=True)
+            Membership.objects.current()
+            .filter(project=project, person=person)
             .exclude(consent=Consent.DECLINED)
             .exists()
         ):
@@ -205,7 +206,8 @@ def do_remove_member(project: Project, *, email: str, reason: str, acting: Perso
     with transaction.atomic(durable=True):
         membership = (
             Membership.objects.select_for_update()
-            .filter(project=project, person__email__iexact=email, removed_at__isnull=True)
+            .current()
+            .filter(project=project, person__email__iexact=email)
             .select_related("person")
             .first()
         )
@@ -215,9 +217,8 @@ def do_remove_member(project: Project, *, email: str, reason: str, acting: Perso
             require_role(acting, project, Role.ADMIN)
         if (
             membership.role == Role.ADMIN
-            and not Membership.objects.filter(
-                project=project, role=Role.ADMIN, removed_at__isnull=True, consent=Consent.SIGNATORY
-            )
+            and not Membership.objects.active()
+            .filter(project=project, role=Role.ADMIN)
             .exclude(pk=membership.pk)
             .exists()
         ):
@@ -249,7 +250,8 @@ def do_change_role(project: Project, *, email: str, role: str, acting: Person) -
         require_role(acting, project, Role.ADMIN)
         membership = (
             Membership.objects.select_for_update()
-            .filter(project=project, person__email__iexact=email, removed_at__isnull=True)
+            .current()
+            .filter(project=project, person__email__iexact=email)
             .first()
         )
         if membership is None:

@@ -193,6 +193,17 @@ class Consent(models.TextChoices):
     LAPSED = "lapsed"
 
 
+class MembershipQuerySet(models.QuerySet):
+    def current(self):
+        """Not removed, whatever the consent."""
+        return self.filter(removed_at__isnull=True)
+
+    def active(self):
+        """Not removed, and bound by the current embargo policy: the memberships
+        through which a person acts in a project (see teams/access.py)."""
+        return self.current().filter(consent=Consent.SIGNATORY)
+
+
 class Membership(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
@@ -206,6 +217,8 @@ class Membership(models.Model):
     )
     joined_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -7,14 +7,14 @@ from django.conf import settings
 from django.urls import reverse
 
 from secdesk.lib.mail_text import mail_text
-from secdesk.teams.models import Consent, JoinRequest, Membership, Role
+from secdesk.teams.models import JoinRequest, Membership, Role
 
 
 def _admins(project) -> list[str]:
     return list(
-        Membership.objects.filter(
-            project=project, role=Role.ADMIN, removed_at__isnull=True, consent=Consent.SIGNATORY
-        ).values_list("person__email", flat=True)
+        Membership.objects.active()
+        .filter(project=project, role=Role.ADMIN)
+        .values_list("person__email", flat=True)
     )
 
 

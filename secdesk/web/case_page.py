@@ -23,7 +23,7 @@ from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.dates import offered_zones
 from secdesk.teams.access import can_see_case, has_role, visible_case
-from secdesk.teams.models import Consent, Membership, Role
+from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
 from secdesk.web.clock import embargo_clock
 from secdesk.web.decorators import member_view
@@ -128,9 +128,8 @@ def _case_context(request, case, posted):
         "history": AuditRecord.objects.filter(case_id=case.pk)
         .exclude(event=AuditEvent.CASE_VIEWED)
         .select_related("actor"),
-        "team": Membership.objects.filter(
-            project=case.project, removed_at__isnull=True, consent=Consent.SIGNATORY
-        )
+        "team": Membership.objects.active()
+        .filter(project=case.project)
         .select_related("person")
         .order_by("person__email"),
         "restricted_to": set(case.restricted_to.values_list("pk", flat=True)),

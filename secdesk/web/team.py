@@ -178,9 +178,7 @@ def policy(request, slug):
     member whose consent lapsed with a change to accept again."""
     project = get_object_or_404(Project.objects.select_related("policy"), slug=slug)
     membership = (
-        Membership.objects.filter(
-            project=project, person=request.person, removed_at__isnull=True
-        ).first()
+        Membership.objects.current().filter(project=project, person=request.person).first()
         if request.person
         else None
     )
@@ -227,7 +225,7 @@ def pending_consent(person):
     if person is None:
         return []
     return list(
-        Membership.objects.filter(
-            person=person, removed_at__isnull=True, consent__in=[Consent.INVITED, Consent.LAPSED]
-        ).select_related("project")
+        Membership.objects.current()
+        .filter(person=person, consent__in=[Consent.INVITED, Consent.LAPSED])
+        .select_related("project")
     )
