@@ -158,7 +158,7 @@ def do_release_cve(cve_id: str, *, acting: Person) -> CveId:
                 f"CVE: {cve.cve_id} is assigned to a case you may not see; "
                 "only those who may see it release its id"
             )
-        if case.published_at is not None or hasattr(case, "publication"):
+        if hasattr(case, "publication"):
             raise Refused(f"CVE: case #{case.pk} is published; its {cve.cve_id} stays")
         cve.state, cve.case, cve.assigned_at = CveState.RESERVED, None, None
         cve.save(update_fields=["state", "case", "assigned_at"])

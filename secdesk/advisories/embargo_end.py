@@ -155,7 +155,6 @@ def publish_due() -> list[int]:
         embargo__state="exited",
         embargo__exit_reason="expired",
         state="accepted",
-        published_at__isnull=True,
         publication__isnull=True,
     )
     for case in expired:
@@ -164,7 +163,6 @@ def publish_due() -> list[int]:
         public_at_intake=True,
         state="accepted",
         is_security_issue=True,
-        published_at__isnull=True,
         publication__isnull=True,
     )
     for case in zero_days:

@@ -66,13 +66,16 @@ class Advisory(models.Model):
     # Given at publication: the name the advisory is known by (e.g. LIBVIRT-SA-2026-0001).
     public_id = models.CharField(max_length=60, unique=True, null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "advisories"
 
     def __str__(self):
         return self.public_id or f"advisory of case #{self.case_id}"
+
+    @property
+    def published_at(self):
+        return self.case.published_at
 
 
 class CveServicesAccount(models.Model):

@@ -114,11 +114,6 @@ def do_publish_case(
         require_case(acting, case)
         started = Publication.objects.filter(case=case).first()
         if started is None:
-            if case.published_at is not None:
-                raise Refused(
-                    f"case #{case.pk} was already published on "
-                    f"{case.published_at:%Y-%m-%d %H:%M} UTC"
-                )
             started = _start(
                 case,
                 trigger=Trigger.DECISION,
@@ -199,7 +194,7 @@ def start_by_worker(case_id: int, trigger: str) -> Publication | None:
     """Start the publication of an expired embargo or a zero-day, unless it has one."""
     with atomic():
         case = lock_case(case_id)
-        if Publication.objects.filter(case=case).exists() or case.published_at is not None:
+        if Publication.objects.filter(case=case).exists():
             return None
         return _start(case, trigger=trigger, acting=None)
 
@@ -315,14 +310,14 @@ def _publish_cve_records(publication: Publication) -> None:
 
 
 def _finish(publication: Publication) -> None:
+    # The case counts as published from here on: `Case.published_at` is this
+    # publication's `finished_at`, set in the same transaction (run_publication).
     case = lock_case(publication.case_id)
     at = now()
-    case.published_at = at
     case.public_at = case.public_at or at
     case.fix_published_at = case.fix_published_at or at
-    case.save(update_fields=["published_at", "public_at", "fix_published_at"])
+    case.save(update_fields=["public_at", "fix_published_at"])
     case.cve_ids.exclude(state=CveState.REJECTED).update(state=CveState.PUBLISHED)
-    Advisory.objects.filter(case=case).update(published_at=at)
     record(
         publication.started_by,
         AuditEvent.CASE_PUBLISHED,

@@ -1,5 +1,6 @@
 import secrets
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from secdesk.teams.models import Person, Project
@@ -18,6 +19,12 @@ class ReportState(models.TextChoices):
     ACCEPTED = "accepted"
     DEFERRED = "deferred"
     CLOSED = "closed"
+
+
+class CaseQuerySet(models.QuerySet):
+    def unpublished(self):
+        """Cases whose publication has not finished (or not started)."""
+        return self.exclude(publication__finished_at__isnull=False)
 
 
 class Case(models.Model):
@@ -55,11 +62,11 @@ class Case(models.Model):
     exploit_public_at = models.DateTimeField(null=True, blank=True)
     attacks_observed_at = models.DateTimeField(null=True, blank=True)
 
-    published_at = models.DateTimeField(null=True, blank=True)
-
     # Empty: every member of the project's team. Otherwise only these members
     # (e.g. the affected vendors) see the case and receive its mail.
     restricted_to = models.ManyToManyField(Person, blank=True, related_name="restricted_cases")
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
@@ -67,6 +74,15 @@ class Case(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.title}"
+
+    @property
+    def published_at(self):
+        """When its publication finished: the case's Publication (see
+        advisories/publication.py) is the one record of that."""
+        try:
+            return self.publication.finished_at
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def reference(self) -> str:

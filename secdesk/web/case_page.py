@@ -209,7 +209,7 @@ def _advisory_value(case, advisory, name, posted) -> str:
 
 def _publication_context(case):
     publication = Publication.objects.filter(case=case).first()
-    if case.published_at is not None or publication is not None:
+    if publication is not None:
         revisions = list(publication.revisions.all()) if publication else []
         return {
             "publication": publication,

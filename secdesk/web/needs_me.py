@@ -73,9 +73,11 @@ def needs_me(person, now) -> NeedsMe:
 def _missing_fixes(cases) -> list[tuple]:
     """Open security issues not yet published whose fixes do not cover every
     maintained branch: each case with what publication would say is missing."""
-    waiting = cases.filter(
-        state__in=OPEN_STATES, is_security_issue=True, published_at__isnull=True
-    ).select_related("project")
+    waiting = (
+        cases.filter(state__in=OPEN_STATES, is_security_issue=True)
+        .unpublished()
+        .select_related("project")
+    )
     found = []
     for case in waiting:
         _, problems = publication_problems(case)
