@@ -2,7 +2,8 @@
 
 A case is published by team decision (`do_publish_case`), by the worker when its
 embargo expires, or at once for a zero-day. Whichever starts it, one Publication
-row is created with the case locked, and its steps run in order, each in its own
+row is created with the case locked, and its steps run in order (steps.py):
+the network and file work of a step outside any transaction, then one short
 transaction that records the step as done together with its effect:
 
 1. render: the facts and every format, checked against their schemas, stored;
@@ -22,13 +23,13 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import F
 from django.utils import timezone
 
-from secdesk.advisories import public_files
+from secdesk.advisories import cve_services, public_files
 from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Advisory, CveState, Publication, Trigger
 from secdesk.advisories.render import render_documents
+from secdesk.advisories.steps import StepRefused, nothing, run_steps
 from secdesk.advisories.validation import document_problems
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
@@ -200,27 +201,16 @@ def start_by_worker(case_id: int, trigger: str) -> Publication | None:
 
 
 def run_publication(publication: Publication) -> Publication:
-    """Run the steps not done yet, in order. A failing step is rolled back and
+    """Run the steps not done yet, in order (see steps.py). A failing step
     stops the run, its one-line reason kept on the publication; the next run
     retries it."""
-    for field, step in STEPS:
-        try:
-            with atomic():
-                publication = Publication.objects.select_for_update().get(pk=publication.pk)
-                if getattr(publication, field) is None:
-                    step(publication)
-                    setattr(publication, field, now())
-                    publication.last_error = ""
-                    publication.save()
-        except Refused as refused:
-            Publication.objects.filter(pk=publication.pk).update(
-                failures=F("failures") + 1, last_error=refused.message[:500]
-            )
-            logger.warning("publication of case #%s stopped at %s", publication.case_id, field)
-            raise Refused(
-                f"publication of case #{publication.case_id} stopped: {refused.message}"
-            ) from None
-    return publication
+    try:
+        return run_steps(publication, STEPS)
+    except StepRefused as refused:
+        logger.warning("publication of case #%s stopped at %s", publication.case_id, refused.field)
+        raise Refused(
+            f"publication of case #{publication.case_id} stopped: {refused.message}"
+        ) from None
 
 
 def _public_id(case) -> str:
@@ -231,7 +221,7 @@ def _public_id(case) -> str:
     return f"{prefix}{taken + 1:04d}"
 
 
-def _render(publication: Publication) -> None:
+def _render(publication: Publication, _) -> None:
     case = lock_case(publication.case_id)
     advisory = Advisory.objects.filter(case=case).first() or Advisory(case=case, title=case.title)
     if not advisory.public_id:
@@ -250,7 +240,7 @@ def announcement_recipients(case) -> list[str]:
     return [a for a in (case.project.dev_list, case.project.announce_list) if a]
 
 
-def _announce(publication: Publication) -> None:
+def _announce(publication: Publication, _) -> None:
     case = publication.case
     documents = publication.documents
     lists = announcement_recipients(case)
@@ -281,35 +271,41 @@ def _announce(publication: Publication) -> None:
     record(publication.started_by, AuditEvent.ANNOUNCEMENT_QUEUED, case=case, to=lists)
 
 
-def _write_files(publication: Publication) -> None:
+def _write_files(publication: Publication) -> list[str]:
     try:
         written = public_files.write(publication.case.project, publication.documents)
     except OSError as err:
         raise Refused(f"cannot write the advisory files: {err.strerror}") from None
+    return [path.name for path in written]
+
+
+def _files_written(publication: Publication, names: list[str]) -> None:
     record(
         publication.started_by,
         AuditEvent.ADVISORY_FILES_WRITTEN,
         case=publication.case,
-        files=[p.name for p in written],
+        files=names,
     )
 
 
-def _publish_cve_records(publication: Publication) -> None:
-    from secdesk.advisories import cve_services
-
+def _publish_cve_records(publication: Publication) -> list[str] | None:
     account = cve_services.account_of(publication.case.project)
     if account is None:
-        return
-    published = cve_services.publish_records(account, publication.documents["cve"])
-    record(
-        publication.started_by,
-        AuditEvent.CVE_RECORD_PUBLISHED,
-        case=publication.case,
-        cves=published,
-    )
+        return None
+    return cve_services.publish_records(account, publication.documents["cve"])
 
 
-def _finish(publication: Publication) -> None:
+def _cve_published(publication: Publication, cves: list[str] | None) -> None:
+    if cves is not None:
+        record(
+            publication.started_by,
+            AuditEvent.CVE_RECORD_PUBLISHED,
+            case=publication.case,
+            cves=cves,
+        )
+
+
+def _finish(publication: Publication, _) -> None:
     # The case counts as published from here on: `Case.published_at` is this
     # publication's `finished_at`, set in the same transaction (run_publication).
     case = lock_case(publication.case_id)
@@ -330,10 +326,11 @@ def _finish(publication: Publication) -> None:
     )
 
 
+# (the field that records the step, its work outside a transaction, its record inside one)
 STEPS = [
-    ("rendered_at", _render),
-    ("announced_at", _announce),
-    ("files_written_at", _write_files),
-    ("cve_published_at", _publish_cve_records),
-    ("finished_at", _finish),
+    ("rendered_at", nothing, _render),
+    ("announced_at", nothing, _announce),
+    ("files_written_at", _write_files, _files_written),
+    ("cve_published_at", _publish_cve_records, _cve_published),
+    ("finished_at", nothing, _finish),
 ]

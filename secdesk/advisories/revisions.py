@@ -23,14 +23,13 @@ A worker that dies anywhere leaves the revision to the next tick
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import F
-
 from secdesk.advisories import cve_services, public_files
 from secdesk.advisories.facts import gather
 from secdesk.advisories.formats import text
 from secdesk.advisories.models import Publication, Revision
 from secdesk.advisories.publication import update_mirrors
 from secdesk.advisories.render import render_documents
+from secdesk.advisories.steps import StepRefused, nothing, run_steps
 from secdesk.advisories.validation import document_problems
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
@@ -141,33 +140,17 @@ def _render(publication: Publication, history: list[dict], at: datetime) -> dict
 
 
 def run_revision(revision: Revision) -> Revision:
-    """Run the steps not done yet, in order. A failing step stops the run, its
-    one-line reason kept on the revision; the next run retries it."""
-    for field, work, done in STEPS:
-        revision = Revision.objects.select_related("publication__case__project").get(pk=revision.pk)
-        if getattr(revision, field) is not None:
-            continue
-        try:
-            outcome = work(revision)
-            with atomic():
-                locked = Revision.objects.select_for_update().get(pk=revision.pk)
-                # Another worker may have done the step meanwhile: its record stands.
-                if getattr(locked, field) is None:
-                    done(revision, outcome)
-                    setattr(locked, field, now())
-                    locked.last_error = ""
-                    locked.save(update_fields=[field, "last_error"])
-        except Refused as refused:
-            Revision.objects.filter(pk=revision.pk).update(
-                failures=F("failures") + 1, last_error=refused.message[:500]
-            )
-            case_id = revision.publication.case_id
-            logger.warning("revision of case #%s stopped at %s", case_id, field)
-            raise Refused(
-                f"revision {revision.number} of case #{revision.publication.case_id} "
-                f"stopped: {refused.message}"
-            ) from None
-    return Revision.objects.get(pk=revision.pk)
+    """Run the steps not done yet, in order (see steps.py). A failing step
+    stops the run, its one-line reason kept on the revision; the next run
+    retries it."""
+    try:
+        return run_steps(revision, STEPS)
+    except StepRefused as refused:
+        case_id = revision.publication.case_id
+        logger.warning("revision of case #%s stopped at %s", case_id, refused.field)
+        raise Refused(
+            f"revision {revision.number} of case #{case_id} stopped: {refused.message}"
+        ) from None
 
 
 def resume_revisions() -> list[int]:
@@ -193,10 +176,6 @@ def revision_recipients(case) -> list[str]:
     if project.announce_list:
         lists.append(project.announce_list)
     return lists
-
-
-def _nothing(revision: Revision) -> None:
-    return None
 
 
 def _announce(revision: Revision, _) -> None:
@@ -265,8 +244,8 @@ def _finish(revision: Revision, _) -> None:
 
 # (the field that records the step, its work outside a transaction, its record inside one)
 STEPS = [
-    ("announced_at", _nothing, _announce),
+    ("announced_at", nothing, _announce),
     ("files_written_at", _write_files, _files_written),
     ("cve_updated_at", _update_cve_records, _cve_updated),
-    ("finished_at", _nothing, _finish),
+    ("finished_at", nothing, _finish),
 ]
