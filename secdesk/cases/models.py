@@ -36,6 +36,9 @@ class Case(models.Model):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="reported_cases"
     )
     state = models.CharField(max_length=20, choices=ReportState.choices)
+    state_reason = models.TextField(
+        blank=True, help_text="The reason given with the move into the state, if it needs one."
+    )
     received_at = models.DateTimeField()
     public_at_intake = models.BooleanField(
         default=False, help_text="Already public when reported (a zero-day): no embargo."
@@ -189,7 +192,7 @@ class EmbargoProposal(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["embargo"],
-                condition=models.Q(state="open"),
+                condition=models.Q(state=ProposalState.OPEN),
                 name="one_open_proposal_per_embargo",
             )
         ]

@@ -18,7 +18,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import do_append_mail
-from secdesk.cases.models import Capability, Case
+from secdesk.cases.models import Capability, Case, ReportState
 from secdesk.errors import NotFound, Refused, TransitionRefused
 from secdesk.mail import notices
 from secdesk.mail.addresses import split
@@ -112,7 +112,7 @@ def named(row: InboundMessage) -> str:
 
 
 def _already(err: TransitionRefused) -> Refused:
-    if err.state == "invalid":
+    if err.state == ReportState.INVALID:
         return Refused("already rejected")
     return Refused("already approved")
 
@@ -214,9 +214,9 @@ def settle(pk: int) -> None:
         # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
         row = InboundMessage.objects.select_for_update().get(pk=pk)
         case = Case.objects.select_related("project", "reporter").get(pk=row.case_id)
-        if row.state != Inbound.HELD or case.state == "held":
+        if row.state != Inbound.HELD or case.state == ReportState.HELD:
             return
-        if case.state == "invalid":
+        if case.state == ReportState.INVALID:
             reason = _last_reason(case)
             if reason.lower() != SPAM:
                 notices.rejected(case, reason=reason)
@@ -229,21 +229,14 @@ def settle(pk: int) -> None:
 
 
 def _last_reason(case) -> str:
-    from secdesk.audit.models import AuditRecord
-
-    entry = (
-        AuditRecord.objects.filter(case_id=case.pk, event=AuditEvent.REPORT_INVALIDATED)
-        .order_by("-seq")
-        .first()
-    )
-    return (entry.details.get("reason", "") if entry else "") or SPAM
+    return case.state_reason or SPAM
 
 
 def settle_moderated() -> int:
     """The worker's sweep: held report rows whose case a moderator has decided."""
     pks = list(
         InboundMessage.objects.filter(state=Inbound.HELD, opened_case=True)
-        .exclude(case__state="held")
+        .exclude(case__state=ReportState.HELD)
         .values_list("pk", flat=True)[:200]
     )
     for pk in pks:
@@ -276,7 +269,7 @@ def escalate_held_reports() -> int:
     count = 0
     now = timezone.now()
     held = (
-        Case.objects.filter(state="held")
+        Case.objects.filter(state=ReportState.HELD)
         .exclude(outgoing__kind="escalation")
         .select_related("project__policy")
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
-from secdesk.cases.models import Case, Embargo, Message
+from secdesk.cases.models import Case, Embargo, Message, ReportState
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
 from secdesk.lib.rows import Inserts, save_fields
@@ -80,7 +80,7 @@ def do_receive_report(
             reporter_name=reporter_name,
             subject=subject,
             body=body,
-            state="received",
+            state=ReportState.RECEIVED,
             public=public,
         )
         record(
@@ -156,7 +156,7 @@ def _held_report_rows(project, reports, subjects, at) -> tuple[list, list, Inser
     filled in inside the transaction."""
     from secdesk.mail.carry_out import link_mail_row, new_attachments
 
-    state = REPORT.apply("received", "hold")
+    state = REPORT.apply(ReportState.RECEIVED, "hold")
     cases = [
         Case(project=project, title=subject[:300], state=state, received_at=at)
         for subject in subjects
@@ -229,7 +229,8 @@ def _move(case, event: str, *, acting: Person | None, reason: str = "") -> Case:
             require_case(acting, case, role)
         before = case.state
         case.state = REPORT.apply(case.state, event)
-        case.save(update_fields=["state"])
+        case.state_reason = reason.strip()
+        case.save(update_fields=["state", "state_reason"])
         record(
             acting, audit_event, case=case, before=before, after=case.state, reason=reason.strip()
         )
@@ -277,7 +278,8 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
         before = case.state
         case.state = REPORT.apply(case.state, "mark_duplicate")
         case.duplicate_of = original
-        case.save(update_fields=["state", "duplicate_of"])
+        case.state_reason = f"a duplicate of #{original.pk}"
+        case.save(update_fields=["state", "state_reason", "duplicate_of"])
         record(
             acting,
             AuditEvent.REPORT_MARKED_DUPLICATE,
