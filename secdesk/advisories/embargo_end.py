@@ -23,7 +23,7 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, now
 from secdesk.cases.embargo_machine import IN_FORCE
-from secdesk.cases.models import Case, Embargo
+from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.errors import Refused
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.mail_text import mail_text
@@ -152,16 +152,16 @@ def publish_due() -> list[int]:
     for publication in Publication.objects.filter(finished_at__isnull=True).order_by("pk"):
         done += _run(publication)
     expired = Case.objects.filter(
-        embargo__state="exited",
+        embargo__state=EmbargoState.EXITED,
         embargo__exit_reason="expired",
-        state="accepted",
+        state=ReportState.ACCEPTED,
         publication__isnull=True,
     )
     for case in expired:
         done += _start_and_run(case, Trigger.EXPIRED)
     zero_days = Case.objects.filter(
         public_at_intake=True,
-        state="accepted",
+        state=ReportState.ACCEPTED,
         is_security_issue=True,
         publication__isnull=True,
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from secdesk.advisories import credits, references
 from secdesk.advisories.cwe import cwe_name, parse_cwes
 from secdesk.advisories.models import Advisory, CveState
-from secdesk.cases.models import Case
+from secdesk.cases.models import Case, EmbargoEvent
 from secdesk.cases.severity import severity_name
 from secdesk.fixes import mirror
 from secdesk.fixes.affected import CaseCommits, affected_releases, release_tags
@@ -25,9 +25,9 @@ from secdesk.lib.dates import stamp
 
 # The timeline names embargo events as an announcement would.
 EMBARGO_EVENT_TEXT = {
-    "accepted": "Embargo agreed, until {end}",
-    "restarted": "Embargo clock restarted after a faulty fix, until {end}",
-    "exited": "Embargo ended ({reason})",
+    EmbargoEvent.Kind.ACCEPTED: "Embargo agreed, until {end}",
+    EmbargoEvent.Kind.RESTARTED: "Embargo clock restarted after a faulty fix, until {end}",
+    EmbargoEvent.Kind.EXITED: "Embargo ended ({reason})",
 }
 
 

@@ -36,6 +36,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
 from secdesk.cases.actions.embargo import exit_embargo
 from secdesk.cases.embargo_machine import IN_FORCE
+from secdesk.cases.models import ReportState
 from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
 from secdesk.fixes.verify import verify_case
@@ -142,7 +143,7 @@ def _start(
     force_site: bool = False,
 ) -> Publication:
     """Check the case and create its publication; the caller holds the case's lock."""
-    if case.state != "accepted":
+    if case.state != ReportState.ACCEPTED:
         raise Refused(
             f"publish: case #{case.pk} is {case.state}; only an accepted case is published"
         )

@@ -5,35 +5,37 @@ none → proposed → active → revise → exited. A revision proposed while th
 embargo is active leaves the end in force until it is accepted; rejecting it
 returns to active. An embargo exits when it expires, when the issue becomes
 public or is exploited, on publication, or by team decision. The policy checks
-that go with these moves are in `policy.py`.
+that go with these moves are in `policy.py`. The states are the members of
+`EmbargoState`, the one list of them.
 """
 
+from secdesk.cases.models import EmbargoState as S
 from secdesk.lib.machine import Machine
 
 EMBARGO = Machine(
     name="embargo",
-    states=("none", "proposed", "active", "revise", "exited"),
+    states=tuple(S.values),
     events=("propose", "accept", "reject", "agree", "object", "restart", "terminate"),
     table={
-        ("none", "propose"): "proposed",
+        (S.NONE, "propose"): S.PROPOSED,
         # A counter-proposal replaces the open one.
-        ("proposed", "propose"): "proposed",
-        ("proposed", "accept"): "active",
-        ("proposed", "reject"): "none",
-        ("proposed", "agree"): "proposed",
-        ("proposed", "object"): "proposed",
-        ("proposed", "terminate"): "exited",
-        ("active", "propose"): "revise",
-        ("active", "restart"): "active",
-        ("active", "terminate"): "exited",
-        ("revise", "propose"): "revise",
-        ("revise", "accept"): "active",
-        ("revise", "reject"): "active",
-        ("revise", "agree"): "revise",
-        ("revise", "object"): "revise",
+        (S.PROPOSED, "propose"): S.PROPOSED,
+        (S.PROPOSED, "accept"): S.ACTIVE,
+        (S.PROPOSED, "reject"): S.NONE,
+        (S.PROPOSED, "agree"): S.PROPOSED,
+        (S.PROPOSED, "object"): S.PROPOSED,
+        (S.PROPOSED, "terminate"): S.EXITED,
+        (S.ACTIVE, "propose"): S.REVISE,
+        (S.ACTIVE, "restart"): S.ACTIVE,
+        (S.ACTIVE, "terminate"): S.EXITED,
+        (S.REVISE, "propose"): S.REVISE,
+        (S.REVISE, "accept"): S.ACTIVE,
+        (S.REVISE, "reject"): S.ACTIVE,
+        (S.REVISE, "agree"): S.REVISE,
+        (S.REVISE, "object"): S.REVISE,
         # A restart supersedes the pending revision: the clock starts afresh.
-        ("revise", "restart"): "active",
-        ("revise", "terminate"): "exited",
+        (S.REVISE, "restart"): S.ACTIVE,
+        (S.REVISE, "terminate"): S.EXITED,
     },
     commands={
         "propose": "embargo propose",
@@ -47,4 +49,4 @@ EMBARGO = Machine(
 )
 
 # States in which embargoed material must stay private.
-IN_FORCE = ("proposed", "active", "revise")
+IN_FORCE = (S.PROPOSED, S.ACTIVE, S.REVISE)

@@ -3,32 +3,34 @@ text is docs/policy.md).
 
 received → (held) → valid | invalid → accepted | deferred → closed.
 Duplicates are deferred with a link, never invalid; nothing is closed straight
-from valid: the team first accepts or defers it.
+from valid: the team first accepts or defers it. The states are the members
+of `ReportState`, the one list of them.
 """
 
+from secdesk.cases.models import ReportState as S
 from secdesk.lib.machine import Machine
 
 REPORT = Machine(
     name="report",
-    states=("received", "held", "valid", "invalid", "accepted", "deferred", "closed"),
+    states=tuple(S.values),
     events=("hold", "validate", "invalidate", "accept", "defer", "mark_duplicate", "close"),
     table={
-        ("received", "hold"): "held",
-        ("received", "validate"): "valid",
-        ("received", "invalidate"): "invalid",
-        ("held", "validate"): "valid",
-        ("held", "invalidate"): "invalid",
+        (S.RECEIVED, "hold"): S.HELD,
+        (S.RECEIVED, "validate"): S.VALID,
+        (S.RECEIVED, "invalidate"): S.INVALID,
+        (S.HELD, "validate"): S.VALID,
+        (S.HELD, "invalidate"): S.INVALID,
         # A report judged invalid can be reconsidered, or closed.
-        ("invalid", "validate"): "valid",
-        ("invalid", "close"): "closed",
-        ("valid", "accept"): "accepted",
-        ("valid", "defer"): "deferred",
-        ("valid", "mark_duplicate"): "deferred",
-        ("accepted", "defer"): "deferred",
-        ("accepted", "mark_duplicate"): "deferred",
-        ("accepted", "close"): "closed",
-        ("deferred", "accept"): "accepted",
-        ("deferred", "close"): "closed",
+        (S.INVALID, "validate"): S.VALID,
+        (S.INVALID, "close"): S.CLOSED,
+        (S.VALID, "accept"): S.ACCEPTED,
+        (S.VALID, "defer"): S.DEFERRED,
+        (S.VALID, "mark_duplicate"): S.DEFERRED,
+        (S.ACCEPTED, "defer"): S.DEFERRED,
+        (S.ACCEPTED, "mark_duplicate"): S.DEFERRED,
+        (S.ACCEPTED, "close"): S.CLOSED,
+        (S.DEFERRED, "accept"): S.ACCEPTED,
+        (S.DEFERRED, "close"): S.CLOSED,
     },
     commands={
         "hold": "case hold",
@@ -42,4 +44,4 @@ REPORT = Machine(
 )
 
 # States in which the team works the case: triage, embargo, CVE, fixes.
-OPEN_STATES = ("valid", "accepted")
+OPEN_STATES = (S.VALID, S.ACCEPTED)

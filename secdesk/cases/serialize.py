@@ -5,7 +5,7 @@ Only for people who may see the case; the caller checks access first.
 
 from secdesk.audit.models import AuditRecord
 from secdesk.cases.facts import facts_of
-from secdesk.cases.models import Case, Embargo
+from secdesk.cases.models import Case, Embargo, EmbargoState
 from secdesk.cases.report_machine import REPORT
 from secdesk.teams.access import visible_case_ids
 
@@ -67,7 +67,7 @@ def case_summary(case: Case) -> dict:
         "project": case.project.slug,
         "title": case.title,
         "state": case.state,
-        "embargo_state": embargo.state if embargo else "none",
+        "embargo_state": embargo.state if embargo else EmbargoState.NONE,
         "embargo_end": embargo.end_at if embargo else None,
         "received_at": case.received_at,
         "published_at": case.published_at,

@@ -34,7 +34,11 @@ from secdesk.teams.models import (
 def _open_request(project: Project, email: str) -> JoinRequest:
     request = (
         JoinRequest.objects.select_for_update()
-        .filter(project=project, person__email__iexact=email, state__in=["pending", "approved"])
+        .filter(
+            project=project,
+            person__email__iexact=email,
+            state__in=[JoinRequest.State.PENDING, JoinRequest.State.APPROVED],
+        )
         .select_related("person")
         .first()
     )

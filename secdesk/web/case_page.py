@@ -18,7 +18,7 @@ from secdesk.audit.log import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
-from secdesk.cases.models import ProposalState
+from secdesk.cases.models import EmbargoState, ProposalState
 from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.dates import offered_zones
@@ -108,7 +108,7 @@ def _case_context(request, case, posted):
         "is_admin": has_role(person, case.project, Role.ADMIN),
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,
-        "embargo_steps": EMBARGO.allowed(embargo.state if embargo else "none"),
+        "embargo_steps": EMBARGO.allowed(embargo.state if embargo else EmbargoState.NONE),
         "clock": embargo_clock(embargo, timezone.now()),
         "proposal": proposal,
         "my_vote": proposal.votes.filter(person=person).first() if proposal else None,

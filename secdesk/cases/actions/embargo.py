@@ -11,6 +11,7 @@ from secdesk.cases.models import (
     Embargo,
     EmbargoEvent,
     EmbargoProposal,
+    EmbargoState,
     EmbargoVote,
     ProposalState,
 )
@@ -37,7 +38,9 @@ def exit_embargo(embargo: Embargo, *, reason: str, acting: Person | None, at: da
     embargo.exited_at = at
     embargo.save(update_fields=["state", "exit_reason", "exited_at"])
     _close_open_proposal(embargo, ProposalState.SUPERSEDED, at)
-    EmbargoEvent.objects.create(embargo=embargo, kind="exited", at=at, by=acting, reason=reason)
+    EmbargoEvent.objects.create(
+        embargo=embargo, kind=EmbargoEvent.Kind.EXITED, at=at, by=acting, reason=reason
+    )
 
 
 def _require_embargoable(case) -> None:
@@ -74,7 +77,7 @@ def _proposal(embargo, acting, at, end, extension: bool, justification: str) -> 
     )
     EmbargoEvent.objects.create(
         embargo=embargo,
-        kind="proposed",
+        kind=EmbargoEvent.Kind.PROPOSED,
         at=at,
         by=acting,
         end_at=end,
@@ -169,7 +172,11 @@ def do_accept_embargo(case, *, acting: Person) -> Embargo:
         proposal.state, proposal.decided_at = ProposalState.ACCEPTED, at
         proposal.save(update_fields=["state", "decided_at"])
         EmbargoEvent.objects.create(
-            embargo=embargo, kind="accepted", at=at, by=acting, end_at=proposal.end_at
+            embargo=embargo,
+            kind=EmbargoEvent.Kind.ACCEPTED,
+            at=at,
+            by=acting,
+            end_at=proposal.end_at,
         )
         record(
             acting,
@@ -196,7 +203,7 @@ def do_reject_embargo(case, *, reason: str, acting: Person) -> Embargo:
         at = now()
         _close_open_proposal(embargo, ProposalState.REJECTED, at)
         embargo.state = next_state
-        if next_state == "none":
+        if next_state == EmbargoState.NONE:
             embargo.clock_started_at = None
         embargo.save(update_fields=["state", "clock_started_at"])
         EmbargoEvent.objects.create(
@@ -325,10 +332,11 @@ def expire_embargoes(at: datetime | None = None) -> list[int]:
             embargo = Embargo.objects.select_for_update().get(case_id=case_id)
             if embargo.state not in IN_FORCE:
                 continue
-            end = embargo.end_at if embargo.state != "proposed" else _open_proposal(embargo).end_at
+            proposed = embargo.state == EmbargoState.PROPOSED
+            end = _open_proposal(embargo).end_at if proposed else embargo.end_at
             if end > at:
                 continue
-            reason = "expired" if embargo.state != "proposed" else "expired before it was accepted"
+            reason = "expired before it was accepted" if proposed else "expired"
             exit_embargo(embargo, reason=reason, acting=None, at=at)
             record(None, AuditEvent.EMBARGO_EXITED, case=embargo.case, reason=reason, end=end)
             expired.append(case_id)

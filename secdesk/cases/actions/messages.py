@@ -6,7 +6,7 @@ from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import capabilities
 from secdesk.cases.actions.common import atomic, lock_case, now
-from secdesk.cases.models import Message
+from secdesk.cases.models import Message, ReportState
 from secdesk.errors import BadInput
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail.distribution import (
@@ -22,7 +22,7 @@ from secdesk.teams.models import Person
 
 # A case in these states has not been approved yet: what its reporter adds
 # waits for the moderator, like the report itself.
-UNAPPROVED = ("received", "held")
+UNAPPROVED = (ReportState.RECEIVED, ReportState.HELD)
 
 
 def do_post_reply(case, *, body: str, internal: bool = False, subject: str = "", acting: Person):
