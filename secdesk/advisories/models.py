@@ -165,6 +165,25 @@ class Publication(models.Model):
     def __str__(self):
         return f"publication of case #{self.case_id}"
 
+    @property
+    def progress(self) -> str:
+        """What the publication is doing, or "done": its first step not done
+        (publication.py runs them in this order)."""
+        for field, doing in PROGRESS:
+            if getattr(self, field) is None:
+                return doing
+        return "done"
+
+
+# Each step of a publication, by the field that records it, as the case page names it at work.
+PROGRESS = [
+    ("rendered_at", "queued"),
+    ("announced_at", "announcing"),
+    ("files_written_at", "writing the advisory files"),
+    ("cve_published_at", "publishing the CVE records"),
+    ("finished_at", "finishing"),
+]
+
 
 class NoticeKind(models.TextChoices):
     REMINDER = "reminder", "embargo end reminder"

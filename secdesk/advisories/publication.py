@@ -111,12 +111,36 @@ def do_publish_case(
     half-way is resumed, never started again.
     """
     update_mirrors(case)
+    publication = do_queue_publication(
+        case,
+        acting=acting,
+        end_embargo=end_embargo,
+        override_reason=override_reason,
+        force_site=force_site,
+    )
+    run_publication(publication)
+    case.refresh_from_db()
+    return case
+
+
+def do_queue_publication(
+    case,
+    *,
+    acting: Person,
+    end_embargo: bool = False,
+    override_reason: str = "",
+    force_site: bool = False,
+) -> Publication:
+    """Decide to publish the case, as `do_publish_case` does, and leave the
+    steps to the worker (its next tick runs every publication not finished):
+    the web's way, so that no request waits on the lists, the disk or CVE
+    Services. `Publication.progress` says how far it got."""
     with atomic():
         case = lock_case(case)
         require_case(acting, case)
         started = Publication.objects.filter(case=case).first()
         if started is None:
-            started = _start(
+            return _start(
                 case,
                 trigger=Trigger.DECISION,
                 acting=acting,
@@ -124,13 +148,11 @@ def do_publish_case(
                 override_reason=override_reason,
                 force_site=force_site,
             )
-        elif started.finished_at is not None:
-            raise Refused(
-                f"case #{case.pk} was already published on {started.finished_at:%Y-%m-%d %H:%M} UTC"
-            )
-    run_publication(started)
-    case.refresh_from_db()
-    return case
+    if started.finished_at is not None:
+        raise Refused(
+            f"case #{case.pk} was already published on {started.finished_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return started
 
 
 def _start(

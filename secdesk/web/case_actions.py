@@ -19,8 +19,8 @@ from secdesk.advisories.actions import (
     do_assign_cve,
     do_assign_next_cve,
     do_edit_advisory,
-    do_publish_case,
 )
+from secdesk.advisories.publication import do_queue_publication
 from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.cases.actions import embargo as embargo_actions
 from secdesk.cases.actions.messages import do_post_reply
@@ -223,14 +223,15 @@ def advisory(request, case_id):
 @require_POST
 def publish(request, case_id):
     def step(case, form):
-        do_publish_case(
+        do_queue_publication(
             case,
             end_embargo=form.get("end_embargo") == "on",
             override_reason=form.get("override_reason", ""),
             acting=request.person,
         )
 
-    return _case_step(request, case_id, "publish", step, "Published.")
+    done = "Publication queued: the worker announces it and publishes the files and CVE records."
+    return _case_step(request, case_id, "publish", step, done)
 
 
 @member_view

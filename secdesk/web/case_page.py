@@ -87,6 +87,22 @@ def render_case(request, case, *, errors=None, posted=None, status=200):
     return render(request, "secdesk/case.html", context, status=status)
 
 
+@member_view
+def publication_panel(request, case_id):
+    """The publication panel alone: the case page polls it while the worker
+    carries a publication out, to show each step as it is done."""
+    case = member_case(request.person, case_id)
+    context = {
+        "case": case,
+        "embargo": getattr(case, "embargo", None),
+        "is_admin": has_role(request.person, case.project, Role.ADMIN),
+        "errors": {},
+        "posted": {},
+        **_publication_context(case),
+    }
+    return render(request, "secdesk/case/publish.html", context)
+
+
 def _case_context(request, case, posted):
     person = request.person
     embargo = getattr(case, "embargo", None)

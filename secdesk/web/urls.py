@@ -31,6 +31,11 @@ urlpatterns = [
     path("cases/<int:case_id>/restriction/", case_actions.restriction, name="case_restriction"),
     path("cases/<int:case_id>/advisory/", case_actions.advisory, name="case_advisory"),
     path("cases/<int:case_id>/publish/", case_actions.publish, name="case_publish"),
+    path(
+        "cases/<int:case_id>/publication/",
+        case_page.publication_panel,
+        name="case_publication",
+    ),
     path("cases/<int:case_id>/amend/", case_actions.amend, name="case_amend"),
     path(
         "cases/<int:case_id>/reporter-link/",

@@ -65,6 +65,7 @@ EXPECT = {
         for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish", "amend")
     },
     "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
+    "cases/<int:case_id>/publication/": ("GET", _logged_in(404, admin=200, member=200)),
     "cases/<int:case_id>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
     "cases/<int:case_id>/reporter-link/": ("POST", _logged_in(404, admin=302, member=403)),
     "login/": ("GET", _logged_in(302, reporter=200, other_reporter=200, anonymous=200)),

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
+from secdesk.advisories.embargo_end import publish_due
 from secdesk.advisories.models import Advisory
 from secdesk.cases.capabilities import reporter_link_token
 from secdesk.cases.models import (
@@ -394,9 +395,17 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     still_embargoed = post(client, case, "publish", {})
     assert still_embargoed.status_code == 400
     assert post(client, case, "publish", {"end_embargo": "on"}).status_code == 302
+    # The request only queued it: the embargo ended, nothing announced yet.
     case.refresh_from_db()
     case.embargo.refresh_from_db()
+    assert case.published_at is None
+    assert not OutgoingMessage.objects.filter(case=case, kind="announcement").exists()
+    panel = client.get(f"/cases/{case.pk}/publication/").content.decode()
+    assert "queued" in panel and 'hx-trigger="every 2s"' in panel
+    assert publish_due() == [case.pk]
+    case.refresh_from_db()
     assert case.published_at is not None
+    assert "hx-trigger" not in client.get(f"/cases/{case.pk}/publication/").content.decode()
     assert case.embargo.state == EmbargoState.EXITED
     assert OutgoingMessage.objects.filter(case=case, kind="announcement").count() == 1
     assert "Published" in page(client, case)
@@ -414,6 +423,7 @@ def test_a_published_advisory_is_corrected_and_amended_from_the_case_page(
     post(client, case, "cve", {"step": "assign", "cve_id": "CVE-2026-4242"})
     post(client, case, "fixes", {"step": "record", "branch": "master", "commit": "0123abcd4567"})
     assert post(client, case, "publish", {"end_embargo": "on"}).status_code == 302
+    assert publish_due() == [case.pk]
     assert "Amend the advisory" in page(client, case)
 
     refused = post(client, case, "amend", {"reason": "  "})
