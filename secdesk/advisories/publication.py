@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from secdesk.advisories import cve_services, public_files
+from secdesk.advisories import public_files
 from secdesk.advisories.facts import gather
 from secdesk.advisories.models import Advisory, CveState, Publication, Trigger
 from secdesk.advisories.render import render_documents
@@ -312,6 +312,10 @@ def _files_written(publication: Publication, names: list[str]) -> None:
 
 
 def _publish_cve_records(publication: Publication) -> list[str] | None:
+    # Here, not at the top: cve_services imports actions, which re-exports
+    # this module's actions (a cycle the layering work removes).
+    from secdesk.advisories import cve_services
+
     account = cve_services.account_of(publication.case.project)
     if account is None:
         return None
