@@ -5,6 +5,7 @@ from ninja import Router, Schema
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
 from secdesk.audit.log import record_view
+from secdesk.cases.actions.reports import REPORT_MOVES, ReportMove
 from secdesk.cases.serialize import case_detail, case_summary
 from secdesk.teams import access
 
@@ -13,7 +14,7 @@ R = {200: CaseSummary, **ERRORS}
 
 
 def visible_case(request, case_id: int):
-    return access.visible_case(request.person, case_id, "project__policy")
+    return access.visible_case(request.person, case_id)
 
 
 def _acting_on(request, case_id: int):
@@ -65,23 +66,19 @@ def show(request, case_id: int):
     return case_detail(case, request.person)
 
 
-def _step(name):
+def _step(move: ReportMove):
     def step(request, case_id: int, body: OptionalReason):
-        from secdesk.cases.actions import reports
-
         case = _acting_on(request, case_id)
-        action = getattr(reports, f"do_{name}_report")
-        kwargs = {"reason": body.reason} if name in ("invalidate", "defer", "close") else {}
-        return case_summary(action(case, acting=request.person, **kwargs))
+        return case_summary(move.run(case, acting=request.person, reason=body.reason))
 
-    step.__name__ = f"{name}_report"
+    step.__name__ = f"{move.name}_report"
     return step
 
 
-for _name in ("hold", "validate", "invalidate", "accept", "defer", "close"):
-    router.post(f"/{{case_id}}/{_name}", response=R, summary=f"{_name.capitalize()} the report")(
-        _step(_name)
-    )
+for _move in REPORT_MOVES.values():
+    router.post(
+        f"/{{case_id}}/{_move.name}", response=R, summary=f"{_move.name.capitalize()} the report"
+    )(_step(_move))
 
 
 class Duplicate(Schema):

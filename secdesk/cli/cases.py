@@ -221,13 +221,11 @@ def show(args, out):
 
 
 def move(args, out):
-    from secdesk.cases.actions import reports
+    from secdesk.cases.actions.reports import REPORT_MOVES
 
     person = acting(args)
     case = visible_case(args, person)
-    step = getattr(reports, f"do_{args.step}_report")
-    kwargs = {"reason": args.reason} if args.step in ("invalidate", "defer", "close") else {}
-    case = step(case, acting=person, **kwargs)
+    case = REPORT_MOVES[args.step].run(case, acting=person, reason=args.reason)
     _done(out, case, f"now {case.state}")
 
 

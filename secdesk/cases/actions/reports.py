@@ -1,5 +1,6 @@
 """Receiving a report and moving it through its lifecycle."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from secdesk.audit.log import record, record_each
@@ -259,6 +260,35 @@ def do_defer_report(case, *, reason: str, acting: Person) -> Case:
 
 def do_close_report(case, *, reason: str, acting: Person) -> Case:
     return _move(case, "close", acting=acting, reason=reason)
+
+
+@dataclass(frozen=True)
+class ReportMove:
+    """A move of the report's lifecycle as web, API and CLI offer it by name."""
+
+    name: str
+    action: Callable[..., Case]
+    needs_reason: bool
+
+    def run(self, case, *, acting: Person | None, reason: str = "") -> Case:
+        if self.needs_reason:
+            return self.action(case, acting=acting, reason=reason)
+        return self.action(case, acting=acting)
+
+
+# The one list of the report moves offered by name (`secdesk case accept`,
+# POST /api/v1/cases/N/accept, ...), in the order of the lifecycle.
+REPORT_MOVES = {
+    name: ReportMove(name, action, needs_reason=_STEPS[name][2])
+    for name, action in (
+        ("hold", do_hold_report),
+        ("validate", do_validate_report),
+        ("invalidate", do_invalidate_report),
+        ("accept", do_accept_report),
+        ("defer", do_defer_report),
+        ("close", do_close_report),
+    )
+}
 
 
 def do_mark_duplicate(case, *, of, acting: Person) -> Case:
