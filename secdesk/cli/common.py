@@ -19,7 +19,7 @@ def visible_case(args, person):
     """
     from secdesk.teams.access import visible_case as lookup
 
-    return lookup(person, args.case, "project__policy")
+    return lookup(person, args.case)
 
 
 def read_text(value: str) -> str:

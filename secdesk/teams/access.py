@@ -208,10 +208,14 @@ def no_case(case_id) -> NotFound:
     return NotFound(f"no case #{case_id} that you may see")
 
 
-def visible_case(person: Person | None, case_id, *related: str):
-    """The case behind an id a person named (web, API, CLI), with `related`
-    selected along; `no_case` when it does not exist or they may not see it."""
-    case = visible_cases(person).select_related(*related).filter(pk=case_id).first()
+# What the case page, the API and the CLI read of a case besides its own row.
+CASE_RELATED = ("project", "project__policy", "reporter", "duplicate_of", "embargo")
+
+
+def visible_case(person: Person | None, case_id):
+    """The case behind an id a person named, the one lookup of web, API and
+    CLI; `no_case` when it does not exist or they may not see it."""
+    case = visible_cases(person).select_related(*CASE_RELATED).filter(pk=case_id).first()
     if case is None:
         raise no_case(case_id)
     return case

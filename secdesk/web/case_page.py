@@ -61,9 +61,7 @@ def member_case(person, case_id):
     """The case if the person may see it; a 404 otherwise, so that a case they
     may not see looks the same as one that does not exist."""
     try:
-        return visible_case(
-            person, case_id, "project", "project__policy", "reporter", "duplicate_of", "embargo"
-        )
+        return visible_case(person, case_id)
     except NotFound as missing:
         raise Http404(missing.message) from None
 
