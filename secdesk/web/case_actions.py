@@ -6,16 +6,12 @@ Plain forms that post and redirect, so every step works without JavaScript;
 with htmx a form swaps only its own panel (see templates/secdesk/case/).
 """
 
-import zoneinfo
-from datetime import datetime
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from secdesk.advisories.actions import (
-    ADVISORY_FIELDS,
     do_assign_cve,
     do_assign_next_cve,
     do_edit_advisory,
@@ -27,18 +23,19 @@ from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
-from secdesk.errors import BadInput, NotAllowed, Refused
+from secdesk.errors import NotAllowed, Refused
 from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
-from secdesk.web import cvss
+from secdesk.web import case_forms as forms
 from secdesk.web.case_page import member_case, render_case
 from secdesk.web.decorators import member_view
 
 
-def _case_step(request, case_id, panel: str, step, done: str):
-    """Run `step(case, form)`; `panel` names the panel (and its anchor) the form is in."""
+def _case_step(request, case_id, panel: str, form_class, step, done: str):
+    """Parse the posted `form_class`, then run `step(case, data)`; `panel` names
+    the panel (and its anchor) the form is in."""
     case = member_case(request.person, case_id)
     try:
-        step(case, request.POST)
+        step(case, form_class(request.POST).parsed())
     except NotAllowed as refused:
         return render(request, "403.html", {"reason": refused.message}, status=403)
     except Refused as refused:
@@ -51,13 +48,11 @@ def _case_step(request, case_id, panel: str, step, done: str):
 
 
 def _one_of(steps: dict):
-    """A panel with several buttons: run the step the pressed button names."""
+    """A panel with several buttons: run the step the pressed button names
+    (the panel's form knows the names)."""
 
-    def step(case, form):
-        name = form.get("step", "")
-        if name not in steps:
-            raise BadInput(f"unknown step {name!r}; known: {', '.join(steps)}")
-        steps[name](case, form)
+    def step(case, data):
+        steps[data["step"]](case, data)
 
     return step
 
@@ -67,89 +62,61 @@ def _one_of(steps: dict):
 def reply(request, case_id):
     internal = request.POST.get("internal") == "on"
 
-    def step(case, form):
-        do_post_reply(case, body=form.get("body", ""), internal=internal, acting=request.person)
+    def step(case, data):
+        do_post_reply(case, body=data["body"], internal=data["internal"], acting=request.person)
 
     done = "Internal note added." if internal else "Reply sent to the team and the reporter."
-    return _case_step(request, case_id, "thread", step, done)
+    return _case_step(request, case_id, "thread", forms.ReplyForm, step, done)
 
 
 @member_view
 @require_POST
 def triage(request, case_id):
-    def step(case, form):
-        answer = form.get("security_issue", "")
-        if answer not in ("yes", "no"):
-            raise BadInput("say whether this is a security issue")
+    def step(case, data):
         do_record_triage(
             case,
-            security_issue=answer == "yes",
-            reasoning=form.get("reasoning", ""),
-            cvss3=cvss.compose(form),
-            cvss4=form.get("cvss4", "").strip(),
+            security_issue=data["security_issue"] == "yes",
+            reasoning=data["reasoning"],
+            cvss3=data["cvss3"],
+            cvss4=data["cvss4"].strip(),
             acting=request.person,
         )
 
-    return _case_step(request, case_id, "triage", step, "Triage decision recorded.")
-
-
-def embargo_end(form) -> datetime:
-    """The end from a datetime-local field and a zone: a time without its zone is
-    refused, since it would mean a different instant to each member."""
-    zone_name = form.get("zone", "")
-    if zone_name not in zoneinfo.available_timezones():
-        raise BadInput("the embargo end needs its time zone")
-    try:
-        local = datetime.fromisoformat(form.get("end", "").strip())
-    except ValueError:
-        raise BadInput("give the embargo end as a date and a time of day") from None
-    if local.tzinfo is not None:
-        raise BadInput("give the time of day and its zone separately")
-    return local.replace(tzinfo=zoneinfo.ZoneInfo(zone_name))
-
-
-def _days(text: str) -> int | None:
-    if not text.strip():
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise BadInput(f"{text!r} is not a number of days") from None
+    done = "Triage decision recorded."
+    return _case_step(request, case_id, "triage", forms.TriageForm, step, done)
 
 
 @member_view
 @require_POST
 def embargo(request, case_id):
     person = request.person
-
-    def propose(case, form):
-        days = _days(form.get("days", ""))
-        end = embargo_end(form) if form.get("end", "").strip() else None
-        embargo_actions.do_propose_embargo(
-            case, days=days, end=end, justification=form.get("justification", ""), acting=person
-        )
-
     steps = {
-        "propose": propose,
-        "accept": lambda case, form: embargo_actions.do_accept_embargo(case, acting=person),
-        "reject": lambda case, form: embargo_actions.do_reject_embargo(
-            case, reason=form.get("reason", ""), acting=person
+        "propose": lambda case, data: embargo_actions.do_propose_embargo(
+            case,
+            days=data["days"],
+            end=data["end"],
+            justification=data["justification"],
+            acting=person,
         ),
-        "agree": lambda case, form: embargo_actions.do_agree_embargo(
-            case, reason=form.get("reason", ""), acting=person
+        "accept": lambda case, data: embargo_actions.do_accept_embargo(case, acting=person),
+        "reject": lambda case, data: embargo_actions.do_reject_embargo(
+            case, reason=data["reason"], acting=person
         ),
-        "object": lambda case, form: embargo_actions.do_object_embargo(
-            case, reason=form.get("reason", ""), acting=person
+        "agree": lambda case, data: embargo_actions.do_agree_embargo(
+            case, reason=data["reason"], acting=person
         ),
-        "restart": lambda case, form: embargo_actions.do_restart_embargo(
-            case, days=_days(form.get("days", "")), acting=person
+        "object": lambda case, data: embargo_actions.do_object_embargo(
+            case, reason=data["reason"], acting=person
         ),
-        "end": lambda case, form: embargo_actions.do_terminate_embargo(
-            case, reason=form.get("reason", ""), acting=person
+        "restart": lambda case, data: embargo_actions.do_restart_embargo(
+            case, days=data["days"], acting=person
+        ),
+        "end": lambda case, data: embargo_actions.do_terminate_embargo(
+            case, reason=data["reason"], acting=person
         ),
     }
-
-    return _case_step(request, case_id, "embargo", _one_of(steps), "Embargo updated.")
+    step = _one_of(steps)
+    return _case_step(request, case_id, "embargo", forms.EmbargoForm, step, "Embargo updated.")
 
 
 @member_view
@@ -157,13 +124,13 @@ def embargo(request, case_id):
 def facts(request, case_id):
     person = request.person
     steps = {
-        "set": lambda case, form: do_set_fact(case, form.get("fact", ""), acting=person),
-        "faulty": lambda case, form: do_fix_found_faulty(
-            case, reason=form.get("reason", ""), acting=person
+        "set": lambda case, data: do_set_fact(case, data["fact"], acting=person),
+        "faulty": lambda case, data: do_fix_found_faulty(
+            case, reason=data["reason"], acting=person
         ),
     }
-
-    return _case_step(request, case_id, "facts", _one_of(steps), "Case facts updated.")
+    step = _one_of(steps)
+    return _case_step(request, case_id, "facts", forms.FactsForm, step, "Case facts updated.")
 
 
 @member_view
@@ -171,13 +138,11 @@ def facts(request, case_id):
 def cve(request, case_id):
     person = request.person
     steps = {
-        "assign": lambda case, form: do_assign_cve(
-            case, cve_id=form.get("cve_id", ""), acting=person
-        ),
-        "next": lambda case, form: do_assign_next_cve(case, acting=person),
+        "assign": lambda case, data: do_assign_cve(case, cve_id=data["cve_id"], acting=person),
+        "next": lambda case, data: do_assign_next_cve(case, acting=person),
     }
-
-    return _case_step(request, case_id, "fixes", _one_of(steps), "CVE id assigned.")
+    step = _one_of(steps)
+    return _case_step(request, case_id, "fixes", forms.CveForm, step, "CVE id assigned.")
 
 
 @member_view
@@ -185,69 +150,71 @@ def cve(request, case_id):
 def fixes(request, case_id):
     person = request.person
     steps = {
-        "record": lambda case, form: do_record_fix(
+        "record": lambda case, data: do_record_fix(
             case,
-            branch=form.get("branch", ""),
-            commit=form.get("commit", ""),
-            repository=form.get("repository", "").strip(),
+            branch=data["branch"],
+            commit=data["commit"],
+            repository=data["repository"],
             acting=person,
         ),
-        "not-affected": lambda case, form: do_mark_branch_not_affected(
-            case, branch=form.get("branch", ""), reason=form.get("reason", ""), acting=person
+        "not-affected": lambda case, data: do_mark_branch_not_affected(
+            case, branch=data["branch"], reason=data["reason"], acting=person
         ),
     }
-
-    return _case_step(request, case_id, "fixes", _one_of(steps), "Fixes updated.")
+    step = _one_of(steps)
+    return _case_step(request, case_id, "fixes", forms.FixesForm, step, "Fixes updated.")
 
 
 @member_view
 @require_POST
 def restriction(request, case_id):
-    def step(case, form):
-        do_restrict_case(case, emails=form.getlist("members"), acting=request.person)
+    def step(case, data):
+        do_restrict_case(case, emails=data["members"] or [], acting=request.person)
 
-    return _case_step(request, case_id, "restriction", step, "Who sees the case was updated.")
+    done = "Who sees the case was updated."
+    return _case_step(request, case_id, "restriction", forms.RestrictionForm, step, done)
 
 
 @member_view
 @require_POST
 def advisory(request, case_id):
-    def step(case, form):
-        changes = {name: form[name] for name in ADVISORY_FIELDS if name in form}
-        do_edit_advisory(case, changes, acting=request.person)
+    def step(case, data):
+        do_edit_advisory(case, data["changes"], acting=request.person)
 
-    return _case_step(request, case_id, "advisory", step, "Advisory saved.")
+    done = "Advisory saved."
+    return _case_step(request, case_id, "advisory", forms.AdvisoryForm, step, done)
 
 
 @member_view
 @require_POST
 def publish(request, case_id):
-    def step(case, form):
+    def step(case, data):
         do_queue_publication(
             case,
-            end_embargo=form.get("end_embargo") == "on",
-            override_reason=form.get("override_reason", ""),
+            end_embargo=data["end_embargo"],
+            override_reason=data["override_reason"],
             acting=request.person,
         )
 
     done = "Publication queued: the worker announces it and publishes the files and CVE records."
-    return _case_step(request, case_id, "publish", step, done)
+    return _case_step(request, case_id, "publish", forms.PublishForm, step, done)
 
 
 @member_view
 @require_POST
 def amend(request, case_id):
-    def step(case, form):
-        do_amend_advisory(case, reason=form.get("reason", ""), acting=request.person)
+    def step(case, data):
+        do_amend_advisory(case, reason=data["reason"], acting=request.person)
 
-    return _case_step(request, case_id, "publish", step, "Advisory amended.")
+    done = "Advisory amended."
+    return _case_step(request, case_id, "publish", forms.AmendForm, step, done)
 
 
 @member_view
 @require_POST
 def reporter_link(request, case_id):
-    def step(case, form):
+    def step(case, data):
         do_reissue_reporter_link(case, acting=request.person)
 
     done = "The old private link no longer works; the reporter was mailed the new one."
-    return _case_step(request, case_id, "private_link", step, done)
+    return _case_step(request, case_id, "private_link", forms.CaseForm, step, done)
