@@ -101,73 +101,89 @@ def _team_step(request, slug, step, done: str):
     return redirect("team", slug=project.slug)
 
 
+class TeamStepForm(forms.Form):
+    """What the team page's buttons post, as posted: the actions judge it."""
+
+    email = forms.CharField(required=False, strip=False)
+    statement = forms.CharField(required=False, strip=False)
+    reason = forms.CharField(required=False, strip=False)
+    role = forms.CharField(required=False, strip=False)
+
+
+def _posted(request) -> dict:
+    form = TeamStepForm(request.POST)
+    form.is_valid()  # every field is optional text: always valid
+    return form.cleaned_data
+
+
 @member_view
 @require_POST
 def vouch(request, slug):
-    email = request.POST.get("email", "")
+    data = _posted(request)
     return _team_step(
         request,
         slug,
         lambda project: joining.do_vouch(
-            project, email=email, statement=request.POST.get("statement", ""), acting=request.person
+            project, email=data["email"], statement=data["statement"], acting=request.person
         ),
-        f"You vouched for {email}.",
+        f"You vouched for {data['email']}.",
     )
 
 
 @member_view
 @require_POST
 def approve(request, slug):
-    email = request.POST.get("email", "")
+    data = _posted(request)
+    role = data["role"] if "role" in request.POST else Role.MEMBER
     return _team_step(
         request,
         slug,
         lambda project: joining.do_approve_request(
-            project, email=email, role=request.POST.get("role", "member"), acting=request.person
+            project, email=data["email"], role=role, acting=request.person
         ),
-        f"{email} approved; they join once they accept the embargo policy.",
+        f"{data['email']} approved; they join once they accept the embargo policy.",
     )
 
 
 @member_view
 @require_POST
 def reject(request, slug):
-    email = request.POST.get("email", "")
+    data = _posted(request)
     return _team_step(
         request,
         slug,
         lambda project: joining.do_reject_request(
-            project, email=email, reason=request.POST.get("reason", ""), acting=request.person
+            project, email=data["email"], reason=data["reason"], acting=request.person
         ),
-        f"The request from {email} was rejected.",
+        f"The request from {data['email']} was rejected.",
     )
 
 
 @member_view
 @require_POST
 def remove(request, slug):
-    email = request.POST.get("email", "")
+    data = _posted(request)
     return _team_step(
         request,
         slug,
         lambda project: joining.do_remove_member(
-            project, email=email, reason=request.POST.get("reason", ""), acting=request.person
+            project, email=data["email"], reason=data["reason"], acting=request.person
         ),
-        f"{email} removed; their sessions and API tokens ended.",
+        f"{data['email']} removed; their sessions and API tokens ended.",
     )
 
 
 @member_view
 @require_POST
 def change_role(request, slug):
-    email = request.POST.get("email", "")
+    data = _posted(request)
     return _team_step(
         request,
         slug,
         lambda project: joining.do_change_role(
-            project, email=email, role=request.POST.get("role", ""), acting=request.person
+            project, email=data["email"], role=data["role"], acting=request.person
         ),
-        f"{email} is now {request.POST.get('role')}.",
+        f"{data['email']} is now {data['role']}.",
     )
 
 
