@@ -8,6 +8,7 @@ another project, or one that does not exist, is a 404 alike.
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404
@@ -86,6 +87,16 @@ def queue(request):
     )
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, strip=False)
+
+
+def _reason(request) -> str:
+    form = ReasonForm(request.POST)
+    form.is_valid()  # optional text: always valid; the action asks for a reason
+    return form.cleaned_data["reason"]
+
+
 def _decide(request, held_id, step, done: str, **kwargs):
     row = _moderated(request.person, held_id, [Inbound.HELD, Inbound.ACCEPTED, Inbound.REJECTED])
     try:
@@ -127,7 +138,7 @@ def reject(request, held_id):
         held_id,
         moderation.do_reject,
         "rejected; the sender is told the reason.",
-        reason=request.POST.get("reason", ""),
+        reason=_reason(request),
     )
 
 

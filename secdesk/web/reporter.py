@@ -3,6 +3,7 @@ unguessable link in the mail they get from the team (and only in theirs). No
 account needed: the link is the reporter's authentication, and an admin can
 revoke it by issuing a new one."""
 
+from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -17,6 +18,17 @@ from secdesk.web.decorators import public_view
 MAX_REPLY = 100_000
 
 
+class ReporterReplyForm(forms.Form):
+    body = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=MAX_REPLY,
+        error_messages={
+            "max_length": f"your answer is longer than {MAX_REPLY:,} characters; mail it"
+        },
+    )
+
+
 @public_view
 @require_http_methods(["GET", "POST"])
 def reporter_case(request, token):
@@ -26,11 +38,11 @@ def reporter_case(request, token):
     case = link.case
     error, status = "", 200
     if request.method == "POST":
-        body = request.POST.get("body", "")
+        form = ReporterReplyForm(request.POST)
         try:
-            if len(body) > MAX_REPLY:
-                raise Refused(f"your answer is longer than {MAX_REPLY:,} characters; mail it")
-            do_post_reporter_reply(case, body=body)
+            if not form.is_valid():
+                raise Refused(form.errors["body"][0])
+            do_post_reporter_reply(case, body=form.cleaned_data["body"])
         except Refused as refused:
             error, status = refused.message, 400
         else:
