@@ -21,6 +21,7 @@ from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.cases.actions import embargo as embargo_actions
 from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
+from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
 from secdesk.errors import NotAllowed, Refused
@@ -55,6 +56,15 @@ def _one_of(steps: dict):
         steps[data["step"]](case, data)
 
     return step
+
+
+@member_view
+@require_POST
+def move(request, case_id):
+    def step(case, data):
+        REPORT_MOVES[data["step"]].run(case, acting=request.person, reason=data["reason"])
+
+    return _case_step(request, case_id, "report", forms.MoveForm, step, "Report state changed.")
 
 
 @member_view

@@ -10,6 +10,7 @@ from datetime import datetime
 from django import forms
 
 from secdesk.advisories.actions import ADVISORY_FIELDS
+from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.errors import BadInput
 from secdesk.web import cvss
 
@@ -40,6 +41,14 @@ class StepForm(CaseForm):
         if step not in self.STEPS:
             raise forms.ValidationError(f"unknown step {step!r}; known: {', '.join(self.STEPS)}")
         return step
+
+
+class MoveForm(StepForm):
+    """A move of the report's lifecycle, by the name the registry knows it by."""
+
+    STEPS = tuple(REPORT_MOVES)
+
+    reason = _text()
 
 
 class ReplyForm(CaseForm):

@@ -16,9 +16,11 @@ from secdesk.advisories.published import case_documents
 from secdesk.advisories.render import FORMATS
 from secdesk.audit.log import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
 from secdesk.cases.models import EmbargoState, ProposalState
+from secdesk.cases.report_machine import REPORT
 from secdesk.errors import NotFound, Refused
 from secdesk.fixes.verify import verify_case
 from secdesk.lib.dates import offered_zones
@@ -123,6 +125,7 @@ def _case_context(request, case, posted):
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,
         "embargo_steps": EMBARGO.allowed(embargo.state if embargo else EmbargoState.NONE),
+        **_report_moves(case),
         "clock": embargo_clock(embargo, timezone.now()),
         "proposal": proposal,
         "my_vote": proposal.votes.filter(person=person).first() if proposal else None,
@@ -149,6 +152,14 @@ def _case_context(request, case, posted):
         "restricted_to": set(case.restricted_to.values_list("pk", flat=True)),
         **_advisory_context(request, case, posted),
         **_publication_context(case),
+    }
+
+
+def _report_moves(case) -> dict:
+    moves = [REPORT_MOVES[e] for e in REPORT.allowed(case.state) if e in REPORT_MOVES]
+    return {
+        "report_moves": moves,
+        "report_moves_need_reason": any(move.needs_reason for move in moves),
     }
 
 

@@ -22,6 +22,7 @@ from secdesk.web.decorators import public_view
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("cases/<int:case_id>/", case_page.case_page, name="case"),
+    path("cases/<int:case_id>/move/", case_actions.move, name="case_move"),
     path("cases/<int:case_id>/reply/", case_actions.reply, name="case_reply"),
     path("cases/<int:case_id>/triage/", case_actions.triage, name="case_triage"),
     path("cases/<int:case_id>/embargo/", case_actions.embargo, name="case_embargo"),

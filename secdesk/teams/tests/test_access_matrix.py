@@ -62,7 +62,17 @@ EXPECT = {
     # are 403 for a member.
     **{
         f"cases/<int:case_id>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
-        for step in ("reply", "triage", "embargo", "facts", "cve", "fixes", "publish", "amend")
+        for step in (
+            "move",
+            "reply",
+            "triage",
+            "embargo",
+            "facts",
+            "cve",
+            "fixes",
+            "publish",
+            "amend",
+        )
     },
     "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
     "cases/<int:case_id>/publication/": ("GET", _logged_in(404, admin=200, member=200)),

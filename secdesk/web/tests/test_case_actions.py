@@ -67,6 +67,21 @@ def page(client, case, query=""):
     return client.get(f"/cases/{case.pk}/{query}").content.decode()
 
 
+def test_a_member_defers_the_report_from_its_panel_with_a_reason(login_as, bob, case):
+    client = login_as(bob)
+    shown = page(client, case)
+    assert 'value="defer"' in shown and 'value="close"' in shown and 'value="hold"' not in shown
+    refused = post(client, case, "move", {"step": "defer"})
+    assert refused.status_code == 400
+    assert "to defer a report, give a reason" in refused.content.decode()
+    assert (
+        post(client, case, "move", {"step": "defer", "reason": "fixed upstream"}).status_code == 302
+    )
+    case.refresh_from_db()
+    assert case.state == ReportState.DEFERRED and case.state_reason == "fixed upstream"
+    assert "fixed upstream" in page(client, case)
+
+
 def test_reply_goes_to_every_member_and_the_reporter(login_as, alice, bob, case):
     response = post(login_as(bob), case, "reply", {"body": "Can you share the crash log?"})
     assert response.status_code == 302
