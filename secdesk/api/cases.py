@@ -24,7 +24,7 @@ def _acting_on(request, case_id: int):
 
 @router.get("", response={200: list[CaseSummary], **ERRORS}, summary="The cases you may see")
 def list_cases(request, state: str | None = None, project: str | None = None):
-    found = access.visible_cases(request.person).select_related("project", "embargo")
+    found = access.visible_cases(request.person).select_related("project", "embargo", "publication")
     if state:
         found = found.filter(state=state)
     if project:

@@ -148,7 +148,7 @@ def list_cases(args, out):
     from secdesk.teams.access import visible_cases
 
     person = acting(args)
-    cases = visible_cases(person).select_related("project", "embargo")
+    cases = visible_cases(person).select_related("project", "embargo", "publication")
     if args.project:
         cases = cases.filter(project__slug=args.project)
     if args.state:

@@ -209,7 +209,14 @@ def no_case(case_id) -> NotFound:
 
 
 # What the case page, the API and the CLI read of a case besides its own row.
-CASE_RELATED = ("project", "project__policy", "reporter", "duplicate_of", "embargo")
+CASE_RELATED = (
+    "project",
+    "project__policy",
+    "reporter",
+    "duplicate_of",
+    "embargo",
+    "publication",
+)
 
 
 def visible_case(person: Person | None, case_id):
