@@ -18,7 +18,7 @@ from secdesk.mail.models import AcknowledgementCount, InboundMessage, MessageMai
 from secdesk.mail.parsing import Parsed, Unparseable, parse
 from secdesk.mail.rules import Incoming, Senders, authenticate
 from secdesk.teams.access import capabilities_named, case_audience
-from secdesk.teams.models import Consent, Membership, Person, Project
+from secdesk.teams.models import Membership, Person, Project
 
 logger = logging.getLogger("secdesk.mail")
 
@@ -196,9 +196,7 @@ class _Members:
                 self.by_case[case.pk] = Senders(list(case_audience(case)))
             return self.by_case[case.pk]
         if project.pk not in self.by_project:
-            active = Membership.objects.filter(
-                project=project, removed_at__isnull=True, consent=Consent.SIGNATORY
-            )
+            active = Membership.objects.active().filter(project=project)
             self.by_project[project.pk] = Senders(
                 list(Person.objects.filter(memberships__in=active).distinct())
             )
