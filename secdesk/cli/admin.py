@@ -1,25 +1,6 @@
 """`secdesk admin …`: site administrators and login links (for the operator)."""
 
 
-def register(commands):
-    admin = commands.add_parser("admin", help="site administration (run by the operator)")
-    sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("create", help="create a site administrator and print a one-time login link")
-    p.add_argument("email", help="the person's address")
-    p.add_argument("--name", default="", help="the administrator's name")
-    p.set_defaults(handler=create)
-    p = sub.add_parser("login-link", help="print a one-time login link for a person")
-    p.add_argument("email", help="the person's address")
-    p.set_defaults(handler=login_link)
-    p = sub.add_parser(
-        "reset-factors",
-        help="remove a member's password, authenticator, passkeys and recovery codes "
-        "(they are told by mail), for one who lost their second factor",
-    )
-    p.add_argument("email", help="the person's address")
-    p.set_defaults(handler=reset_factors)
-
-
 def create(args, out):
     from secdesk.teams.actions import do_create_admin
     from secdesk.web.login_links import issue_login_link

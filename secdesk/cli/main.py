@@ -1,10 +1,15 @@
 """The `secdesk` command: every team action, for people and for scripts.
 
+The parser is built from light modules (secdesk/cli/args/); a command's module,
+which loads Django and the models, is imported only once the arguments are
+parsed, so `--help`, a usage error and `git affected` answer without Django.
+
 Exit status: 0 done, 2 refused or bad input (one line on stderr naming the rule),
 1 an unexpected failure (one line; details only with SECDESK_DEBUG).
 """
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -27,7 +32,7 @@ def _setup_django():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from secdesk.cli import (
+    from secdesk.cli.args import (
         account,
         admin,
         advisories,
@@ -74,16 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None):
-    from secdesk.cli.output import Output
+def handler_of(args):
+    """The function that carries out the parsed command: "cases:receive" is
+    `receive` in secdesk/cli/cases.py, imported only now."""
+    module, name = args.handler.split(":")
+    return getattr(importlib.import_module(f"secdesk.cli.{module}"), name)
 
+
+def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    from secdesk.cli.output import Output
+
     out = Output(args.json)
     try:
         if getattr(args, "needs_django", True):
             _setup_django()
-        code = args.handler(args, out)
+        code = handler_of(args)(args, out)
     except Refused as err:
         out.err.print(f"secdesk: {err.message}", markup=False)
         sys.exit(2)

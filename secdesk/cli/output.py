@@ -10,30 +10,28 @@ can forget it: a plain string printed, or a cell of `table`, is shown so."""
 import json
 import sys
 from collections.abc import Callable, Iterable
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from functools import cached_property
 
 from secdesk.lib.text import visible
 
-
-class _Terminal(Console):
-    def render_str(self, text: str, **options) -> Text:
-        options.update(markup=False, emoji=False, highlight=False)
-        return super().render_str(visible(text, lines=True), **options)
+# rich takes a fifth of a second to import: it is imported when something is
+# shown to a person, so `--help` and the answers of --json do not wait for it.
 
 
-def _cell(value) -> Text:
+def _cell(value):
+    from rich.text import Text
+
     if isinstance(value, list | tuple):
         return Text("\n".join(visible(str(item)) for item in value))
     return Text(visible("" if value is None else str(value)))
 
 
-def table(*columns: str, rows: Iterable[Iterable]) -> Table:
+def table(*columns: str, rows: Iterable[Iterable]):
     """A table of one line per row: in a cell, a line end is written out too.
     A list in a cell is shown whole, one item a line (the recipients of a mail);
     a value wider than its column is folded onto the next line, never cut."""
+    from rich.table import Table
+
     shown = Table(box=None)
     for column in columns:
         shown.add_column(column, overflow="fold")
@@ -42,13 +40,30 @@ def table(*columns: str, rows: Iterable[Iterable]) -> Table:
     return shown
 
 
+def _terminal(**options):
+    from rich.console import Console
+
+    class Terminal(Console):
+        def render_str(self, text: str, **options):
+            options.update(markup=False, emoji=False, highlight=False)
+            return super().render_str(visible(text, lines=True), **options)
+
+    return Terminal(highlight=False, soft_wrap=True, **options)
+
+
 class Output:
     def __init__(self, as_json: bool):
         self.as_json = as_json
-        self.console = _Terminal(highlight=False, soft_wrap=True)
-        self.err = _Terminal(stderr=True, highlight=False, soft_wrap=True)
 
-    def emit(self, data, human: Callable[[Console], None] | str | None = None):
+    @cached_property
+    def console(self):
+        return _terminal()
+
+    @cached_property
+    def err(self):
+        return _terminal(stderr=True)
+
+    def emit(self, data, human: Callable[..., None] | str | None = None):
         if self.as_json:
             sys.stdout.write(json.dumps(data, indent=2, default=_plain) + "\n")
         elif callable(human):

@@ -3,25 +3,6 @@
 from secdesk.cli.common import acting
 
 
-def register(commands):
-    token = commands.add_parser("token", help="your personal API tokens")
-    sub = token.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("create", help="a new token; shown once")
-    p.add_argument("name", help="what uses it")
-    p.add_argument(
-        "--scope",
-        default="read",
-        choices=["read", "write"],
-        help="read, or read and write (default: read)",
-    )
-    p.set_defaults(handler=create)
-    p = sub.add_parser("list", help="your tokens")
-    p.set_defaults(handler=list_tokens)
-    p = sub.add_parser("revoke", help="revoke a token by its prefix")
-    p.add_argument("prefix", help="the start of the token, as listed")
-    p.set_defaults(handler=revoke)
-
-
 def create(args, out):
     from secdesk.teams.tokens import do_create_api_token
 

@@ -1,0 +1,1 @@
+"""The command line's arguments: light modules, so `--help` answers without Django."""
