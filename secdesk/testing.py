@@ -1,17 +1,23 @@
-"""The CLI as tests run it: the real `secdesk` command in a subprocess, against a
-database of its own — a SQLite data directory, or, when the suite runs on
-PostgreSQL (DATABASE_URL), a database of its own on the same server.
+"""The CLI as tests run it.
 
-Starting the command costs a second or two, so a suite builds its common
-starting point once through the CLI and copies it for each test: the SQLite
-data directory, or a PostgreSQL database created from it as a template.
+`Cli` runs `main(argv)` in this process, on the test database, and gives the
+exit status and what was written to stdout and stderr: most tests of the
+command's behaviour use it, as starting the command costs a second. `Process`
+runs the real `secdesk` command in a subprocess, against a database of its own
+(a SQLite data directory, or a database of its own on the PostgreSQL server
+when the suite runs there): for what only a process shows — start-up, the
+daemons, the data directory's files. A suite builds a common starting point
+once through the command and copies it for each test (`Databases.template`).
 """
 
+import io
 import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,7 +33,63 @@ class Result:
         return json.loads(self.out)
 
 
-class Cli:
+class _Calls:
+    def ok(self, *args, who=None, stdin=None) -> Result:
+        result = self(*args, who=who, stdin=stdin)
+        assert result.code == 0, f"secdesk {' '.join(args)} failed: {result.err}"
+        return result
+
+    def json(self, *args, who=None, stdin=None):
+        return self.ok("--json", *args, who=who, stdin=stdin).data
+
+
+class Cli(_Calls):
+    """`secdesk` in this process: `main(argv)` on the database the test has.
+    `env` holds variables set while a command runs (COLUMNS, for one)."""
+
+    def __init__(self, env=None):
+        self.env = dict(env or {})
+
+    def __call__(self, *args, who=None, stdin=None) -> Result:
+        from secdesk.cli.main import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with _variables(self.env), _stdin(stdin), redirect_stdout(out), redirect_stderr(err):
+            try:
+                main([*(["--as", who] if who else []), *args])
+                code = 0
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else int(done.code is not None)
+        return Result(code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def _variables(env):
+    before = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _stdin(text):
+    saved = sys.stdin
+    sys.stdin = io.StringIO(text or "")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+class Process(_Calls):
+    """The real `secdesk` command in a subprocess, with the environment `env`."""
+
     def __init__(self, env):
         self.env = env
         self.exe = shutil.which("secdesk")
@@ -39,14 +101,6 @@ class Cli:
             argv, env=self.env, capture_output=True, text=True, input=stdin, timeout=120
         )
         return Result(done.returncode, done.stdout, done.stderr)
-
-    def ok(self, *args, who=None, stdin=None) -> Result:
-        result = self(*args, who=who, stdin=stdin)
-        assert result.code == 0, f"secdesk {' '.join(args)} failed: {result.err}"
-        return result
-
-    def json(self, *args, who=None, stdin=None):
-        return self.ok("--json", *args, who=who, stdin=stdin).data
 
 
 def _base_env():
@@ -96,14 +150,15 @@ class Databases:
         """A database built once by `set_up(cli)`, for tests to copy (`cli(...,
         template=...)`): the SQLite file, or a PostgreSQL template database."""
         env = self.env(name)
-        set_up(Cli({k: v for k, v in env.items() if k != "db"}))
+        set_up(Process({k: v for k, v in env.items() if k != "db"}))
         return env
 
-    def cli(self, name, template=None) -> Cli:
-        """The CLI on a database of its own: new, or a copy of `template`'s."""
+    def cli(self, name, template=None) -> Process:
+        """The command in a subprocess on a database of its own: new, or a copy
+        of `template`'s."""
         env = self.env(name, template)
         env.pop("db", None)
-        return Cli(env)
+        return Process(env)
 
     def drop_all(self):
         if self.pg and self.created:
@@ -115,7 +170,7 @@ class Databases:
 ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"
 
 
-def set_up_libvirt(cli: Cli) -> None:
+def set_up_libvirt(cli: _Calls) -> None:
     """Through the command: a migrated database, root's project libvirt, and
     alice (admin) and bob (member) on its team, both bound by its policy."""
     cli.ok("migrate")

@@ -41,6 +41,12 @@ def case_arg(parser):
     parser.add_argument("case", type=int, metavar="CASE", help="the case number")
 
 
+def subcommands(parser):
+    """The sub-commands of a command group, for another module to add to:
+    argparse offers no public way to reach them."""
+    return next(a for a in parser._actions if a.dest == "action")
+
+
 def positive_int(text: str) -> int:
     import argparse
 

@@ -31,21 +31,11 @@ def _setup_django():
     django.setup()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from secdesk.cli.args import (
-        account,
-        admin,
-        advisories,
-        audit,
-        cases,
-        embargo,
-        git,
-        mail,
-        projects,
-        repos,
-        run,
-        tokens,
-    )
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `only`, only that command gets its arguments
+    (building all of them costs a tenth of a second, mostly argparse's
+    look-ups of translations)."""
+    from secdesk.cli.args import add_commands
 
     parser = Parser(
         prog="secdesk", description="A security response desk for open-source projects."
@@ -60,23 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    # advisories after cases: it adds to the `cve` command that cases defines.
-    for module in (
-        run,
-        admin,
-        projects,
-        cases,
-        advisories,
-        embargo,
-        audit,
-        git,
-        mail,
-        tokens,
-        account,
-        repos,
-    ):
-        module.register(commands)
+    add_commands(commands, only)
     return parser
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command word of `argv`: the first word that is neither an option of
+    `secdesk` itself nor its value. None for `secdesk --help` and the like."""
+    words = iter(argv)
+    for word in words:
+        if len(word) > 2 and "--as".startswith(word):  # argparse takes "--a" for "--as"
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def handler_of(args):
@@ -87,7 +74,8 @@ def handler_of(args):
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=command_named(argv) or "")
     args = parser.parse_args(argv)
     from secdesk.cli.output import Output
 

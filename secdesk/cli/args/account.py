@@ -1,9 +1,8 @@
 """The arguments of `secdesk account key …`: the OpenPGP keys that make signed mail yours."""
 
 
-def register(commands):
-    account = commands.add_parser("account", help="your own account")
-    sub = account.add_subparsers(dest="what", metavar="WHAT", required=True)
+def account(parser):
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
     key = sub.add_parser("key", help="your OpenPGP keys")
     actions = key.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = actions.add_parser("add", help="bind a public key to you")

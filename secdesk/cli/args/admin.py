@@ -1,9 +1,8 @@
 """The arguments of `secdesk admin …`: site administrators and login links (for the operator)."""
 
 
-def register(commands):
-    admin = commands.add_parser("admin", help="site administration (run by the operator)")
-    sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
+def admin(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("create", help="create a site administrator and print a one-time login link")
     p.add_argument("email", help="the person's address")
     p.add_argument("--name", default="", help="the administrator's name")

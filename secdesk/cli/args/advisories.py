@@ -1,13 +1,13 @@
 """The arguments of `secdesk cve …`, `secdesk advisory …` and `secdesk docs export`."""
 
-from secdesk.cli.common import case_arg, positive_int
+from secdesk.cli.common import case_arg, positive_int, subcommands
 
 FORMATS = ("text", "html", "cve", "osv", "csaf")
 
 
-def register(commands):
-    cve = commands.choices.get("cve") or commands.add_parser("cve", help="CVE ids")
-    sub = next(a for a in cve._actions if a.dest == "action")
+def cve_pool(parser):
+    """The pool of reserved ids and CVE Services, under `cve` (made by cases.py)."""
+    sub = subcommands(parser)
     p = sub.add_parser("pool", help="the project's pool of reserved ids")
     pool = p.add_subparsers(dest="pool_action", metavar="ACTION", required=True)
     q = pool.add_parser("import", help="add ids you reserved (one per line in FILE, or -)")
@@ -42,8 +42,9 @@ def register(commands):
     p.add_argument("--url", default="", help="the API's URL (default: production)")
     p.set_defaults(handler="advisories:services")
 
-    advisory = commands.add_parser("advisory", help="a case's advisory")
-    sub = advisory.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def advisory(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("edit", help="write the advisory's text")
     case_arg(p)
     hints = {
@@ -69,8 +70,9 @@ def register(commands):
     )
     p.set_defaults(handler="advisories:render")
 
-    docs = commands.add_parser("docs", help="the public security documents")
-    sub = docs.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def docs(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("export", help="write every project's security page, section, security.txt")
     p.add_argument("directory", metavar="DIR", help="where to write them")
     p.set_defaults(handler="advisories:export_docs")

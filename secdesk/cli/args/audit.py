@@ -1,9 +1,8 @@
 """The arguments of `secdesk audit …`: the audit trail."""
 
 
-def register(commands):
-    audit = commands.add_parser("audit", help="the audit trail")
-    sub = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+def audit(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("log", help="the records, oldest first")
     p.add_argument("--case", type=int, help="only the records of this case")
     p.add_argument("--project", help="only the records of this project")

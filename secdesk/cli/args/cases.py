@@ -3,10 +3,15 @@
 from secdesk.cli.common import case_arg
 
 
-def register(commands):
-    case = commands.add_parser("case", help="receive reports and work cases")
-    sub = case.add_subparsers(dest="action", metavar="ACTION", required=True)
+def case(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _intake(sub)
+    _moves(sub)
+    _triage(sub)
+    _publication(sub)
 
+
+def _intake(sub):
     p = sub.add_parser("receive", help="file a report received outside the security address")
     p.add_argument("project", help="the project's slug")
     p.add_argument(
@@ -27,6 +32,8 @@ def register(commands):
     case_arg(p)
     p.set_defaults(handler="cases:show")
 
+
+def _moves(sub):
     for name, needs_reason, text in (
         ("hold", False, "hold a received report for moderation"),
         ("validate", False, "the report is in scope: a case for the team"),
@@ -49,6 +56,8 @@ def register(commands):
     )
     p.set_defaults(handler="cases:duplicate")
 
+
+def _triage(sub):
     p = sub.add_parser("triage", help="record the triage decision and severity (§2.5)")
     case_arg(p)
     verdict = p.add_mutually_exclusive_group(required=True)
@@ -79,6 +88,8 @@ def register(commands):
     p.add_argument("--reason", required=True, help="what is wrong with the fix")
     p.set_defaults(handler="cases:fix_faulty")
 
+
+def _publication(sub):
     p = sub.add_parser("restrict", help="only these members see the case (admins)")
     case_arg(p)
     p.add_argument("members", nargs="*", metavar="EMAIL", help="none: lift the restriction")
@@ -102,15 +113,17 @@ def register(commands):
     )
     p.set_defaults(handler="cases:publish")
 
-    cve = commands.add_parser("cve", help="CVE ids")
-    sub = cve.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def cve(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("assign", help="assign a CVE id to a case")
     case_arg(p)
     p.add_argument("cve_id", metavar="CVE-ID", help="the id, e.g. CVE-2026-1234")
     p.set_defaults(handler="cases:assign_cve")
 
-    fix = commands.add_parser("fix", help="fix commits")
-    sub = fix.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def fix(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("record", help="record a fix commit on a branch")
     case_arg(p)
     p.add_argument("--branch", required=True, help="the maintained branch the fix is on")

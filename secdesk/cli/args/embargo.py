@@ -3,9 +3,8 @@
 from secdesk.cli.common import case_arg, positive_int
 
 
-def register(commands):
-    embargo = commands.add_parser("embargo", help="embargoes under the project's policy (§2.6)")
-    sub = embargo.add_subparsers(dest="action", metavar="ACTION", required=True)
+def embargo(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser("propose", help="propose an embargo end, or a revision of the one in force")
     case_arg(p)

@@ -1,9 +1,8 @@
 """The arguments of `secdesk git …`: affected releases from git, the embargo leak guard."""
 
 
-def register(commands):
-    git = commands.add_parser("git", help="fixes in git: affected releases, leak guard")
-    sub = git.add_subparsers(dest="action", metavar="ACTION", required=True)
+def git(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser(
         "affected",

@@ -1,10 +1,9 @@
 """The arguments of `secdesk mail`, `moderation …`, `quarantine …`, `outbox …`, `case reply`."""
 
-from secdesk.cli.common import case_arg, positive_int
+from secdesk.cli.common import case_arg, positive_int, subcommands
 
 
-def register(commands):
-    p = commands.add_parser("mail", help="the mail intake daemon (SMTP, or LMTP behind an MTA)")
+def mail(p):
     p.add_argument(
         "--smtp",
         default="127.0.0.1:8025",
@@ -14,8 +13,9 @@ def register(commands):
     p.add_argument("--lmtp", action="store_true", help="speak LMTP (behind Postfix or Exim)")
     p.set_defaults(handler="mail:daemon")
 
-    moderation = commands.add_parser("moderation", help="held mail: approve, reject, spam")
-    sub = moderation.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def moderation(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("list", help="mail held for moderation in your projects")
     p.set_defaults(handler="mail:moderation_list")
     p = sub.add_parser("show", help="a held mail, with why it was held")
@@ -37,8 +37,9 @@ def register(commands):
     p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler="mail:moderation_spam")
 
-    quarantine = commands.add_parser("quarantine", help="mail secdesk could not handle")
-    sub = quarantine.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def quarantine(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("list", help="the mail in quarantine in your projects")
     p.set_defaults(handler="mail:quarantine_list")
     p = sub.add_parser("show", help="a quarantined mail, with why it is there")
@@ -49,8 +50,9 @@ def register(commands):
     p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler="mail:quarantine_release")
 
-    outbox = commands.add_parser("outbox", help="outgoing mail")
-    sub = outbox.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def outbox(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("list", help="outgoing mail of the cases you may see, newest first")
     p.add_argument("--failed", action="store_true", help="only mail that could not be sent")
     p.add_argument("--case", type=positive_int, help="only mail about this case")
@@ -59,10 +61,12 @@ def register(commands):
     p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")
     p.set_defaults(handler="mail:outbox_retry")
 
-    # `case reply` joins the `case` command group.
-    case = commands.choices["case"]
-    case_actions = next(a for a in case._actions if a.dest == "action")
-    p = case_actions.add_parser("reply", help="reply on a case: to the team and the reporter")
+
+def case_reply(parser):
+    """`case reply`, under `case` (made by cases.py)."""
+    p = subcommands(parser).add_parser(
+        "reply", help="reply on a case: to the team and the reporter"
+    )
     case_arg(p)
     p.add_argument("--body", required=True, help="the text; - for stdin, @FILE for a file")
     p.add_argument("--subject", default="", help="the subject line")

@@ -1,9 +1,8 @@
 """The arguments of `secdesk project …`, `secdesk policy …`, `secdesk member …`."""
 
 
-def register(commands):
-    project = commands.add_parser("project", help="projects")
-    sub = project.add_subparsers(dest="action", metavar="ACTION", required=True)
+def project(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("create", help="a new project with the default policy (site admins)")
     p.add_argument("slug", help="the short name, in case references (slug#1)")
     p.add_argument("--name", default="", help="the project's name (default: the slug)")
@@ -34,8 +33,9 @@ def register(commands):
     p.add_argument("settings", nargs="*", metavar="NAME=VALUE", help="the settings to change")
     p.set_defaults(handler="projects:set_project")
 
-    policy = commands.add_parser("policy", help="a project's embargo policy")
-    sub = policy.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def policy(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("show", help="the policy's settings and version")
     p.add_argument("project", help="the project's slug")
     p.set_defaults(handler="projects:show_policy")
@@ -44,8 +44,9 @@ def register(commands):
     p.add_argument("settings", nargs="+", metavar="NAME=VALUE", help="the settings to change")
     p.set_defaults(handler="projects:set_policy")
 
-    member = commands.add_parser("member", help="the team")
-    sub = member.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+def member(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("add", help="invite a person to the team (admins)")
     p.add_argument("project", help="the project's slug")
     p.add_argument("email", help="the person's address")
@@ -67,6 +68,21 @@ def register(commands):
     p = sub.add_parser("list", help="the team")
     p.add_argument("project", help="the project's slug")
     p.set_defaults(handler="projects:list_members")
+    _joining(sub)
+    p = sub.add_parser("remove", help="remove a member; their access ends at once (admins)")
+    p.add_argument("project", help="the project's slug")
+    p.add_argument("email", help="the person's address")
+    p.add_argument("--reason", required=True, help="why: recorded in the audit trail")
+    p.set_defaults(handler="projects:remove")
+    p = sub.add_parser("role", help="change a member's role (admins)")
+    p.add_argument("project", help="the project's slug")
+    p.add_argument("email", help="the person's address")
+    p.add_argument("role", choices=["member", "moderator", "admin"], help="the new role")
+    p.set_defaults(handler="projects:change_role")
+
+
+def _joining(sub):
+    """Asking to join a team, vouching, and the admins' answer."""
     p = sub.add_parser("request", help="ask to join a team (anyone)")
     p.add_argument("project", help="the project's slug")
     p.add_argument("email", help="the person's address")
@@ -97,13 +113,3 @@ def register(commands):
     p.add_argument("email", help="the person's address")
     p.add_argument("--reason", required=True, help="why: the person is told")
     p.set_defaults(handler="projects:reject")
-    p = sub.add_parser("remove", help="remove a member; their access ends at once (admins)")
-    p.add_argument("project", help="the project's slug")
-    p.add_argument("email", help="the person's address")
-    p.add_argument("--reason", required=True, help="why: recorded in the audit trail")
-    p.set_defaults(handler="projects:remove")
-    p = sub.add_parser("role", help="change a member's role (admins)")
-    p.add_argument("project", help="the project's slug")
-    p.add_argument("email", help="the person's address")
-    p.add_argument("role", choices=["member", "moderator", "admin"], help="the new role")
-    p.set_defaults(handler="projects:change_role")

@@ -1,11 +1,10 @@
 """The arguments of `secdesk repo …`: a project's repositories and maintained branches."""
 
-from secdesk.cli.common import case_arg
+from secdesk.cli.common import case_arg, subcommands
 
 
-def register(commands):
-    repo = commands.add_parser("repo", help="a project's git repositories and maintained branches")
-    sub = repo.add_subparsers(dest="action", metavar="ACTION", required=True)
+def repo(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = sub.add_parser("add", help="add a repository (admins); it is mirrored on the next fetch")
     p.add_argument("project", help="the project's slug")
@@ -35,9 +34,10 @@ def register(commands):
     p.add_argument("project", help="the project's slug")
     p.set_defaults(handler="repos:list_repositories")
 
-    # `secdesk fix` is made by cases.py (for `fix record`); argparse offers no
-    # public way to add to another module's sub-commands.
-    fix = next(a for a in commands.choices["fix"]._actions if a.dest == "action")
+
+def fix_in_git(parser):
+    """`fix introduced|not-affected|verify|affected`, under `fix` (made by cases.py)."""
+    fix = subcommands(parser)
     p = fix.add_parser("introduced", help="record the commit that introduced the bug")
     case_arg(p)
     p.add_argument(

@@ -3,10 +3,7 @@
 import os
 
 
-def register(commands):
-    p = commands.add_parser(
-        "serve", help="everything in one process: web and worker (embedded default)"
-    )
+def serve(p):
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
     p.add_argument(
         "--smtp", default="127.0.0.1:8025", metavar="HOST:PORT", help="the mail intake (SMTP)"
@@ -20,22 +17,22 @@ def register(commands):
     )
     p.set_defaults(handler="run:serve")
 
-    p = commands.add_parser("web", help="the web interface alone (production)")
+
+def web(p):
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
     p.add_argument("--threads", type=int, default=8, help="requests served at once (default: 8)")
     p.set_defaults(handler="run:web")
 
-    p = commands.add_parser("worker", help="the worker alone (production)")
+
+def worker(p):
     p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
     p.add_argument("--once", action="store_true", help="one tick, then exit")
     p.set_defaults(handler="run:worker")
 
-    p = commands.add_parser("migrate", help="apply database migrations")
+
+def migrate(p):
     p.set_defaults(handler="run:migrate")
 
-    p = commands.add_parser(
-        "check",
-        help="check the deployment: private data, site address, CSRF origins, proxies, relay; "
-        "exit 1 on an error",
-    )
+
+def check(p):
     p.set_defaults(handler="run:check")

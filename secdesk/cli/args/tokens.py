@@ -1,9 +1,8 @@
 """The arguments of `secdesk token …`: personal API tokens."""
 
 
-def register(commands):
-    token = commands.add_parser("token", help="your personal API tokens")
-    sub = token.add_subparsers(dest="action", metavar="ACTION", required=True)
+def token(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("create", help="a new token; shown once")
     p.add_argument("name", help="what uses it")
     p.add_argument(

@@ -1,18 +1,43 @@
-"""CLI tests run the real `secdesk` command in a subprocess, against a database of
-their own: a fresh SQLite data directory, or — when the suite runs on
-PostgreSQL — a fresh database on the same server.
-
-Starting the command costs a second or two, so the common starting point (a
-migrated database with a team and one accepted case) is built once per session
-through the CLI and copied for each test: the SQLite file, or a PostgreSQL
-database created from it as a template.
-"""
+"""CLI tests run `main(argv)` in the test process, on the test database, with a
+data directory of each test's own (`cli`, `team`). What only a process shows —
+start-up, `serve`, the data directory's files — runs the real `secdesk` command
+in a subprocess on a database of its own (`process_cli`)."""
 
 import uuid
 
 import pytest
 
-from secdesk.testing import ALICE, Databases, set_up_libvirt
+from secdesk.testing import ALICE, Cli, Databases, set_up_libvirt
+
+
+@pytest.fixture
+def cli(db, settings, tmp_path):
+    """The command on the test database, its data directory empty."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    return Cli()
+
+
+@pytest.fixture
+def team(cli):
+    """root creates project libvirt; alice (admin) and bob (member) join it; case #1 is
+    received, validated and accepted — all through the command."""
+    set_up_libvirt(cli)
+    cli.ok(
+        "case",
+        "receive",
+        "libvirt",
+        "--from",
+        "finder@research.example",
+        "--subject",
+        "Crash in RPC dispatch",
+        "--body",
+        "steps to reproduce",
+        who=ALICE,
+    )
+    cli.ok("case", "validate", "1", who=ALICE)
+    cli.ok("case", "accept", "1", who=ALICE)
+    return cli
 
 
 @pytest.fixture(scope="session")
@@ -22,38 +47,7 @@ def cli_databases(tmp_path_factory):
     databases.drop_all()
 
 
-@pytest.fixture(scope="session")
-def team_template(cli_databases):
-    """root creates project libvirt; alice (admin) and bob (member) join it; case #1 is
-    received, validated and accepted."""
-
-    def set_up(cli):
-        set_up_libvirt(cli)
-        cli.ok(
-            "case",
-            "receive",
-            "libvirt",
-            "--from",
-            "finder@research.example",
-            "--subject",
-            "Crash in RPC dispatch",
-            "--body",
-            "steps to reproduce",
-            who=ALICE,
-        )
-        cli.ok("case", "validate", "1", who=ALICE)
-        cli.ok("case", "accept", "1", who=ALICE)
-
-    return cli_databases.template("template", set_up)
-
-
 @pytest.fixture
-def team(cli_databases, team_template, request):
-    return cli_databases.cli(
-        request.node.name.replace("/", "_")[:60] + uuid.uuid4().hex[:6], template=team_template
-    )
-
-
-@pytest.fixture
-def cli(cli_databases, request):
+def process_cli(cli_databases):
+    """The real command in a subprocess, on a new database of its own."""
     return cli_databases.cli("fresh-" + uuid.uuid4().hex[:8])

@@ -1,21 +1,13 @@
-import sqlite3
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 
 def test_audit_verify_names_a_changed_record_and_exits_non_zero(team):
     assert team.json("audit", "verify")["ok"] is True
-    env = team.env
-    if "DATABASE_URL" in env:
-        import psycopg
-
-        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-            conn.execute("UPDATE audit_auditrecord SET details = '{}' WHERE seq = 5")
-    else:
-        db = Path(env["SECDESK_DATA_DIR"]) / "secdesk.sqlite3"
-        with sqlite3.connect(db) as conn:
-            conn.execute("UPDATE audit_auditrecord SET details = '{}' WHERE seq = 5")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditrecord SET details = '{}' WHERE seq = 5")
     result = team("audit", "verify")
     assert result.code == 1
     assert result.out.strip() == "audit trail broken: record 5 was changed after it was written"
@@ -29,7 +21,8 @@ def test_audit_log_lists_the_project_records_for_an_admin(team, who):
     assert refused.code == 2 and "needs the admin role" in refused.err
 
 
-def test_the_audit_key_is_made_once_in_the_data_directory_for_its_owner_only(cli):
+def test_the_audit_key_is_made_once_in_the_data_directory_for_its_owner_only(process_cli):
+    cli = process_cli
     del cli.env["SECDESK_AUDIT_KEY"]
     cli.ok("migrate")
     key = Path(cli.env["SECDESK_DATA_DIR"]) / "audit_key"

@@ -18,9 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.testing import Cli
+from secdesk.testing import Process
 
 SENDER = "finder@research.example"
+
+
+@pytest.fixture
+def cli(process_cli):
+    """What only a process shows: the real command in a subprocess."""
+    return process_cli
 
 
 def _free_port():
@@ -117,7 +123,7 @@ def test_after_serve_demo_took_mail_every_folder_is_0700_and_every_file_0600(cli
     assert link.group(2) not in err.read_text()
 
 
-def lax(cli: Cli) -> list[dict]:
+def lax(cli: Process) -> list[dict]:
     result = cli("--json", "check")
     return [p for p in json.loads(result.out) if p["id"] == "secdesk.E001"], result.code
 
@@ -140,7 +146,7 @@ def test_what_others_may_read_is_reported_and_made_private_at_the_next_start(cli
 
 
 def test_a_malformed_setting_stops_the_start_with_a_message_naming_it(cli):
-    broken = Cli({**cli.env, "SECDESK_SMTP_RELAY": "mail.internal"})
+    broken = Process({**cli.env, "SECDESK_SMTP_RELAY": "mail.internal"})
     result = broken("worker", "--once")
     assert result.code == 2
     # One line, read when the settings are, before anything starts; no traceback.

@@ -41,10 +41,14 @@ def test_every_option_and_argument_has_help_text():
     assert silent == []
 
 
-def test_the_help_of_secdesk_and_its_groups_names_the_commands_the_readme_uses(cli):
+def test_the_help_of_secdesk_and_its_groups_names_the_commands_the_readme_uses(process_cli):
     def shown(*args):
         done = subprocess.run(
-            [cli.exe, *args, "--help"], env=cli.env, capture_output=True, text=True, timeout=60
+            [process_cli.exe, *args, "--help"],
+            env=process_cli.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

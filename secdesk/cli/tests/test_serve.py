@@ -17,6 +17,12 @@ import pytest
 from django_otp.oath import totp
 
 
+@pytest.fixture
+def cli(process_cli):
+    """What only a process shows: the real command in a subprocess."""
+    return process_cli
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-# The subprocess CLI fixtures: a team on a database of each test's own.
-from secdesk.cli.tests.conftest import cli_databases, team, team_template  # noqa: F401
+# The CLI fixtures: the command in this process, a team through it.
+from secdesk.cli.tests.conftest import cli, team  # noqa: F401
 from secdesk.fixes.tests.history import History
 
 RELEASES = r"^v(\d+)\.(\d+)\.(\d+)$"
