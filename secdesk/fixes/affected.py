@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import compress, count
 from operator import ne
 
-from secdesk.fixes.backports import PatchSearch, backports_among
+from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git
 from secdesk.fixes.releases import Release, ReleaseScheme
 
@@ -96,14 +96,16 @@ def affected_releases(
 
     1. List the ancestry of all release tags with one `git rev-list --topo-order
        --parents` (the graph, which the commit-graph answers fast), and while
-       git walks, resolve every commit of every case with one
-       `git cat-file` and read the fixes' patch-ids. A case naming a commit the
-       repository lacks gets an error, the others go on.
+       git walks, resolve every commit of every case with one `git cat-file`.
+       A case naming a commit the repository lacks gets an error, the others
+       go on.
     2. Carry the case bits from parents to children, and back from children to
-       parents, to find where a backport could change an answer.
-    3. Find the backports of all fixes among those commits at once (see
-       backports.py), carry the fix bits again if there are any, and read each
-       case's releases off the bits of the tagged commits.
+       parents, to find where a backport could change an answer: a release
+       that has a bug but not its fix.
+    3. Only if there are such places, find the backports of the fixes among
+       them (see backports.py: patch-ids are read then, not before), carry the
+       fix bits again if there are any, and read each case's releases off the
+       bits of the tagged commits.
     """
     report = progress or (lambda step, done, total: None)
     outcomes = [Outcome(case.id) for case in cases]
@@ -112,42 +114,61 @@ def affected_releases(
     walking = git.start("rev-list", "--topo-order", "--parents", *tips) if tips else None
 
     report("resolving commits", 0, 1)
-    wanted = {rev for case in cases for rev in case.introduced + case.fixed}
-    full = git.resolve(sorted(rev for rev in wanted if COMMIT_ID.match(rev)))
-    live = []
-    for index, (case, outcome) in enumerate(zip(cases, outcomes, strict=True)):
-        outcome.error = _unresolved(case, full)
-        if not outcome.error:
-            live.append(index)
-    introduced_by: dict[str, int] = {}
-    fixed_by: dict[str, int] = {}
-    no_introducing = 0
-    for index in live:
-        bit = 1 << index
-        for rev in cases[index].introduced:
-            introduced_by[full[rev]] = introduced_by.get(full[rev], 0) | bit
-        for rev in cases[index].fixed:
-            fixed_by[full[rev]] = fixed_by.get(full[rev], 0) | bit
-        if not cases[index].introduced:
-            no_introducing |= bit
-    patches = PatchSearch(git, fixed_by) if tips else None
+    bits = _CaseBits.of(git, cases, outcomes)
 
     report("reading history", 0, 1)
     graph = History(walking.chunks() if walking else (), tagged)
     width = len(cases)
-    introduced, fixed = graph.carry(introduced_by, fixed_by, width)
+    introduced, fixed = graph.carry(bits.introduced_by, bits.fixed_by, width)
     report("finding backports", 0, 1)
-    suspects = graph.where_backports_matter(fixed_by, fixed, width)
-    backports = backports_among(git, fixed_by, suspects, patches=patches)
+    suspects = graph.where_backports_matter(bits.fixed_by, fixed, width)
+    backports = backports_among(git, bits.fixed_by, suspects)
     for backport, carried in backports.items():
         for fix in carried:
-            fixed_by[backport] = fixed_by.get(backport, 0) | fixed_by[fix]
-    carriers = sorted(fixed_by)
+            bits.fixed_by[backport] = bits.fixed_by.get(backport, 0) | bits.fixed_by[fix]
     if backports:
-        _, fixed = graph.carry({}, fixed_by, width)
-    first_fixed = graph.first_fixed(fixed)
+        _, fixed = graph.carry({}, bits.fixed_by, width)
 
     report("reading releases", 0, 1)
+    _read_releases(graph, tagged, bits, introduced, fixed, outcomes)
+    report("done", 1, 1)
+    return outcomes
+
+
+@dataclass
+class _CaseBits:
+    """Each case is a bit: the commits that introduce and fix it, by full id."""
+
+    live: list[int]
+    introduced_by: dict[str, int]
+    fixed_by: dict[str, int]
+    # The cases with no introducing commit known: every release has the bug.
+    no_introducing: int
+
+    @classmethod
+    def of(cls, git: Git, cases: list[CaseCommits], outcomes: list[Outcome]) -> "_CaseBits":
+        wanted = {rev for case in cases for rev in case.introduced + case.fixed}
+        full = git.resolve(sorted(rev for rev in wanted if COMMIT_ID.match(rev)))
+        bits = cls([], {}, {}, 0)
+        for index, (case, outcome) in enumerate(zip(cases, outcomes, strict=True)):
+            outcome.error = _unresolved(case, full)
+            if outcome.error:
+                continue
+            bits.live.append(index)
+            bit = 1 << index
+            for rev in case.introduced:
+                bits.introduced_by[full[rev]] = bits.introduced_by.get(full[rev], 0) | bit
+            for rev in case.fixed:
+                bits.fixed_by[full[rev]] = bits.fixed_by.get(full[rev], 0) | bit
+            if not case.introduced:
+                bits.no_introducing |= bit
+        return bits
+
+
+def _read_releases(graph, tagged, bits: _CaseBits, introduced, fixed, outcomes):
+    """Each live case's releases, off the bits of the tagged commits."""
+    width = len(outcomes)
+    first_fixed = graph.first_fixed(fixed)
     releases = sorted(
         (release, graph.position[commit])
         for commit, releases in tagged.items()
@@ -157,22 +178,23 @@ def affected_releases(
     # per case, the versions of a case are picked without a Python step per
     # case and release.
     versions = [release.version for release, _ in releases]
-    affected = [_flags((introduced[at] | no_introducing) & ~fixed[at], width) for _, at in releases]
+    affected = [
+        _flags((introduced[at] | bits.no_introducing) & ~fixed[at], width) for _, at in releases
+    ]
     first = [_flags(first_fixed[at], width) for _, at in releases]
     holding = [_flags(fixed[at], width) for _, at in releases]
     affected_by_case = list(zip(*affected, strict=True)) if releases else []
     first_by_case = list(zip(*first, strict=True)) if releases else []
     holding_by_case = list(zip(*holding, strict=True)) if releases else []
-    for index in live:
+    carriers = sorted(bits.fixed_by)
+    for index in bits.live:
         outcome = outcomes[index]
         bit = 1 << index
-        outcome.fix_commits = [commit for commit in carriers if fixed_by[commit] & bit]
+        outcome.fix_commits = [commit for commit in carriers if bits.fixed_by[commit] & bit]
         if releases:
             outcome.affected = list(dict.fromkeys(compress(versions, affected_by_case[index])))
             outcome.fixed_in = list(dict.fromkeys(compress(versions, first_by_case[index])))
             outcome.fixed = list(dict.fromkeys(compress(versions, holding_by_case[index])))
-    report("done", 1, 1)
-    return outcomes
 
 
 class History:

@@ -93,18 +93,15 @@ def same_patches(git: Git, fixes, commits, *, fixes_in: Git | None = None) -> di
     return search.finish(search.start(set(commits)))
 
 
-def backports_among(
-    git: Git, fixes, candidates, *, patches: PatchSearch | None = None
-) -> dict[str, set[str]]:
+def backports_among(git: Git, fixes, candidates) -> dict[str, set[str]]:
     """The commits among `candidates` that carry one of `fixes` (full commit ids)
-    without being it, mapped to the fixes they carry; `patches` is a search
-    for these fixes made ahead. The messages and the patches are read by git
-    processes running at once."""
+    without being it, mapped to the fixes they carry. The messages and the
+    patches are read by git processes running at once."""
     fixes = set(fixes)
     candidates = set(candidates) - fixes
     if not fixes or not candidates:
         return {}
-    search = patches or PatchSearch(git, fixes)
+    search = PatchSearch(git, fixes)
     listing = search.start(candidates)
     found = _cherry_picks(git, fixes, candidates)
     for commit, carried in search.finish(listing).items():

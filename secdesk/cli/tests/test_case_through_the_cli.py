@@ -7,6 +7,40 @@ CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 
 def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     set_up_libvirt(cli)
+    case = _receive_and_accept(cli)
+    _triage_and_embargo(cli, case)
+    _fix_and_publish(cli, case)
+    shown = cli.json("case", "show", str(case), who=BOB)
+    _check_shown(shown)
+    steps = [(h["actor"], h["event"]) for h in shown["history"]]
+    assert steps == [
+        (ALICE, "report received"),
+        (ALICE, "report validated"),
+        (ALICE, "report accepted"),
+        (ALICE, "triage recorded"),
+        (ALICE, "embargo proposed"),
+        (BOB, "embargo accepted"),
+        (ALICE, "embargo proposed"),
+        (BOB, "embargo agreed"),
+        (BOB, "embargo accepted"),
+        (BOB, "fix found faulty"),
+        (ALICE, "embargo restarted"),
+        (BOB, "CVE assigned"),
+        (ALICE, "fix recorded"),
+        # Publication runs as resumable steps, each audited.
+        (ALICE, "publication started"),
+        (ALICE, "announcement queued"),
+        (ALICE, "advisory published on the web"),
+        (ALICE, "case published"),
+    ]
+
+    log = cli.json("audit", "log", "--case", str(case), who=ALICE)
+    assert [(r["actor"], r["event"]) for r in log] == steps
+    assert [r["seq"] for r in log] == sorted(r["seq"] for r in log)
+    assert cli.json("audit", "verify")["ok"] is True
+
+
+def _receive_and_accept(cli) -> int:
     case = cli.json(
         "case",
         "receive",
@@ -22,6 +56,10 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     )["id"]
     for step in ("validate", "accept"):
         assert cli.json("case", step, str(case), who=ALICE)["state"] in ("valid", "accepted")
+    return case
+
+
+def _triage_and_embargo(cli, case):
     cli.ok(
         "case",
         "triage",
@@ -50,6 +88,9 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     extended = cli.json("embargo", "accept", str(case), who=BOB)
     assert extended["state"] == "active"
     assert extended["proposals"][-1]["extension"] is True
+
+
+def _fix_and_publish(cli, case):
     cli.ok("case", "fix-faulty", str(case), "--reason", "the fix breaks live migration", who=BOB)
     restarted = cli.json("embargo", "restart", str(case), who=ALICE)
     assert restarted["restarts"] == 1
@@ -68,7 +109,8 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     published = cli.json("case", "publish", str(case), "--end-embargo", "--force", who=ALICE)
     assert published["published_at"]
 
-    shown = cli.json("case", "show", str(case), who=BOB)
+
+def _check_shown(shown):
     assert shown["triage"]["cvss3"] == {"vector": CVSS, "score": "8.8"}
     assert shown["embargo"]["state"] == "exited"
     assert shown["embargo"]["exit_reason"] == "decision: published"
@@ -83,32 +125,6 @@ def test_a_case_runs_from_report_to_publication_and_every_step_is_audited(cli):
     ]
     assert shown["cves"] == [{"id": "CVE-2026-12345", "state": "published", "allocated_by": BOB}]
     assert shown["facts"]["public"] and shown["facts"]["fix-published"]
-    steps = [(h["actor"], h["event"]) for h in shown["history"]]
-    assert steps == [
-        (ALICE, "report received"),
-        (ALICE, "report validated"),
-        (ALICE, "report accepted"),
-        (ALICE, "triage recorded"),
-        (ALICE, "embargo proposed"),
-        (BOB, "embargo accepted"),
-        (ALICE, "embargo proposed"),
-        (BOB, "embargo agreed"),
-        (BOB, "embargo accepted"),
-        (BOB, "fix found faulty"),
-        (ALICE, "embargo restarted"),
-        (BOB, "CVE assigned"),
-        (ALICE, "fix recorded"),
-        # Publication runs as resumable steps, each audited.
-        (ALICE, "publication started"),
-        (ALICE, "announcement queued"),
-        (ALICE, "advisory published on the web"),
-        (ALICE, "case published"),
-    ]
-
-    log = cli.json("audit", "log", "--case", str(case), who=ALICE)
-    assert [(r["actor"], r["event"]) for r in log] == steps
-    assert [r["seq"] for r in log] == sorted(r["seq"] for r in log)
-    assert cli.json("audit", "verify")["ok"] is True
 
 
 def test_text_output_reads_as_a_sentence(team):
