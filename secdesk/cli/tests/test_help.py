@@ -4,6 +4,9 @@ does, is one a new user never finds."""
 
 import argparse
 import subprocess
+import sys
+
+import pytest
 
 from secdesk.cli.main import build_parser
 
@@ -62,3 +65,36 @@ def test_the_help_of_secdesk_and_its_groups_names_the_commands_the_readme_uses(p
     serve = shown("serve")
     assert "the web interface" in serve
     assert "requests served at once" in shown("web")
+
+
+_LOADS_DJANGO = """
+import sys
+from secdesk.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("django" in sys.modules, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["case", "list", "--help"], ["git", "affected", "--batch", "-"]],
+    ids=["help", "command-help", "git-affected"],
+)
+def test_help_and_git_affected_answer_without_loading_django(process_cli, tmp_path, argv):
+    """They answer at once: Django and the models are loaded only by commands
+    that read the database."""
+    if argv[0] == "git":
+        subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+        argv = [*argv, "--repo", str(tmp_path), "--tags", r"^v(\d+)$"]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADS_DJANGO, *argv],
+        env=process_cli.env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stderr.splitlines()[-1] == "False", done.stderr

@@ -1,15 +1,13 @@
-"""`secdesk git affected`, run as scripts run it, checked against `git tag --contains`."""
+"""`secdesk git affected`, run as scripts run it (`main(argv)` in this process),
+checked against `git tag --contains`."""
 
 import json
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from secdesk.fixes.tests.conftest import RELEASES
-
-SECDESK = shutil.which("secdesk")
+from secdesk.testing import Cli
 
 
 def run_affected(repo, cases, *options, batch_text=None, tmp_path):
@@ -17,29 +15,15 @@ def run_affected(repo, cases, *options, batch_text=None, tmp_path):
     batch.write_text(
         batch_text if batch_text is not None else "".join(json.dumps(case) + "\n" for case in cases)
     )
-    return subprocess.run(
-        [
-            SECDESK,
-            *options,
-            "git",
-            "affected",
-            "--repo",
-            str(repo),
-            "--tags",
-            RELEASES,
-            "--batch",
-            str(batch),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    return Cli()(
+        *options, "git", "affected", "--repo", str(repo), "--tags", RELEASES, "--batch", str(batch)
     )
 
 
 def answers(repo, cases, tmp_path):
     done = run_affected(repo, cases, "--json", tmp_path=tmp_path)
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.code == 0, done.err
+    return [json.loads(line) for line in done.out.splitlines()]
 
 
 def ground_truth(released, introduced, fixed):
@@ -173,8 +157,8 @@ def test_a_line_that_is_not_a_case_gets_an_error_in_its_place(released, tmp_path
     done = run_affected(
         released.path, None, "--json", tmp_path=tmp_path, batch_text=f"not json\n\n{good}\n[1, 2]\n"
     )
-    got = [json.loads(line) for line in done.stdout.splitlines()]
-    assert done.returncode == 0
+    got = [json.loads(line) for line in done.out.splitlines()]
+    assert done.code == 0
     assert [answer["id"] for answer in got] == [None, "C", None]
     assert got[0]["error"].startswith("line 1:")
     assert got[2]["error"].startswith("line 3:")
@@ -201,11 +185,11 @@ def test_without_json_the_answer_is_a_readable_table(released, tmp_path):
         ],
         tmp_path=tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    assert "1.1.0 1.1.1" in done.stdout
-    assert "1.1.2 1.2.0" in done.stdout
-    assert "[ghost]" in done.stdout
-    assert "error: commit abcdef12" in done.stdout
+    assert done.code == 0, done.err
+    assert "1.1.0 1.1.1" in done.out
+    assert "1.1.2 1.2.0" in done.out
+    assert "[ghost]" in done.out
+    assert "error: commit abcdef12" in done.out
 
 
 @pytest.mark.parametrize(
@@ -222,13 +206,8 @@ def test_bad_arguments_exit_2_with_one_line(released, tmp_path, change, message)
     batch = tmp_path / "batch.jsonl"
     batch.write_text("")
     arguments = {"repo": str(released.path), "tags": RELEASES, "batch": str(batch), **change}
-    done = subprocess.run(
-        [SECDESK, "git", "affected", *(f"--{k}={v}" for k, v in arguments.items())],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert message in done.stderr
+    done = Cli()("git", "affected", *(f"--{k}={v}" for k, v in arguments.items()))
+    assert done.code == 2
+    assert done.out == ""
+    assert len(done.err.strip().splitlines()) == 1
+    assert message in done.err
