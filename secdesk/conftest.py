@@ -17,6 +17,16 @@ from secdesk.teams.actions import (
     do_create_admin,
     do_create_project,
 )
+from secdesk.testing import CHROMIUM_MISSING
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say once, at the end, how to run the browser tests that were skipped
+    for want of a browser (here: this conftest is loaded by xdist's controller
+    too, which sees every worker's reports)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(CHROMIUM_MISSING in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(CHROMIUM_MISSING, yellow=True)
 
 
 @pytest.fixture

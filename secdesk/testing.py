@@ -10,14 +10,17 @@ daemons, the data directory's files. A suite builds a common starting point
 once through the command and copies it for each test (`Databases.template`).
 """
 
+import atexit
+import ctypes
 import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -103,6 +106,38 @@ class Process(_Calls):
         return Result(done.returncode, done.stdout, done.stderr)
 
 
+_spawned: list[subprocess.Popen] = []
+
+
+def spawn(argv, **options) -> subprocess.Popen:
+    """A daemon for a test (`secdesk serve`, `secdesk mail`) that dies with the
+    test session however the session ends: in a process group of its own, so
+    that its children go with it, killed at the session's exit; and on Linux
+    sent SIGTERM by the kernel when the process that started it dies, even by
+    SIGKILL (PR_SET_PDEATHSIG). Its fixture still stops it first, gently."""
+    process = subprocess.Popen(argv, start_new_session=True, preexec_fn=_die_with_parent, **options)
+    _spawned.append(process)
+    return process
+
+
+_PR_SET_PDEATHSIG = 1
+# Loaded before any fork: the child between fork and exec only calls it.
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent():
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@atexit.register
+def _end_spawned():
+    for process in _spawned:
+        # A group already gone was stopped by its fixture.
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def _base_env():
     return {k: v for k, v in os.environ.items() if not k.startswith(("SECDESK_", "DJANGO_"))}
 
@@ -165,6 +200,22 @@ class Databases:
             with self._admin() as conn:
                 for db in self.created:
                     conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+CHROMIUM_MISSING = (
+    "browser tests skipped: install chromium (apt-get install -y chromium) "
+    "or set SECDESK_CHROMIUM to a Chromium or Chrome binary"
+)
+
+
+def chromium() -> str | None:
+    """The browser the browser tests drive: $SECDESK_CHROMIUM, or chromium,
+    chromium-browser or google-chrome on PATH."""
+    if named := os.environ.get("SECDESK_CHROMIUM"):
+        return shutil.which(named)
+    return next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
 
 
 ROOT, ALICE, BOB = "root@example.org", "alice@redhat.example", "bob@suse.example"

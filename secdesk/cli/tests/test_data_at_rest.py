@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.testing import Process
+from secdesk.testing import Process, spawn
 
 SENDER = "finder@research.example"
 
@@ -63,7 +63,7 @@ def served(cli, tmp_path):
     web, smtp = _free_port(), _free_port()
     out, err = tmp_path / "out.log", tmp_path / "err.log"
     with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen(
+        process = spawn(
             [
                 cli.exe,
                 "serve",

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from django_otp.oath import totp
 
+from secdesk.testing import spawn
+
 
 @pytest.fixture
 def cli(process_cli):
@@ -32,7 +34,7 @@ def _free_port():
 @pytest.fixture
 def served(cli):
     port, mail_port = _free_port(), _free_port()
-    process = subprocess.Popen(
+    process = spawn(
         [
             cli.exe,
             "serve",
@@ -110,7 +112,7 @@ def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(s
 
 
 def _start(cli, port):
-    process = subprocess.Popen(
+    process = spawn(
         [
             cli.exe,
             "serve",

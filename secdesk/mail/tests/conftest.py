@@ -19,7 +19,7 @@ from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
 from secdesk.teams.keys import do_add_member_key
-from secdesk.testing import Cli, Databases, set_up_libvirt
+from secdesk.testing import Databases, Process, set_up_libvirt, spawn
 
 
 def mail(
@@ -120,13 +120,13 @@ def sink():
 
 
 class Daemon:
-    def __init__(self, cli: Cli):
+    def __init__(self, cli: Process):
         self.cli = cli
         self.port = _free_port()
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [self.cli.exe, "mail", "--smtp", f"127.0.0.1:{self.port}"],
             env=self.cli.env,
             stdout=subprocess.PIPE,

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.cli.tests.conftest import Databases
+from secdesk.testing import CHROMIUM_MISSING, Databases, chromium, spawn
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking switches chromium reaches out to Google's
 # services at start; on a closed network those connections are refused and
 # logged, and they are no part of what is tested.
@@ -80,12 +79,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
-            if not CHROMIUM.exists():
-                item.add_marker(
-                    pytest.mark.skip(
-                        reason=f"{CHROMIUM} is absent: `apt-get install chromium` (.ci/run does)"
-                    )
-                )
+            if chromium() is None:
+                item.add_marker(pytest.mark.skip(reason=CHROMIUM_MISSING))
 
 
 def _free_port() -> int:
@@ -142,7 +137,7 @@ def server(tmp_path_factory):
     env["SECDESK_SITE_URL"] = f"http://localhost:{web}"
     log = Path(env["SECDESK_DATA_DIR"] + ".log")
     with log.open("w") as out:
-        process = subprocess.Popen(
+        process = spawn(
             [
                 "secdesk",
                 "serve",
@@ -181,7 +176,7 @@ def browser():
 
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh temporary profile.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
