@@ -92,11 +92,9 @@ def _setup_django_for(args):
 
 
 def serve(args, out):
-    import threading
-
     from waitress import create_server
 
-    from secdesk.cli.mail import mail_address
+    from secdesk.cli.mail import mail_address, start_intake
     from secdesk.lib.ports import must_be_free
 
     host, port = _listen(args.web)
@@ -108,9 +106,8 @@ def serve(args, out):
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
-    from secdesk import worker
-    from secdesk.web.login_links import issue_login_link
-
+    _let_in_where_listening(settings, host, port)
+    settings.DEMO = args.demo
     starting(out)
     _migrate()
     admin = _first_admin(args.admin or settings.FIRST_ADMIN_EMAIL)
@@ -127,10 +124,28 @@ def serve(args, out):
             f"secdesk: links and advisories name {settings.SITE_URL} (SECDESK_SITE_URL)",
             markup=False,
         )
-    from secdesk.cli.mail import start_intake
-
     mail_server, mail_where = start_intake(args.smtp)
     out.console.print(f"secdesk: mail (smtp) on {mail_where}", markup=False)
+    _print_login(out, admin, listening)
+    _run_with_worker(out, server, mail_server)
+
+
+def _let_in_where_listening(settings, host, port):
+    from secdesk.lib.env import host as host_of
+    from secdesk.lib.env import origin
+
+    if not os.environ.get("SECDESK_SITE_URL"):
+        # Pages are opened where this process listens: that host is let in and
+        # its forms taken. The site address stays SECDESK_SITE_URL's alone (see
+        # settings.py): no link written into an advisory or mail changes.
+        listen_url = f"http://{host}:{port}"
+        settings.ALLOWED_HOSTS.append(host_of(listen_url))
+        settings.CSRF_TRUSTED_ORIGINS.append(origin(listen_url))
+
+
+def _print_login(out, admin, listening):
+    from secdesk.web.login_links import issue_login_link
+
     if admin is not None:
         # For whoever reads this console: the address this process answers on.
         link = issue_login_link(admin.user, site=listening)
@@ -142,6 +157,13 @@ def serve(args, out):
         out.console.print(
             "secdesk: a login link for a person: secdesk admin login-link EMAIL", markup=False
         )
+
+
+def _run_with_worker(out, server, mail_server):
+    import threading
+
+    from secdesk import worker
+
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
     thread.start()
