@@ -6,16 +6,29 @@ in a subprocess on a database of its own (`process_cli`)."""
 import uuid
 
 import pytest
+from django.core.management.color import no_style
+from django.db import connection
 
 from secdesk.testing import ALICE, Cli, Databases, set_up_libvirt
 
 
 @pytest.fixture
 def cli(db, settings, tmp_path):
-    """The command on the test database, its data directory empty."""
+    """The command on the test database, its data directory empty, and its
+    numbering from 1, as on a new site: tests name case #1. (Tests that commit,
+    earlier in the same process, move the sequences on; the reset is undone
+    with the test's transaction.)"""
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
+    _number_from_one()
     return Cli()
+
+
+def _number_from_one():
+    sequences = connection.introspection.sequence_list()
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_by_name_sql(no_style(), sequences):
+            cursor.execute(sql)
 
 
 @pytest.fixture
