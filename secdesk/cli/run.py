@@ -106,8 +106,6 @@ def serve(args, out):
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
-    _let_in_where_listening(settings, host, port)
-    settings.DEMO = args.demo
     starting(out)
     _migrate()
     admin = _first_admin(args.admin or settings.FIRST_ADMIN_EMAIL)
@@ -128,19 +126,6 @@ def serve(args, out):
     out.console.print(f"secdesk: mail (smtp) on {mail_where}", markup=False)
     _print_login(out, admin, listening)
     _run_with_worker(out, server, mail_server)
-
-
-def _let_in_where_listening(settings, host, port):
-    from secdesk.lib.env import host as host_of
-    from secdesk.lib.env import origin
-
-    if not os.environ.get("SECDESK_SITE_URL"):
-        # Pages are opened where this process listens: that host is let in and
-        # its forms taken. The site address stays SECDESK_SITE_URL's alone (see
-        # settings.py): no link written into an advisory or mail changes.
-        listen_url = f"http://{host}:{port}"
-        settings.ALLOWED_HOSTS.append(host_of(listen_url))
-        settings.CSRF_TRUSTED_ORIGINS.append(origin(listen_url))
 
 
 def _print_login(out, admin, listening):

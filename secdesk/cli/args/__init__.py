@@ -37,7 +37,7 @@ COMMANDS = {
     "fix": ("fix commits", [cases.fix, repos.fix_in_git]),
     "advisory": ("a case's advisory", [advisories.advisory]),
     "docs": ("the public security documents", [advisories.docs]),
-    "embargo": ("embargoes under the project's policy (§2.6)", [embargo.embargo]),
+    "embargo": ("embargoes under the project's policy", [embargo.embargo]),
     "audit": ("the audit trail", [audit.audit]),
     "git": ("fixes in git: affected releases, leak guard", [git.git]),
     "mail": ("the mail intake daemon (SMTP, or LMTP behind an MTA)", [mail.mail]),

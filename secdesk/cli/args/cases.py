@@ -58,7 +58,7 @@ def _moves(sub):
 
 
 def _triage(sub):
-    p = sub.add_parser("triage", help="record the triage decision and severity (§2.5)")
+    p = sub.add_parser("triage", help="record the triage decision and severity")
     case_arg(p)
     verdict = p.add_mutually_exclusive_group(required=True)
     verdict.add_argument(

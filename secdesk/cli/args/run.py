@@ -1,7 +1,5 @@
 """The arguments of `secdesk serve`, `secdesk web`, `secdesk worker`: running secdesk."""
 
-import os
-
 
 def serve(p):
     p.add_argument("--web", default="127.0.0.1:8000", metavar="HOST:PORT", help="the web interface")
@@ -11,11 +9,12 @@ def serve(p):
     p.add_argument("--demo", action="store_true", help="fill a sample project with cases")
     p.add_argument(
         "--admin",
-        default=os.environ.get("SECDESK_ADMIN_EMAIL", "admin@localhost"),
         metavar="EMAIL",
-        help="the first administrator's address (first start only)",
+        help="the first administrator's address (first start only; "
+        "default: $SECDESK_ADMIN_EMAIL or admin@localhost)",
     )
-    p.set_defaults(handler="run:serve")
+    # serve fixes the settings its options decide before it starts Django.
+    p.set_defaults(handler="run:serve", needs_django=False)
 
 
 def web(p):
