@@ -10,3 +10,10 @@ def admin(parser):
     p = sub.add_parser("login-link", help="print a one-time login link for a person")
     p.add_argument("email", help="the person's address")
     p.set_defaults(handler="admin:login_link")
+    p = sub.add_parser(
+        "reset-factors",
+        help="remove a member's password, authenticator, passkeys and recovery codes "
+        "(they are told by mail), for one who lost their second factor",
+    )
+    p.add_argument("email", help="the person's address")
+    p.set_defaults(handler="admin:reset_factors")

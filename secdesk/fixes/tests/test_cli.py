@@ -1,6 +1,5 @@
 """`secdesk repo …` and `secdesk fix …` run as people and scripts run them: the
-real command in a subprocess, on a database of its own, against a real
-repository."""
+command's `main(argv)`, on the test database, against a real repository."""
 
 from secdesk.testing import ALICE, BOB
 
