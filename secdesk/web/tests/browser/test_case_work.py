@@ -101,6 +101,10 @@ def test_publishing_ends_the_embargo_and_the_advisory_is_public(desks, public):
     publication.get_by_label("End the embargo now").check()
     publication.get_by_role("button", name="Publish the advisory").click()
     expect(page.get_by_role("region", name="Embargo")).to_contain_text("embargo exited")
+    # The worker carries the publication out on its next tick; the panel follows it.
+    expect(page.get_by_role("region", name="Publication")).to_contain_text(
+        "Published", timeout=30_000
+    )
 
     page = public.open("/advisories/")
     page.get_by_role("row").filter(has_text=title).get_by_role("link").click()
