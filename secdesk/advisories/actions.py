@@ -38,7 +38,7 @@ def clean_cve_id(text: str) -> str:
 def _give(case, cve: CveId, acting: Person) -> CveId:
     """Assign `cve` to the locked case, inside the caller's transaction."""
     if case.is_security_issue is not True:
-        raise Refused(f"CVE: case #{case.pk} has not been triaged as a security issue")
+        raise Refused(f"CVE: case {case.reference} has not been triaged as a security issue")
     cve.state, cve.case, cve.assigned_at = CveState.ASSIGNED, case, now()
     try:
         cve.save()
@@ -59,7 +59,7 @@ def _owner(cve: CveId, person: Person) -> str:
     may see that case."""
     if cve.case is None or not can_see_case(person, cve.case):
         return ""
-    return f" (case #{cve.case_id})"
+    return f" (case {cve.case.reference})"
 
 
 def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
@@ -70,7 +70,7 @@ def do_assign_cve(case, *, cve_id: str, acting: Person) -> CveId:
         case = lock_case(case)
         require_case(acting, case)
         if case.is_security_issue is not True:
-            raise Refused(f"CVE: case #{case.pk} has not been triaged as a security issue")
+            raise Refused(f"CVE: case {case.reference} has not been triaged as a security issue")
         cve = CveId.objects.select_for_update().filter(cve_id=cve_id).first()
         if cve is not None and cve.project_id != case.project_id:
             raise Refused(f"CVE: {cve_id} belongs to another project")
@@ -159,7 +159,7 @@ def do_release_cve(cve_id: str, *, acting: Person) -> CveId:
                 "only those who may see it release its id"
             )
         if hasattr(case, "publication"):
-            raise Refused(f"CVE: case #{case.pk} is published; its {cve.cve_id} stays")
+            raise Refused(f"CVE: case {case.reference} is published; its {cve.cve_id} stays")
         cve.state, cve.case, cve.assigned_at = CveState.RESERVED, None, None
         cve.save(update_fields=["state", "case", "assigned_at"])
         record(acting, AuditEvent.CVE_RELEASED, case=case, cve=cve.cve_id)
@@ -203,7 +203,7 @@ def do_edit_advisory(case, changes: dict[str, str], *, acting: Person) -> Adviso
         publication = Publication.objects.filter(case=case).first()
         if publication is not None and publication.finished_at is None:
             raise Refused(
-                f"advisory: case #{case.pk} is being published; edit it once that is done"
+                f"advisory: case {case.reference} is being published; edit it once that is done"
             )
         advisory = Advisory.objects.filter(case=case).first() or Advisory(
             case=case, title=case.title

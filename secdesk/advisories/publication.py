@@ -150,7 +150,7 @@ def do_queue_publication(
             )
     if started.finished_at is not None:
         raise Refused(
-            f"case #{case.pk} was already published on {started.finished_at:%Y-%m-%d %H:%M} UTC"
+            f"case {case.reference} was already published on {started.finished_at:%Y-%m-%d %H:%M} UTC"
         )
     return started
 
@@ -167,15 +167,17 @@ def _start(
     """Check the case and create its publication; the caller holds the case's lock."""
     if case.state != ReportState.ACCEPTED:
         raise Refused(
-            f"publish: case #{case.pk} is {case.state}; only an accepted case is published"
+            f"publish: case {case.reference} is {case.state}; only an accepted case is published"
         )
     blocking, overridden = publication_problems(case, force_site=force_site)
     if blocking:
-        raise PolicyRefused(f"publish: case #{case.pk} cannot be published: {'; '.join(blocking)}")
+        raise PolicyRefused(
+            f"publish: case {case.reference} cannot be published: {'; '.join(blocking)}"
+        )
     if overridden and trigger != Trigger.ZERO_DAY:
         if not override_reason.strip():
             raise PolicyRefused(
-                f"publish: case #{case.pk} cannot be published: "
+                f"publish: case {case.reference} cannot be published: "
                 f"{'; '.join(overridden)} (an admin may override with a reason)"
             )
         if not has_role(acting, case.project, Role.ADMIN):
@@ -185,11 +187,11 @@ def _start(
     if embargo.state in IN_FORCE:
         if not end_embargo:
             raise PolicyRefused(
-                f"publish: the embargo of case #{case.pk} is in force until "
+                f"publish: the embargo of case {case.reference} is in force until "
                 f"{embargo.end_at:%Y-%m-%d %H:%M} UTC; publication happens at its end, "
                 "or ask to end it now by team decision"
                 if embargo.end_at
-                else f"publish: case #{case.pk} has an embargo proposal open; decide it first"
+                else f"publish: case {case.reference} has an embargo proposal open; decide it first"
             )
         exit_embargo(embargo, reason="decision: published", acting=acting, at=at)
     try:
@@ -202,7 +204,7 @@ def _start(
             overridden=overridden,
         )
     except IntegrityError:
-        raise Refused(f"case #{case.pk} is being published already") from None
+        raise Refused(f"case {case.reference} is being published already") from None
     record(
         acting,
         AuditEvent.PUBLICATION_STARTED,

@@ -65,7 +65,9 @@ def do_amend_advisory(case, *, reason: str, acting: Person) -> Revision:
         require_case(acting, case)
         publication = _published(case)
         if _last_number(publication) != last:
-            raise Refused(f"amend: case #{case.pk}'s advisory was amended meanwhile; try again")
+            raise Refused(
+                f"amend: case {case.reference}'s advisory was amended meanwhile; try again"
+            )
         revision = Revision.objects.create(
             publication=publication,
             number=last + 1,
@@ -88,11 +90,11 @@ def do_amend_advisory(case, *, reason: str, acting: Person) -> Revision:
 def _published(case) -> Publication:
     publication = Publication.objects.filter(case=case, finished_at__isnull=False).first()
     if publication is None:
-        raise Refused(f"amend: case #{case.pk} is not published; publish it first")
+        raise Refused(f"amend: case {case.reference} is not published; publish it first")
     unfinished = publication.revisions.filter(finished_at__isnull=True).first()
     if unfinished is not None:
         raise Refused(
-            f"amend: revision {unfinished.number} of case #{case.pk} is still going out "
+            f"amend: revision {unfinished.number} of case {case.reference} is still going out "
             f"({unfinished.last_error or 'the worker finishes it'})"
         )
     return publication

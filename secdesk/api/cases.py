@@ -13,13 +13,14 @@ router = Router(tags=["cases"])
 R = {200: CaseSummary, **ERRORS}
 
 
-def visible_case(request, case_id: int):
-    return access.visible_case(request.person, case_id)
+def visible_case(request, project: str, number: int):
+    """The case a path names: `cases/example/8` for example#8."""
+    return access.visible_case(request.person, f"{project}#{number}")
 
 
-def _acting_on(request, case_id: int):
+def _acting_on(request, project: str, number: int):
     require_write(request)
-    return visible_case(request, case_id)
+    return visible_case(request, project, number)
 
 
 @router.get("", response={200: list[CaseSummary], **ERRORS}, summary="The cases you may see")
@@ -59,16 +60,18 @@ def receive(request, report: NewReport):
     return case_summary(case)
 
 
-@router.get("/{case_id}", response={200: CaseDetail, **ERRORS}, summary="Everything about a case")
-def show(request, case_id: int):
-    case = visible_case(request, case_id)
+@router.get(
+    "/{project}/{number}", response={200: CaseDetail, **ERRORS}, summary="Everything about a case"
+)
+def show(request, project: str, number: int):
+    case = visible_case(request, project, number)
     record_view(request.person, case, via="api")
     return case_detail(case, request.person)
 
 
 def _step(move: ReportMove):
-    def step(request, case_id: int, body: OptionalReason):
-        case = _acting_on(request, case_id)
+    def step(request, project: str, number: int, body: OptionalReason):
+        case = _acting_on(request, project, number)
         return case_summary(move.run(case, acting=request.person, reason=body.reason))
 
     step.__name__ = f"{move.name}_report"
@@ -77,19 +80,24 @@ def _step(move: ReportMove):
 
 for _move in REPORT_MOVES.values():
     router.post(
-        f"/{{case_id}}/{_move.name}", response=R, summary=f"{_move.name.capitalize()} the report"
+        f"/{{project}}/{{number}}/{_move.name}",
+        response=R,
+        summary=f"{_move.name.capitalize()} the report",
     )(_step(_move))
 
 
 class Duplicate(Schema):
-    of: int
+    # A number of the same project, or a reference: 3, "example#3".
+    of: int | str
 
 
-@router.post("/{case_id}/duplicate", response=R, summary="Defer as a duplicate of another case")
-def duplicate(request, case_id: int, body: Duplicate):
+@router.post(
+    "/{project}/{number}/duplicate", response=R, summary="Defer as a duplicate of another case"
+)
+def duplicate(request, project: str, number: int, body: Duplicate):
     from secdesk.cases.actions.reports import do_mark_duplicate
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(do_mark_duplicate(case, of=body.of, acting=request.person))
 
 
@@ -100,11 +108,11 @@ class Triage(Schema):
     cvss4: str = ""
 
 
-@router.post("/{case_id}/triage", response=R, summary="Record the triage decision")
-def triage(request, case_id: int, body: Triage):
+@router.post("/{project}/{number}/triage", response=R, summary="Record the triage decision")
+def triage(request, project: str, number: int, body: Triage):
     from secdesk.cases.actions.triage import do_record_triage
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(
         do_record_triage(
             case,
@@ -121,19 +129,19 @@ class Fact(Schema):
     fact: str
 
 
-@router.post("/{case_id}/facts", response=R, summary="Set a one-way case fact")
-def fact(request, case_id: int, body: Fact):
+@router.post("/{project}/{number}/facts", response=R, summary="Set a one-way case fact")
+def fact(request, project: str, number: int, body: Fact):
     from secdesk.cases.actions.triage import do_set_fact
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(do_set_fact(case, body.fact, acting=request.person))
 
 
-@router.post("/{case_id}/fix-faulty", response=R, summary="A proposed fix proved faulty")
-def fix_faulty(request, case_id: int, body: Reason):
+@router.post("/{project}/{number}/fix-faulty", response=R, summary="A proposed fix proved faulty")
+def fix_faulty(request, project: str, number: int, body: Reason):
     from secdesk.cases.actions.triage import do_fix_found_faulty
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(do_fix_found_faulty(case, reason=body.reason, acting=request.person))
 
 
@@ -142,14 +150,14 @@ class Cve(Schema):
 
 
 @router.post(
-    "/{case_id}/cve",
+    "/{project}/{number}/cve",
     response=R,
     summary="Assign a CVE id (or, without one, the next from the project's pool)",
 )
-def assign_cve(request, case_id: int, body: Cve):
+def assign_cve(request, project: str, number: int, body: Cve):
     from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     if body.cve_id:
         do_assign_cve(case, cve_id=body.cve_id, acting=request.person)
     else:
@@ -164,11 +172,11 @@ class FixCommit(Schema):
     repository: str = ""
 
 
-@router.post("/{case_id}/fixes", response=R, summary="Record a fix commit on a branch")
-def record_fix(request, case_id: int, body: FixCommit):
+@router.post("/{project}/{number}/fixes", response=R, summary="Record a fix commit on a branch")
+def record_fix(request, project: str, number: int, body: FixCommit):
     from secdesk.fixes.actions import do_record_fix
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_record_fix(
         case,
         branch=body.branch,
@@ -186,14 +194,14 @@ class Reply(Schema):
 
 
 @router.post(
-    "/{case_id}/messages",
+    "/{project}/{number}/messages",
     response=R,
     summary="Reply on the case (to the team and the reporter) or add an internal note",
 )
-def reply(request, case_id: int, body: Reply):
+def reply(request, project: str, number: int, body: Reply):
     from secdesk.cases.actions.messages import do_post_reply
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_post_reply(case, body=body.body, internal=body.internal, acting=request.person)
     return case_summary(case)
 
@@ -203,14 +211,14 @@ class Restriction(Schema):
 
 
 @router.post(
-    "/{case_id}/restriction",
+    "/{project}/{number}/restriction",
     response=R,
     summary="Only these members see the case (empty: the whole team)",
 )
-def restrict(request, case_id: int, body: Restriction):
+def restrict(request, project: str, number: int, body: Restriction):
     from secdesk.cases.actions.restriction import do_restrict_case
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(do_restrict_case(case, emails=body.members, acting=request.person))
 
 
@@ -219,11 +227,11 @@ class Publish(Schema):
     override_reason: str = ""
 
 
-@router.post("/{case_id}/publish", response=R, summary="Publish the case")
-def publish(request, case_id: int, body: Publish):
+@router.post("/{project}/{number}/publish", response=R, summary="Publish the case")
+def publish(request, project: str, number: int, body: Publish):
     from secdesk.advisories.publication import do_publish_case
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     return case_summary(
         do_publish_case(
             case,
@@ -243,14 +251,14 @@ class Amended(Schema):
 
 
 @router.post(
-    "/{case_id}/amend",
+    "/{project}/{number}/amend",
     response={200: Amended, **ERRORS},
     summary="Amend the published advisory, saying why (its next revision)",
 )
-def amend(request, case_id: int, body: Reason):
+def amend(request, project: str, number: int, body: Reason):
     from secdesk.advisories.revisions import do_amend_advisory
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     revision = do_amend_advisory(case, reason=body.reason, acting=request.person)
     facts = revision.documents["facts"]
     return {

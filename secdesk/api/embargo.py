@@ -38,14 +38,14 @@ def _embargo(case):
 
 
 @router.post(
-    "/{case_id}/embargo/propose",
+    "/{project}/{number}/embargo/propose",
     response=R,
     summary="Propose an embargo end (days on the embargo clock, or a time with a zone)",
 )
-def propose(request, case_id: int, body: Proposal):
+def propose(request, project: str, number: int, body: Proposal):
     from secdesk.cases.actions.embargo import do_propose_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     if body.end is not None and body.end.tzinfo is None:
         raise BadInput("the embargo end needs a zone, e.g. 2026-12-10T14:00Z")
     do_propose_embargo(
@@ -54,38 +54,40 @@ def propose(request, case_id: int, body: Proposal):
     return _embargo(case)
 
 
-@router.post("/{case_id}/embargo/accept", response=R, summary="Accept the open proposal")
-def accept(request, case_id: int):
+@router.post("/{project}/{number}/embargo/accept", response=R, summary="Accept the open proposal")
+def accept(request, project: str, number: int):
     from secdesk.cases.actions.embargo import do_accept_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_accept_embargo(case, acting=request.person)
     return _embargo(case)
 
 
-@router.post("/{case_id}/embargo/reject", response=R, summary="Reject the open proposal")
-def reject(request, case_id: int, body: Reason):
+@router.post("/{project}/{number}/embargo/reject", response=R, summary="Reject the open proposal")
+def reject(request, project: str, number: int, body: Reason):
     from secdesk.cases.actions.embargo import do_reject_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_reject_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
 
 
-@router.post("/{case_id}/embargo/agree", response=R, summary="Agree to the open proposal")
-def agree(request, case_id: int, body: OptionalReason):
+@router.post("/{project}/{number}/embargo/agree", response=R, summary="Agree to the open proposal")
+def agree(request, project: str, number: int, body: OptionalReason):
     from secdesk.cases.actions.embargo import do_agree_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_agree_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
 
 
-@router.post("/{case_id}/embargo/object", response=R, summary="Object to the open proposal")
-def object_(request, case_id: int, body: Reason):
+@router.post(
+    "/{project}/{number}/embargo/object", response=R, summary="Object to the open proposal"
+)
+def object_(request, project: str, number: int, body: Reason):
     from secdesk.cases.actions.embargo import do_object_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_object_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
 
@@ -95,22 +97,24 @@ class Restart(Schema):
 
 
 @router.post(
-    "/{case_id}/embargo/restart",
+    "/{project}/{number}/embargo/restart",
     response=R,
     summary="Restart the clock after a fix was found faulty",
 )
-def restart(request, case_id: int, body: Restart):
+def restart(request, project: str, number: int, body: Restart):
     from secdesk.cases.actions.embargo import do_restart_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_restart_embargo(case, days=body.days, acting=request.person)
     return _embargo(case)
 
 
-@router.post("/{case_id}/embargo/end", response=R, summary="End the embargo now, by team decision")
-def end(request, case_id: int, body: Reason):
+@router.post(
+    "/{project}/{number}/embargo/end", response=R, summary="End the embargo now, by team decision"
+)
+def end(request, project: str, number: int, body: Reason):
     from secdesk.cases.actions.embargo import do_terminate_embargo
 
-    case = _acting_on(request, case_id)
+    case = _acting_on(request, project, number)
     do_terminate_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)

@@ -13,7 +13,7 @@ router = Router(tags=["moderation"])
 class Held(Schema):
     id: int
     project: str
-    case: int | None
+    case: str | None
     sender: str
     subject: str
     received_at: datetime
@@ -27,7 +27,7 @@ def _held(request, row) -> dict:
     return {
         "id": row.pk,
         "project": row.project.slug,
-        "case": row.case_id,
+        "case": row.case.reference if row.case_id else None,
         "sender": row.sender,
         "subject": row.subject,
         "received_at": row.received_at,

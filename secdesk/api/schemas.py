@@ -20,8 +20,8 @@ class Me(Schema):
 
 
 class CaseSummary(Schema):
-    id: int
     reference: str
+    number: int
     project: str
     title: str
     state: str

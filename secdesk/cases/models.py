@@ -31,6 +31,9 @@ class Case(models.Model):
     """A report and everything the team learns and decides about it."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="cases")
+    # The case's number within its project: `example#1`, `other#1`. Counted per
+    # project so that a reference tells no one how many reports the site holds.
+    number = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
     reporter = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="reported_cases"
@@ -74,9 +77,14 @@ class Case(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["project", "state"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number"], name="one_number_per_project_case"
+            )
+        ]
 
     def __str__(self):
-        return f"#{self.pk} {self.title}"
+        return f"{self.reference} {self.title}"
 
     @property
     def published_at(self):
@@ -89,7 +97,8 @@ class Case(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.project.slug}#{self.pk}"
+        """`slug#N`: how mail subjects, the web, the API and the CLI name the case."""
+        return f"{self.project.slug}#{self.number}"
 
 
 class Capability(models.Model):

@@ -62,8 +62,8 @@ def history(case: Case) -> list[dict]:
 def case_summary(case: Case) -> dict:
     embargo = getattr(case, "embargo", None)
     return {
-        "id": case.pk,
         "reference": case.reference,
+        "number": case.number,
         "project": case.project.slug,
         "title": case.title,
         "state": case.state,
@@ -97,7 +97,7 @@ def case_detail(case: Case, viewer) -> dict:
             "allowed_events": REPORT.allowed(case.state),
             "reporter": case.reporter.email if case.reporter else None,
             "zero_day": case.public_at_intake,
-            "duplicate_of": case.duplicate_of_id
+            "duplicate_of": case.duplicate_of.reference
             if case.duplicate_of_id in visible_case_ids(viewer, [case.duplicate_of_id])
             else None,
             "triage": _triage(case),

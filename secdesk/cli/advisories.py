@@ -31,14 +31,14 @@ def pool_list(args, out):
     person = acting(args)
     project = _project(args.project)
     require_role(person, project)
-    ids = list(project.cve_ids.select_related("allocated_by"))
+    ids = list(project.cve_ids.select_related("allocated_by", "case__project"))
     # An assigned id names its case only to those who may see the case.
     shown = visible_case_ids(person, [c.case_id for c in ids])
     rows = [
         {
             "cve_id": c.cve_id,
             "state": c.state,
-            "case": c.case_id if c.case_id in shown else None,
+            "case": c.case.reference if c.case_id in shown else None,
             "allocated_by": c.allocated_by.email if c.allocated_by else None,
         }
         for c in ids
@@ -46,8 +46,7 @@ def pool_list(args, out):
     out.emit(
         rows,
         "\n".join(
-            f"{r['cve_id']}\t{r['state']}\t{'#' + str(r['case']) if r['case'] else ''}"
-            f"\t{r['allocated_by'] or ''}"
+            f"{r['cve_id']}\t{r['state']}\t{r['case'] or ''}\t{r['allocated_by'] or ''}"
             for r in rows
         )
         or "the pool is empty",
@@ -58,8 +57,9 @@ def assign_next(args, out):
     from secdesk.advisories.actions import do_assign_next_cve
 
     person = acting(args)
-    cve = do_assign_next_cve(visible_case(args, person), acting=person)
-    out.emit({"case": args.case, "cve_id": cve.cve_id}, f"case #{args.case}: {cve.cve_id}")
+    case = visible_case(args, person)
+    cve = do_assign_next_cve(case, acting=person)
+    out.emit({"case": case.reference, "cve_id": cve.cve_id}, f"case {case.reference}: {cve.cve_id}")
 
 
 def release(args, out):
@@ -111,21 +111,24 @@ def edit(args, out):
         for field in ADVISORY_FIELDS
         if getattr(args, field) is not None
     }
-    do_edit_advisory(visible_case(args, person), changes, acting=person)
-    out.emit({"case": args.case, "changed": sorted(changes)}, f"case #{args.case}: advisory saved")
+    case = visible_case(args, person)
+    do_edit_advisory(case, changes, acting=person)
+    out.emit(
+        {"case": case.reference, "changed": sorted(changes)},
+        f"case {case.reference}: advisory saved",
+    )
 
 
 def amend(args, out):
     from secdesk.advisories.revisions import do_amend_advisory
 
     person = acting(args)
-    revision = do_amend_advisory(
-        visible_case(args, person), reason=read_text(args.reason), acting=person
-    )
+    case = visible_case(args, person)
+    revision = do_amend_advisory(case, reason=read_text(args.reason), acting=person)
     facts = revision.documents["facts"]
     out.emit(
         {
-            "case": args.case,
+            "case": case.reference,
             "advisory": facts["id"],
             "revision": revision.number,
             "updated": facts["updated"],

@@ -3,7 +3,13 @@
 from secdesk.cli.common import acting, visible_case
 
 
-def _row(r):
+def _references(records) -> dict[int, str]:
+    from secdesk.cases.numbers import references
+
+    return references(records.values_list("case_id", flat=True))
+
+
+def _row(r, references):
     return {
         "seq": r.seq,
         "at": r.at,
@@ -11,6 +17,7 @@ def _row(r):
         "event": r.get_event_display(),
         "project": r.project_id,
         "case": r.case_id,
+        "reference": references.get(r.case_id),
         "details": r.details,
     }
 
@@ -38,13 +45,14 @@ def log(args, out):
         records = records.filter(project_id=project.pk)
     else:
         records = records.filter(project_id__in=projects_of(person, Role.ADMIN).values("pk"))
-    rows = [_row(r) for r in records.order_by("seq")]
+    references = _references(records)
+    rows = [_row(r, references) for r in records.order_by("seq")]
 
     def text(console):
         for r in rows:
             console.print(
                 f"{r['seq']:>6} {r['at']:%Y-%m-%d %H:%M:%S} "
-                f"{'#' + str(r['case']) if r['case'] else '':>6} {r['actor']}: "
+                f"{r['reference'] or '':>10} {r['actor']}: "
                 f"{r['event']}",
                 markup=False,
             )
@@ -103,8 +111,9 @@ def export(args, out):
         record(person, AuditEvent.AUDIT_EXPORTED, count=records.count())
     stream = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     try:
+        references = _references(records)
         for r in records.iterator():
-            row = _row(r)
+            row = _row(r, references)
             row.update(prev_hash=r.prev_hash, hash=r.hash)
             stream.write(json.dumps(row, default=str, sort_keys=True) + "\n")
     finally:

@@ -7,7 +7,7 @@ from secdesk.cli.output import table
 def _done(out, case, text):
     from secdesk.cases.serialize import case_summary
 
-    out.emit(case_summary(case), f"case #{case.pk}: {text}")
+    out.emit(case_summary(case), f"case {case.reference}: {text}")
 
 
 def receive(args, out):
@@ -53,7 +53,7 @@ def list_cases(args, out):
                 "title",
                 rows=(
                     (
-                        r["id"],
+                        r["reference"],
                         r["project"],
                         r["state"],
                         r["embargo_state"],
@@ -79,7 +79,7 @@ def show(args, out):
     data = case_detail(case, person)
 
     def text(console):
-        console.print(f"case #{data['id']} {data['reference']}: {data['title']}", markup=False)
+        console.print(f"case {data['reference']}: {data['title']}", markup=False)
         following = ", ".join(REPORT.command(event) for event in data["allowed_events"])
         console.print(f"  state {data['state']} (next: {following or 'none'})")
         e = data["embargo"]
@@ -118,7 +118,7 @@ def duplicate(args, out):
 
     person = acting(args)
     case = do_mark_duplicate(visible_case(args, person), of=args.of, acting=person)
-    _done(out, case, f"deferred as a duplicate of #{args.of}")
+    _done(out, case, f"deferred as a duplicate of {case.duplicate_of.reference}")
 
 
 def triage(args, out):
@@ -174,8 +174,8 @@ def assign_cve(args, out):
     person = acting(args)
     cve = do_assign_cve(visible_case(args, person), cve_id=args.cve_id, acting=person)
     out.emit(
-        {"case": cve.case_id, "cve": cve.cve_id, "state": cve.state},
-        f"case #{cve.case_id}: {cve.cve_id} assigned",
+        {"case": cve.case.reference, "cve": cve.cve_id, "state": cve.state},
+        f"case {cve.case.reference}: {cve.cve_id} assigned",
     )
 
 
@@ -191,8 +191,8 @@ def record_fix(args, out):
         acting=person,
     )
     out.emit(
-        {"case": fix.case_id, "branch": fix.branch, "commit": fix.commit},
-        f"case #{fix.case_id}: fix {fix.commit[:12]} on {fix.branch} recorded",
+        {"case": fix.case.reference, "branch": fix.branch, "commit": fix.commit},
+        f"case {fix.case.reference}: fix {fix.commit[:12]} on {fix.branch} recorded",
     )
 
 
@@ -203,6 +203,7 @@ def restrict(args, out):
     case = do_restrict_case(visible_case(args, person), emails=args.members, acting=person)
     members = sorted(p.email for p in case.restricted_to.all())
     out.emit(
-        {"case": case.pk, "restricted_to": members},
-        f"case #{case.pk}: " + (f"only {', '.join(members)}" if members else "the whole team"),
+        {"case": case.reference, "restricted_to": members},
+        f"case {case.reference}: "
+        + (f"only {', '.join(members)}" if members else "the whole team"),
     )

@@ -37,8 +37,14 @@ def read_text(value: str) -> str:
     return value
 
 
+CASE_HELP = (
+    "the case, as project#number (example#8), or its number alone when only one "
+    "project you are in has it"
+)
+
+
 def case_arg(parser):
-    parser.add_argument("case", type=int, metavar="CASE", help="the case number")
+    parser.add_argument("case", metavar="CASE", help=CASE_HELP)
 
 
 def subcommands(parser):

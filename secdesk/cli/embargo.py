@@ -7,7 +7,9 @@ def _emit(out, case, text):
     from secdesk.cases.serialize import embargo_data
 
     case.embargo.refresh_from_db()
-    out.emit({"case": case.pk, **embargo_data(case.embargo)}, f"case #{case.pk}: {text}")
+    out.emit(
+        {"case": case.reference, **embargo_data(case.embargo)}, f"case {case.reference}: {text}"
+    )
 
 
 def _end(embargo):

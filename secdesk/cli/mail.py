@@ -62,8 +62,7 @@ def _held(person, row) -> dict:
         "sender": row.sender,
         "subject": row.subject,
         "size": row.size,
-        "case": row.case_id,
-        "reference": row.case.reference if row.case else None,
+        "case": row.case.reference if row.case else None,
         "kind": "report" if row.opened_case else "post",
         "reasons": shown_reasons(person, row),
     }
@@ -219,7 +218,7 @@ def _outgoing(row) -> dict:
     return {
         "id": row.pk,
         "project": row.project.slug,
-        "case": row.case_id,
+        "case": row.case.reference if row.case_id else None,
         "kind": row.kind,
         "to": row.to,
         "cc": row.cc,
@@ -242,7 +241,7 @@ def outbox_list(args, out):
     rows = (
         OutgoingMessage.objects.filter(project__in=projects_of(person, Role.MODERATOR))
         .filter(of_visible_cases(person))
-        .select_related("project")
+        .select_related("project", "case__project")
     )
     if args.failed:
         rows = rows.filter(state=Outgoing.FAILED)
@@ -303,11 +302,11 @@ def case_reply(args, out):
     recipients = sorted({a for row in message.outgoing.all() for a in row.to})
     out.emit(
         {
-            "case": message.case_id,
+            "case": message.case.reference,
             "message": message.pk,
             "internal": message.internal,
             "recipients": recipients,
         },
-        f"case #{message.case_id}: {'internal note' if message.internal else 'reply'} "
+        f"case {message.case.reference}: {'internal note' if message.internal else 'reply'} "
         f"sent to {len(recipients)} recipient(s)",
     )

@@ -102,8 +102,12 @@ def introduced(args, out):
         visible_case(args, person), commit=args.commit, repository=args.repo, acting=person
     )
     out.emit(
-        {"case": commit.case_id, "commit": commit.commit, "repository": commit.repository.name},
-        f"case #{commit.case_id}: introduced by {commit.commit[:12]} in {commit.repository}",
+        {
+            "case": commit.case.reference,
+            "commit": commit.commit,
+            "repository": commit.repository.name,
+        },
+        f"case {commit.case.reference}: introduced by {commit.commit[:12]} in {commit.repository}",
     )
 
 
@@ -115,8 +119,8 @@ def not_affected(args, out):
         visible_case(args, person), branch=args.branch, reason=args.reason, acting=person
     )
     out.emit(
-        {"case": marked.case_id, "branch": marked.branch, "reason": marked.reason},
-        f"case #{marked.case_id}: {marked.branch} marked not affected",
+        {"case": marked.case.reference, "branch": marked.branch, "reason": marked.reason},
+        f"case {marked.case.reference}: {marked.branch} marked not affected",
     )
 
 
@@ -129,10 +133,10 @@ def verify(args, out):
     problems = verify_case(case)
     out.emit(
         {
-            "case": case.pk,
+            "case": case.reference,
             "problems": [{"branch": p.branch, "problem": p.message} for p in problems],
         },
-        "\n".join(str(p) for p in problems) or f"case #{case.pk}: the fixes are verified",
+        "\n".join(str(p) for p in problems) or f"case {case.reference}: the fixes are verified",
     )
     return 1 if problems else 0
 

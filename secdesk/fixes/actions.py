@@ -45,7 +45,9 @@ def do_record_fix(case, *, branch: str, commit: str, repository: str = "", actin
             if repo is None:
                 raise NotFound(f"no repository {repository!r} in {case.project.slug}")
         if case.fixes.filter(branch=branch.strip(), commit=commit).exists():
-            raise Refused(f"fix {commit[:12]} on {branch} is already recorded on case #{case.pk}")
+            raise Refused(
+                f"fix {commit[:12]} on {branch} is already recorded on case {case.reference}"
+            )
         at = now()
         fix = Fix.objects.create(
             case=case,
@@ -209,7 +211,7 @@ def do_record_introducing_commit(
     with atomic():
         case = _recording(case, acting)
         if case.introduced_by.filter(repository=repo, commit=full).exists():
-            raise Refused(f"{full[:12]} is already recorded as introducing case #{case.pk}")
+            raise Refused(f"{full[:12]} is already recorded as introducing case {case.reference}")
         introducing = IntroducingCommit.objects.create(case=case, repository=repo, commit=full)
         record(
             acting,
@@ -240,7 +242,7 @@ def do_mark_branch_not_affected(case, *, branch: str, reason: str, acting: Perso
                 f"(maintained: {', '.join(sorted(patterns)) or 'none'})"
             )
         if case.not_affected.filter(branch=branch).exists():
-            raise Refused(f"{branch} is already marked not affected on case #{case.pk}")
+            raise Refused(f"{branch} is already marked not affected on case {case.reference}")
         marked = NotAffected.objects.create(
             case=case, branch=branch, reason=reason, recorded_by=acting, recorded_at=now()
         )

@@ -33,7 +33,7 @@ def case_releases(case: Case, *, fetch: bool = False) -> list[RepositoryReleases
     for repository in repositories:
         mine = (repository.pk, None) if only else (repository.pk,)
         commits = CaseCommits(
-            f"#{case.pk}",
+            case.reference,
             introduced=sorted({commit for repo, commit in introduced if repo in mine}),
             fixed=sorted({commit for repo, commit in fixed if repo in mine}),
         )

@@ -142,12 +142,15 @@ def _addressed(read) -> tuple[dict[int, Capability], dict[int, int]]:
         if row.pk not in suggested and _tagged_case(row.project, msg.parsed.subject)
     }
     if tagged:
-        found = set(
-            Case.objects.filter(pk__in={pk for _, pk in tagged.values()}).values_list(
-                "project_id", "pk"
-            )
-        )
-        suggested |= {row: key[1] for row, key in tagged.items() if key in found}
+        # The tag's number is the case's within the mail's project.
+        found = {
+            (project, number): pk
+            for project, number, pk in Case.objects.filter(
+                project_id__in={project for project, _ in tagged.values()},
+                number__in={number for _, number in tagged.values()},
+            ).values_list("project_id", "number", "pk")
+        }
+        suggested |= {row: found[key] for row, key in tagged.items() if key in found}
     return addressed, suggested
 
 

@@ -12,7 +12,8 @@ its private link.
 
 from django.db.models import Q, QuerySet
 
-from secdesk.errors import NotAllowed, NotFound
+from secdesk.errors import NotAllowed, NotFound, Refused
+from secdesk.lib.case_reference import parse_reference
 from secdesk.teams.models import ROLE_RANK, Consent, Membership, Person, Project, Role
 
 
@@ -101,7 +102,7 @@ def require_case(person: Person | None, case, role: Role = Role.MEMBER) -> Membe
     rule about their role could describe it."""
     require_role(person, case.project)
     if not can_see_case(person, case):
-        raise no_case(case.pk)
+        raise no_case(case.reference)
     return require_role(person, case.project, role)
 
 
@@ -202,10 +203,10 @@ def capability_holder(token: str, kind: str):
     return capability if capability is not None and capability.admits else None
 
 
-def no_case(case_id) -> NotFound:
+def no_case(reference) -> NotFound:
     """The one refusal for a case that does not exist and for one the person may
     not see: the same words, so that the answer tells neither from the other."""
-    return NotFound(f"no case #{case_id} that you may see")
+    return NotFound(f"no case {reference} that you may see")
 
 
 # What the case page, the API and the CLI read of a case besides its own row.
@@ -219,13 +220,25 @@ CASE_RELATED = (
 )
 
 
-def visible_case(person: Person | None, case_id):
-    """The case behind an id a person named, the one lookup of web, API and
-    CLI; `no_case` when it does not exist or they may not see it."""
-    case = visible_cases(person).select_related(*CASE_RELATED).filter(pk=case_id).first()
-    if case is None:
-        raise no_case(case_id)
-    return case
+def visible_case(person: Person | None, reference, *related: str):
+    """The case behind a reference a person named, the one lookup of web, API
+    and CLI: `example#8`, or a bare `8` when only one case they may see has that
+    number; with `related` selected along. `no_case` when it does not exist or they may not
+    see it; a bare number that fits several of their cases is refused with
+    their references, so that they choose."""
+    slug, number = parse_reference(reference)
+    found = visible_cases(person).filter(number=number)
+    if slug is not None:
+        found = found.filter(project__slug=slug)
+    found = list(found.select_related(*CASE_RELATED, *related).order_by("project__slug")[:10])
+    if not found:
+        raise no_case(f"{slug}#{number}" if slug else f"#{number}")
+    if len(found) > 1:
+        raise Refused(
+            f"#{number} names more than one case you may see: "
+            f"{', '.join(case.reference for case in found)}; give the project too"
+        )
+    return found[0]
 
 
 def visible_case_ids(person: Person | None, cases) -> set[int]:

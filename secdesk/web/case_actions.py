@@ -31,21 +31,21 @@ from secdesk.web.case_page import member_case, render_case
 from secdesk.web.decorators import member_view
 
 
-def _case_step(request, case_id, panel: str, form_class, step, done: str):
+def _case_step(request, ref, panel: str, form_class, step, done: str):
     """Parse the posted `form_class`, then run `step(case, data)`; `panel` names
     the panel (and its anchor) the form is in."""
-    case = member_case(request.person, case_id)
+    case = member_case(request.person, ref)
     try:
         step(case, form_class(request.POST).parsed())
     except NotAllowed as refused:
         return render(request, "403.html", {"reason": refused.message}, status=403)
     except Refused as refused:
-        case = member_case(request.person, case_id)
+        case = member_case(request.person, ref)
         return render_case(
             request, case, errors={panel: refused.message}, posted=request.POST, status=400
         )
     messages.success(request, done)
-    return redirect(reverse("case", args=[case.pk]) + f"#{panel}")
+    return redirect(reverse("case", args=[case]) + f"#{panel}")
 
 
 def _one_of(steps: dict):
@@ -60,28 +60,28 @@ def _one_of(steps: dict):
 
 @member_view
 @require_POST
-def move(request, case_id):
+def move(request, ref):
     def step(case, data):
         REPORT_MOVES[data["step"]].run(case, acting=request.person, reason=data["reason"])
 
-    return _case_step(request, case_id, "report", forms.MoveForm, step, "Report state changed.")
+    return _case_step(request, ref, "report", forms.MoveForm, step, "Report state changed.")
 
 
 @member_view
 @require_POST
-def reply(request, case_id):
+def reply(request, ref):
     internal = request.POST.get("internal") == "on"
 
     def step(case, data):
         do_post_reply(case, body=data["body"], internal=data["internal"], acting=request.person)
 
     done = "Internal note added." if internal else "Reply sent to the team and the reporter."
-    return _case_step(request, case_id, "thread", forms.ReplyForm, step, done)
+    return _case_step(request, ref, "thread", forms.ReplyForm, step, done)
 
 
 @member_view
 @require_POST
-def triage(request, case_id):
+def triage(request, ref):
     def step(case, data):
         do_record_triage(
             case,
@@ -93,12 +93,12 @@ def triage(request, case_id):
         )
 
     done = "Triage decision recorded."
-    return _case_step(request, case_id, "triage", forms.TriageForm, step, done)
+    return _case_step(request, ref, "triage", forms.TriageForm, step, done)
 
 
 @member_view
 @require_POST
-def embargo(request, case_id):
+def embargo(request, ref):
     person = request.person
     steps = {
         "propose": lambda case, data: embargo_actions.do_propose_embargo(
@@ -126,12 +126,12 @@ def embargo(request, case_id):
         ),
     }
     step = _one_of(steps)
-    return _case_step(request, case_id, "embargo", forms.EmbargoForm, step, "Embargo updated.")
+    return _case_step(request, ref, "embargo", forms.EmbargoForm, step, "Embargo updated.")
 
 
 @member_view
 @require_POST
-def facts(request, case_id):
+def facts(request, ref):
     person = request.person
     steps = {
         "set": lambda case, data: do_set_fact(case, data["fact"], acting=person),
@@ -140,24 +140,24 @@ def facts(request, case_id):
         ),
     }
     step = _one_of(steps)
-    return _case_step(request, case_id, "facts", forms.FactsForm, step, "Case facts updated.")
+    return _case_step(request, ref, "facts", forms.FactsForm, step, "Case facts updated.")
 
 
 @member_view
 @require_POST
-def cve(request, case_id):
+def cve(request, ref):
     person = request.person
     steps = {
         "assign": lambda case, data: do_assign_cve(case, cve_id=data["cve_id"], acting=person),
         "next": lambda case, data: do_assign_next_cve(case, acting=person),
     }
     step = _one_of(steps)
-    return _case_step(request, case_id, "fixes", forms.CveForm, step, "CVE id assigned.")
+    return _case_step(request, ref, "fixes", forms.CveForm, step, "CVE id assigned.")
 
 
 @member_view
 @require_POST
-def fixes(request, case_id):
+def fixes(request, ref):
     person = request.person
     steps = {
         "record": lambda case, data: do_record_fix(
@@ -172,32 +172,32 @@ def fixes(request, case_id):
         ),
     }
     step = _one_of(steps)
-    return _case_step(request, case_id, "fixes", forms.FixesForm, step, "Fixes updated.")
+    return _case_step(request, ref, "fixes", forms.FixesForm, step, "Fixes updated.")
 
 
 @member_view
 @require_POST
-def restriction(request, case_id):
+def restriction(request, ref):
     def step(case, data):
         do_restrict_case(case, emails=data["members"] or [], acting=request.person)
 
     done = "Who sees the case was updated."
-    return _case_step(request, case_id, "restriction", forms.RestrictionForm, step, done)
+    return _case_step(request, ref, "restriction", forms.RestrictionForm, step, done)
 
 
 @member_view
 @require_POST
-def advisory(request, case_id):
+def advisory(request, ref):
     def step(case, data):
         do_edit_advisory(case, data["changes"], acting=request.person)
 
     done = "Advisory saved."
-    return _case_step(request, case_id, "advisory", forms.AdvisoryForm, step, done)
+    return _case_step(request, ref, "advisory", forms.AdvisoryForm, step, done)
 
 
 @member_view
 @require_POST
-def publish(request, case_id):
+def publish(request, ref):
     def step(case, data):
         do_queue_publication(
             case,
@@ -207,24 +207,24 @@ def publish(request, case_id):
         )
 
     done = "Publication queued: the worker announces it and publishes the files and CVE records."
-    return _case_step(request, case_id, "publish", forms.PublishForm, step, done)
+    return _case_step(request, ref, "publish", forms.PublishForm, step, done)
 
 
 @member_view
 @require_POST
-def amend(request, case_id):
+def amend(request, ref):
     def step(case, data):
         do_amend_advisory(case, reason=data["reason"], acting=request.person)
 
     done = "Advisory amended."
-    return _case_step(request, case_id, "publish", forms.AmendForm, step, done)
+    return _case_step(request, ref, "publish", forms.AmendForm, step, done)
 
 
 @member_view
 @require_POST
-def reporter_link(request, case_id):
+def reporter_link(request, ref):
     def step(case, data):
         do_reissue_reporter_link(case, acting=request.person)
 
     done = "The old private link no longer works; the reporter was mailed the new one."
-    return _case_step(request, case_id, "private_link", forms.CaseForm, step, done)
+    return _case_step(request, ref, "private_link", forms.CaseForm, step, done)

@@ -27,6 +27,7 @@ from secdesk.lib.dates import offered_zones
 from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
+from secdesk.web.case_glance import fold_lines, next_step, thread_page
 from secdesk.web.clock import embargo_clock
 from secdesk.web.decorators import member_view
 
@@ -59,18 +60,18 @@ class BranchRow:
         return "verified"
 
 
-def member_case(person, case_id):
+def member_case(person, ref):
     """The case if the person may see it; a 404 otherwise, so that a case they
     may not see looks the same as one that does not exist."""
     try:
-        return visible_case(person, case_id)
+        return visible_case(person, ref)
     except NotFound as missing:
         raise Http404(missing.message) from None
 
 
 @member_view
-def case_page(request, case_id):
-    case = member_case(request.person, case_id)
+def case_page(request, ref):
+    case = member_case(request.person, ref)
     record_view(request.person, case, via="web")
     return render_case(request, case)
 
@@ -84,14 +85,22 @@ def render_case(request, case, *, errors=None, posted=None, status=200):
         "errors": errors or {},
         "posted": posted,
     }
+    context["next"] = next_step(
+        case,
+        context["embargo"],
+        context["proposal"],
+        context["blocking"],
+        context["fix_problems"],
+    )
+    context["folds"] = fold_lines(case, context)
     return render(request, "secdesk/case.html", context, status=status)
 
 
 @member_view
-def publication_panel(request, case_id):
+def publication_panel(request, ref):
     """The publication panel alone: the case page polls it while the worker
     carries a publication out, to show each step as it is done."""
-    case = member_case(request.person, case_id)
+    case = member_case(request.person, ref)
     context = {
         "case": case,
         "embargo": getattr(case, "embargo", None),
@@ -139,12 +148,14 @@ def _case_context(request, case, posted):
         "faulty_fixes": case.faulty_fixes.select_related("reported_by"),
         "cvss3_metrics": _cvss3_metrics(case, posted),
         # Not "messages": that name belongs to Django's messages framework.
-        "thread": case.messages.select_related("author"),
+        "thread": thread_page(case, request.GET.get("thread")),
         # Views of the case are kept for embargo breaches (the audit page lists
         # them); here they would bury what happened to the case.
-        "history": AuditRecord.objects.filter(case_id=case.pk)
-        .exclude(event=AuditEvent.CASE_VIEWED)
-        .select_related("actor"),
+        "history": list(
+            AuditRecord.objects.filter(case_id=case.pk)
+            .exclude(event=AuditEvent.CASE_VIEWED)
+            .select_related("actor")
+        ),
         "team": Membership.objects.active()
         .filter(project=case.project)
         .select_related("person")

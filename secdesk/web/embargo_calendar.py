@@ -154,7 +154,7 @@ def feed(request, token):
         event.add("dtstamp", stamp)
         event.add("dtstart", case.embargo.end_at)
         event.add("summary", f"Embargo ends: {case.reference}")
-        event.add("url", f"{settings.SITE_URL}{reverse('case', args=[case.pk])}")
+        event.add("url", f"{settings.SITE_URL}{reverse('case', args=[case])}")
         feed.add_component(event)
     body = feed.to_ical()
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from secdesk.audit.models import AuditRecord
+from secdesk.cases.numbers import references
 from secdesk.errors import NotAllowed, Refused
 from secdesk.teams import joining
 from secdesk.teams.access import has_role, of_visible_cases, projects_of
@@ -227,12 +228,15 @@ def audit_trail(request):
     """The audit trail of the projects the person administers, without the records
     of cases they may not see."""
     projects = projects_of(request.person, Role.ADMIN)
-    records = (
+    records = list(
         AuditRecord.objects.filter(project_id__in=projects.values("pk"))
         .filter(of_visible_cases(request.person))
         .select_related("actor")
         .order_by("-seq")[:500]
     )
+    named = references(r.case_id for r in records)
+    for r in records:
+        r.reference = named.get(r.case_id)
     return render(request, "secdesk/audit.html", {"records": records, "projects": projects})
 
 

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
+from secdesk.lib.case_reference import CaseInPath
 from secdesk.web import (
     account,
     account_page,
@@ -19,27 +20,30 @@ from secdesk.web import (
 )
 from secdesk.web.decorators import public_view
 
+register_converter(CaseInPath, "case")
+
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("cases/<int:case_id>/", case_page.case_page, name="case"),
-    path("cases/<int:case_id>/move/", case_actions.move, name="case_move"),
-    path("cases/<int:case_id>/reply/", case_actions.reply, name="case_reply"),
-    path("cases/<int:case_id>/triage/", case_actions.triage, name="case_triage"),
-    path("cases/<int:case_id>/embargo/", case_actions.embargo, name="case_embargo"),
-    path("cases/<int:case_id>/facts/", case_actions.facts, name="case_facts"),
-    path("cases/<int:case_id>/cve/", case_actions.cve, name="case_cve"),
-    path("cases/<int:case_id>/fixes/", case_actions.fixes, name="case_fixes"),
-    path("cases/<int:case_id>/restriction/", case_actions.restriction, name="case_restriction"),
-    path("cases/<int:case_id>/advisory/", case_actions.advisory, name="case_advisory"),
-    path("cases/<int:case_id>/publish/", case_actions.publish, name="case_publish"),
+    path("cases/<case:ref>/", case_page.case_page, name="case"),
+    path("cases/<case:ref>/move/", case_actions.move, name="case_move"),
+    path("cases/<case:ref>/reply/", case_actions.reply, name="case_reply"),
+    path("cases/<case:ref>/triage/", case_actions.triage, name="case_triage"),
+    path("cases/<case:ref>/embargo/", case_actions.embargo, name="case_embargo"),
+    path("cases/<case:ref>/facts/", case_actions.facts, name="case_facts"),
+    path("cases/<case:ref>/cve/", case_actions.cve, name="case_cve"),
+    path("cases/<case:ref>/fixes/", case_actions.fixes, name="case_fixes"),
+    path("cases/<case:ref>/restriction/", case_actions.restriction, name="case_restriction"),
+    path("cases/<case:ref>/advisory/", case_actions.advisory, name="case_advisory"),
+    path("cases/<case:ref>/publish/", case_actions.publish, name="case_publish"),
     path(
-        "cases/<int:case_id>/publication/",
+        "cases/<case:ref>/publication/",
         case_page.publication_panel,
         name="case_publication",
     ),
-    path("cases/<int:case_id>/amend/", case_actions.amend, name="case_amend"),
+    path("cases/<case:ref>/amend/", case_actions.amend, name="case_amend"),
     path(
-        "cases/<int:case_id>/reporter-link/",
+        "cases/<case:ref>/reporter-link/",
         case_actions.reporter_link,
         name="case_reporter_link",
     ),

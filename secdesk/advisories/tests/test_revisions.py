@@ -261,7 +261,7 @@ def test_who_may_not_publish_may_not_amend(published, charlie):
 
 def test_the_api_amends_a_published_advisory(published, bob):
     _, raw = do_create_api_token(name="test", scope=ApiToken.Scope.WRITE, acting=bob)
-    url = f"/api/v1/cases/{published.pk}/amend"
+    url = f"/api/v1/cases/{published.project.slug}/{published.number}/amend"
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     client = Client()
     refused = client.post(url, {"reason": ""}, content_type="application/json", **auth)

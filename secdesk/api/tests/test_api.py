@@ -27,8 +27,8 @@ def test_a_member_lists_and_reads_their_cases_and_the_read_is_audited(api, new_c
     case = new_case()
     auth = _bearer(bob)
     listed = api.get("/api/v1/cases", **auth).json()
-    assert [c["id"] for c in listed] == [case.pk]
-    detail = api.get(f"/api/v1/cases/{case.pk}", **auth).json()
+    assert [c["reference"] for c in listed] == [case.reference]
+    detail = api.get(f"/api/v1/cases/{case.project.slug}/{case.number}", **auth).json()
     assert detail["embargo"]["state"] == "none"
     assert AuditRecord.objects.filter(
         event=AuditEvent.CASE_VIEWED, actor=bob, case_id=case.pk, details__via="api"
@@ -43,12 +43,15 @@ def test_an_outsider_sees_no_case_and_gets_a_json_404(api, new_case, charlie):
     charlie.save()
     auth = _bearer(charlie)
     assert api.get("/api/v1/cases", **auth).json() == []
-    missing = api.get(f"/api/v1/cases/{case.pk}", **auth)
+    missing = api.get(f"/api/v1/cases/{case.project.slug}/{case.number}", **auth)
     assert missing.status_code == 404
-    assert missing.json() == {"detail": f"no case #{case.pk} that you may see", "rule": "not found"}
+    assert missing.json() == {
+        "detail": f"no case {case.reference} that you may see",
+        "rule": "not found",
+    }
 
 
 def test_the_openapi_document_is_at_a_stable_url(api, db):
     document = api.get("/api/v1/openapi.json").json()
     assert document["info"]["title"] == "secdesk"
-    assert "/api/v1/cases/{case_id}" in document["paths"]
+    assert "/api/v1/cases/{project}/{number}" in document["paths"]

@@ -67,10 +67,10 @@ CASE_STEPS = [
 @pytest.mark.parametrize(("method", "step", "body"), CASE_STEPS)
 def test_a_hidden_case_is_refused_as_a_missing_one(api, hidden, carol, method, step, body):
     auth = _bearer(carol)
-    on_hidden = _ask(api, auth, method, f"/api/v1/cases/{hidden.pk}{step}", body)
-    on_missing = _ask(api, auth, method, f"/api/v1/cases/{MISSING}{step}", body)
+    on_hidden = _ask(api, auth, method, f"/api/v1/cases/libvirt/{hidden.number}{step}", body)
+    on_missing = _ask(api, auth, method, f"/api/v1/cases/libvirt/{MISSING}{step}", body)
     assert on_hidden.status_code == 404
-    _same(on_hidden, on_missing, hidden.pk, MISSING)
+    _same(on_hidden, on_missing, hidden.number, MISSING)
 
 
 def test_a_duplicate_of_a_hidden_case_is_refused_as_one_of_a_missing_case(
@@ -78,10 +78,11 @@ def test_a_duplicate_of_a_hidden_case_is_refused_as_one_of_a_missing_case(
 ):
     mine = new_case()
     auth = _bearer(carol)
-    of_hidden = _ask(api, auth, "POST", f"/api/v1/cases/{mine.pk}/duplicate", {"of": hidden.pk})
-    of_missing = _ask(api, auth, "POST", f"/api/v1/cases/{mine.pk}/duplicate", {"of": MISSING})
+    path = f"/api/v1/cases/libvirt/{mine.number}/duplicate"
+    of_hidden = _ask(api, auth, "POST", path, {"of": hidden.number})
+    of_missing = _ask(api, auth, "POST", path, {"of": f"libvirt#{MISSING}"})
     assert of_hidden.status_code == 400
-    _same(of_hidden, of_missing, hidden.pk, MISSING)
+    _same(of_hidden, of_missing, hidden.number, MISSING)
     assert "cannot" not in of_hidden.json()["detail"]
     mine.refresh_from_db()
     assert mine.state == "accepted" and mine.duplicate_of is None
@@ -92,14 +93,16 @@ def test_a_cve_id_of_a_hidden_case_is_refused_without_naming_the_case(
 ):
     mine = new_case()
     triage.do_record_triage(mine, security_issue=True, reasoning="x", cvss3=CVSS, acting=bob)
-    path = f"/api/v1/cases/{mine.pk}/cve"
+    path = f"/api/v1/cases/{mine.project.slug}/{mine.number}/cve"
 
     refused = _ask(api, _bearer(carol), "POST", path, {"cve_id": "CVE-2026-4242"})
     told = _ask(api, _bearer(bob), "POST", path, {"cve_id": "CVE-2026-4242"})
 
     assert refused.status_code == told.status_code == 400
     assert refused.json()["detail"] == "CVE: CVE-2026-4242 is already assigned"
-    assert told.json()["detail"] == f"CVE: CVE-2026-4242 is already assigned (case #{hidden.pk})"
+    assert (
+        told.json()["detail"] == f"CVE: CVE-2026-4242 is already assigned (case {hidden.reference})"
+    )
 
 
 def test_held_mail_into_a_hidden_case_is_not_listed_and_not_decided_by_a_moderator_left_out(
@@ -128,7 +131,8 @@ def test_a_duplicate_names_its_original_only_to_those_who_may_see_it(
     reports.do_mark_duplicate(duplicate, of=original, acting=alice)
     do_restrict_case(original, emails=[bob.email], acting=alice)
 
-    theirs = api.get(f"/api/v1/cases/{duplicate.pk}", **_bearer(carol)).json()
-    admitted = api.get(f"/api/v1/cases/{duplicate.pk}", **_bearer(bob)).json()
+    path = f"/api/v1/cases/libvirt/{duplicate.number}"
+    theirs = api.get(path, **_bearer(carol)).json()
+    admitted = api.get(path, **_bearer(bob)).json()
 
-    assert theirs["duplicate_of"] is None and admitted["duplicate_of"] == original.pk
+    assert theirs["duplicate_of"] is None and admitted["duplicate_of"] == original.reference

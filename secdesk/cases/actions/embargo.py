@@ -49,18 +49,18 @@ def _require_embargoable(case) -> None:
         raise policy.policy_refused(
             case.project.policy,
             "zero-day",
-            f"case #{case.pk} was public when reported; a zero-day gets "
+            f"case {case.reference} was public when reported; a zero-day gets "
             "no embargo, only a fast fix and an immediate announcement",
         )
     if case.public_at is not None:
         raise policy.policy_refused(
             case.project.policy,
             "zero-day",
-            f"case #{case.pk} is public; nothing left to embargo",
+            f"case {case.reference} is public; nothing left to embargo",
         )
     if case.state not in OPEN_STATES:
         raise Refused(
-            f"embargo: case #{case.pk} is {case.state}; an embargo is proposed while the "
+            f"embargo: case {case.reference} is {case.state}; an embargo is proposed while the "
             f"report is {' or '.join(OPEN_STATES)}"
         )
 

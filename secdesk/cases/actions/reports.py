@@ -7,8 +7,10 @@ from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message, ReportState
+from secdesk.cases.numbers import assign_numbers
 from secdesk.cases.report_machine import REPORT
 from secdesk.errors import BadInput, Refused
+from secdesk.lib.case_reference import parse_reference
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
@@ -39,7 +41,7 @@ def _open_case(
     """The case and its first message, from the reporter; in the caller's transaction."""
     reporter = person_for_address(reporter_email, reporter_name)
     at = now()
-    case = Case.objects.create(
+    case = Case(
         project=project,
         title=subject[:300],
         reporter=reporter,
@@ -48,6 +50,8 @@ def _open_case(
         public_at_intake=public,
         public_at=at if public else None,
     )
+    assign_numbers(project, [case])
+    case.save(force_insert=True)
     Embargo.objects.create(case=case)
     message = Message.objects.create(
         case=case, author=reporter, subject=subject, body=body, created_at=at
@@ -131,6 +135,8 @@ def do_receive_held_reports(project: Project, reports: list[MailedReport]) -> li
         for r, case, message in zip(reports, cases, messages, strict=True):
             case.reporter = message.author = people[r.reporter_email.strip().lower()]
         _withhold_acknowledgements_over_limits(inserts, project, acknowledged, replies)
+        # Numbered in the transaction, the project locked (`assign_numbers`).
+        assign_numbers(project, cases)
         inserts.run()
         _mark_held(reports, cases, at)
         record_each(
@@ -292,16 +298,21 @@ REPORT_MOVES = {
 
 
 def do_mark_duplicate(case, *, of, acting: Person) -> Case:
-    """Duplicates are deferred with a link to the original, never invalid."""
+    """Duplicates are deferred with a link to the original, never invalid.
+    `of` is a case of the same project, its number, or its reference."""
     with atomic():
         case = lock_case(case)
         require_case(acting, case)
-        original = Case.objects.filter(pk=getattr(of, "pk", of), project=case.project).first()
+        slug, number = (of.project.slug, of.number) if isinstance(of, Case) else parse_reference(of)
+        original = Case.objects.filter(
+            number=number, project=case.project, project__slug=slug or case.project.slug
+        ).first()
         # One the acting member may not see is refused as one that does not
         # exist: neither its state nor its existence is theirs to learn.
         if original is None or not can_see_case(acting, original):
             raise Refused(
-                f"no case #{getattr(of, 'pk', of)} in {case.project.slug} to be a duplicate of"
+                f"no case {slug or case.project.slug}#{number} in {case.project.slug} "
+                "to be a duplicate of"
             )
         if original.pk == case.pk:
             raise BadInput("a case cannot be a duplicate of itself")
@@ -316,6 +327,6 @@ def do_mark_duplicate(case, *, of, acting: Person) -> Case:
             case=case,
             before=before,
             after=case.state,
-            duplicate_of=original.pk,
+            duplicate_of=original.reference,
         )
     return case

@@ -35,7 +35,7 @@ def do_record_triage(
         require_case(acting, case)
         if case.state not in OPEN_STATES:
             raise Refused(
-                f"triage: case #{case.pk} is {case.state}; triage happens while it is "
+                f"triage: case {case.reference} is {case.state}; triage happens while it is "
                 f"{' or '.join(OPEN_STATES)}"
             )
         case.is_security_issue = security_issue
@@ -88,7 +88,7 @@ def do_fix_found_faulty(case, *, reason: str, acting: Person):
         require_case(acting, case)
         if case.published_at is not None:
             raise Refused(
-                f"case #{case.pk} is already published; record a new case for the follow-up"
+                f"case {case.reference} is already published; record a new case for the follow-up"
             )
         was_ready = case.fix_ready_at is not None
         case.fix_ready_at = None

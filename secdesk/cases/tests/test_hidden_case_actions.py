@@ -54,7 +54,7 @@ def hidden(new_case, alice, bob, settings, tmp_path):
 def test_a_member_left_out_is_refused_as_if_the_case_did_not_exist(hidden, carol, step):
     with pytest.raises(NotFound) as refused:
         STEPS[step](hidden, carol)
-    assert refused.value.message == f"no case #{hidden.pk} that you may see"
+    assert refused.value.message == f"no case {hidden.reference} that you may see"
 
 
 def test_a_member_left_out_cannot_release_the_cases_cve_id(hidden, alice, carol):

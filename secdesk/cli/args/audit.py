@@ -1,10 +1,12 @@
 """The arguments of `secdesk audit …`: the audit trail."""
 
+from secdesk.cli.common import CASE_HELP
+
 
 def audit(parser):
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("log", help="the records, oldest first")
-    p.add_argument("--case", type=int, help="only the records of this case")
+    p.add_argument("--case", help=f"only the records of this case: {CASE_HELP}")
     p.add_argument("--project", help="only the records of this project")
     p.set_defaults(handler="audit:log")
     p = sub.add_parser(

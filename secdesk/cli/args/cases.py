@@ -52,7 +52,10 @@ def _moves(sub):
     p = sub.add_parser("duplicate", help="defer a case as a duplicate of another")
     case_arg(p)
     p.add_argument(
-        "--of", type=int, required=True, metavar="CASE", help="the case this one duplicates"
+        "--of",
+        required=True,
+        metavar="CASE",
+        help="the case this one duplicates: its number in the same project, or project#number",
     )
     p.set_defaults(handler="cases:duplicate")
 

@@ -1,6 +1,6 @@
 """The arguments of `secdesk mail`, `moderation …`, `quarantine …`, `outbox …`, `case reply`."""
 
-from secdesk.cli.common import case_arg, positive_int, subcommands
+from secdesk.cli.common import CASE_HELP, case_arg, positive_int, subcommands
 
 
 def mail(p):
@@ -55,7 +55,7 @@ def outbox(parser):
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("list", help="outgoing mail of the cases you may see, newest first")
     p.add_argument("--failed", action="store_true", help="only mail that could not be sent")
-    p.add_argument("--case", type=positive_int, help="only mail about this case")
+    p.add_argument("--case", help=f"only mail about this case: {CASE_HELP}")
     p.set_defaults(handler="mail:outbox_list")
     p = sub.add_parser("retry", help="send a failed mail again")
     p.add_argument("id", type=positive_int, metavar="ID", help="the number in the list")

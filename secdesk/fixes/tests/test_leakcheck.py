@@ -31,7 +31,11 @@ def public(tmp_path) -> History:
 def embargoed(db):
     project = Project.objects.create(slug="libfoo", name="libfoo", security_address="s@foo.example")
     case = Case.objects.create(
-        project=project, title="Parser overflow", state=ReportState.ACCEPTED, received_at=NOW
+        project=project,
+        number=1,
+        title="Parser overflow",
+        state=ReportState.ACCEPTED,
+        received_at=NOW,
     )
     Embargo.objects.create(case=case, state=EmbargoState.ACTIVE, end_at=NOW)
     CveId.objects.create(

@@ -41,7 +41,11 @@ def repository(project, released, data_dir):
 @pytest.fixture
 def case(project):
     case = Case.objects.create(
-        project=project, title="Parser overflow", state=ReportState.ACCEPTED, received_at=NOW
+        project=project,
+        number=1,
+        title="Parser overflow",
+        state=ReportState.ACCEPTED,
+        received_at=NOW,
     )
     CveId.objects.create(
         project=project, cve_id="CVE-2026-1001", state=CveState.ASSIGNED, case=case

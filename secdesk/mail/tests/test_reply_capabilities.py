@@ -92,7 +92,7 @@ def test_a_member_removed_or_left_out_gets_nothing_more_about_the_case(
     signed_in = Client()
     signed_in.force_login(bob.user)
     pass_second_factor(signed_in, bob.user)
-    assert SECRET in signed_in.get(f"/cases/{case.pk}/").content.decode()
+    assert SECRET in signed_in.get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     if how == "removed":
         do_remove_member(project, email=bob.email, reason="left the company", acting=alice)
     else:
@@ -103,7 +103,11 @@ def test_a_member_removed_or_left_out_gets_nothing_more_about_the_case(
     reply_to = str(bobs["Reply-To"])
     token = reply_to.partition("+")[2].partition("@")[0]
     text = bobs.get_content() + " ".join(str(v) for v in bobs.values())
-    urls = [*re.findall(r"https?://[^\s>\"]+", text), f"/cases/{case.pk}/", f"/r/{token}/"]
+    urls = [
+        *re.findall(r"https?://[^\s>\"]+", text),
+        f"/cases/{case.project.slug}/{case.number}/",
+        f"/r/{token}/",
+    ]
     for url in urls:
         for client in (signed_in, Client()):
             assert SECRET not in client.get(url, follow=True).content.decode(), url

@@ -56,12 +56,12 @@ API_TOKEN = dict.fromkeys(PERSONAS, 401)
 # pattern → (method, {persona: status})
 EXPECT = {
     "": ("GET", _logged_in(200)),
-    "cases/<int:case_id>/": ("GET", _logged_in(404, admin=200, member=200)),
+    "cases/<case:ref>/": ("GET", _logged_in(404, admin=200, member=200)),
     # The case page's forms: POST_DATA lacks what each step needs, so those who
     # see the case are refused with the reason on the page (400); admin steps
     # are 403 for a member.
     **{
-        f"cases/<int:case_id>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
+        f"cases/<case:ref>/{step}/": ("POST", _logged_in(404, admin=400, member=400))
         for step in (
             "move",
             "reply",
@@ -74,10 +74,10 @@ EXPECT = {
             "amend",
         )
     },
-    "cases/<int:case_id>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
-    "cases/<int:case_id>/publication/": ("GET", _logged_in(404, admin=200, member=200)),
-    "cases/<int:case_id>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
-    "cases/<int:case_id>/reporter-link/": ("POST", _logged_in(404, admin=302, member=403)),
+    "cases/<case:ref>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
+    "cases/<case:ref>/publication/": ("GET", _logged_in(404, admin=200, member=200)),
+    "cases/<case:ref>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
+    "cases/<case:ref>/reporter-link/": ("POST", _logged_in(404, admin=302, member=403)),
     "login/": ("GET", _logged_in(302, reporter=200, other_reporter=200, anonymous=200)),
     "login/once/<str:token>/": ("GET", _all(404)),
     "logout/": ("POST", _all(302)),
@@ -211,7 +211,7 @@ API = {
     "api/v1/me/keys POST": ("POST", {"armoured": "x"}, _api(dict.fromkeys(TOKEN, 400))),
     "api/v1/me/keys/<fingerprint> DELETE": ("DELETE", None, _api(dict.fromkeys(TOKEN, 404))),
     "api/v1/moderation": ("GET", None, _api(dict.fromkeys(TOKEN, 200))),
-    "api/v1/cases/<case_id>": (
+    "api/v1/cases/<project>/<number>": (
         "GET",
         None,
         _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, 200)),
@@ -257,7 +257,7 @@ API = {
         _api(dict.fromkeys(TEAM_TOKEN, 200), {"applicant": 403}),
     ),
     **{
-        f"api/v1/cases/<case_id>/{action}": (
+        f"api/v1/cases/<project>/<number>/{action}": (
             "POST",
             body,
             _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, ACTS)),
@@ -342,8 +342,8 @@ def _url(pattern, world, persona):
     case = world["case"]
     own_token = world["links"].get(persona, "0" * 32)
     values = {
-        "<int:case_id>": str(case.pk),
-        "<case_id>": str(case.pk),
+        "<case:ref>": f"{case.project.slug}/{case.number}",
+        "<project>/<number>": f"{case.project.slug}/{case.number}",
         "<slug:slug>": "libvirt",
         "<slug>": "libvirt",
         "<advisory:advisory_id>": f"DRAFT-{case.pk}",
@@ -459,15 +459,15 @@ MISSING_CASE = 999999
 LEFT_OUT = ("moderator", "restricted_out")
 
 
-def _as_missing(response, case_id) -> tuple[int, str]:
+def _as_missing(response, number) -> tuple[int, str]:
     """Status and body, with what differs from one answer to the next (the
     CSRF token's mask) or names the id asked for taken out."""
-    body = response.content.decode(errors="replace").replace(f"#{case_id}", "#N")
+    body = response.content.decode(errors="replace").replace(f"#{number}", "#N")
     return response.status_code, re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
 
 
 @pytest.mark.parametrize(
-    "pattern", sorted(p for p in [*EXPECT, *API] if "case_id>" in p and "cases/" in p)
+    "pattern", sorted(p for p in [*EXPECT, *API] if "<case:ref>" in p or "<number>" in p)
 )
 def test_a_case_hidden_from_a_persona_answers_as_one_that_does_not_exist(world, pattern):
     """Those the restriction leaves out (a member, a moderator) get, on every
@@ -480,9 +480,9 @@ def test_a_case_hidden_from_a_persona_answers_as_one_that_does_not_exist(world, 
         if persona not in LEFT_OUT:
             return None
         answers = []
-        for case_id in (case.pk, MISSING_CASE):
-            url = "/" + pattern.split(" ")[0].replace("<int:case_id>", str(case_id))
-            url = url.replace("<case_id>", str(case_id))
+        for number in (case.number, MISSING_CASE):
+            url = "/" + pattern.split(" ")[0].replace("<case:ref>", f"libvirt/{number}")
+            url = url.replace("<project>/<number>", f"libvirt/{number}")
             if api:
                 auth = {"HTTP_AUTHORIZATION": f"Bearer {world['tokens'][persona]}"}
                 response = Client().generic(
@@ -491,7 +491,7 @@ def test_a_case_hidden_from_a_persona_answers_as_one_that_does_not_exist(world, 
             else:
                 client = _client(world, persona)
                 response = client.post(url, body) if method == "POST" else client.get(url)
-            answers.append(_as_missing(response, case_id))
+            answers.append(_as_missing(response, number))
         if answers[0] != answers[1]:
             return f"{persona} {method} {pattern}: {answers[0]} for the hidden case, {answers[1]}"
         return None

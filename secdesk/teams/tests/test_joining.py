@@ -127,7 +127,7 @@ def test_a_case_restricted_to_some_members_is_hidden_from_the_others(
     assert set(case_audience(case)) == {alice, bob}
     from secdesk.cases.actions import embargo
 
-    with pytest.raises(NotFound, match=f"no case #{case.pk} that you may see"):
+    with pytest.raises(NotFound, match=f"no case {case.reference} that you may see"):
         embargo.do_propose_embargo(case, days=5, acting=carol)
 
 

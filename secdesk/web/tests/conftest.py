@@ -58,6 +58,7 @@ def case(libvirt, alice):
     reporter = Person.objects.create(email="reporter@example.net", name="Rita Reporter")
     case = Case.objects.create(
         project=libvirt,
+        number=1,
         title="Read-only client can crash libvirtd via virDomainGetXMLDesc",
         reporter=reporter,
         state=ReportState.ACCEPTED,

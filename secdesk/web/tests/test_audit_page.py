@@ -35,7 +35,12 @@ def restricted(case, alice, bob, libvirt):
 def test_an_admin_left_out_of_a_restricted_case_sees_none_of_its_records(login_as, ada, restricted):
     page = login_as(ada).get("/audit/").content.decode()
     assert "policy changed" in page
-    for secret in ("reporter@example.net", VECTOR, "0123abcd4567ef89", f"/cases/{restricted.pk}/"):
+    for secret in (
+        "reporter@example.net",
+        VECTOR,
+        "0123abcd4567ef89",
+        f"/cases/{restricted.project.slug}/{restricted.number}/",
+    ):
         assert secret not in page
 
 

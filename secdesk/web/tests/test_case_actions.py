@@ -46,6 +46,7 @@ def fresh_case(libvirt, alice, case):
     """An accepted case with no embargo yet."""
     fresh = Case.objects.create(
         project=libvirt,
+        number=2,
         title="Heap overflow in the QEMU monitor parser",
         reporter=case.reporter,
         state=ReportState.ACCEPTED,
@@ -58,13 +59,15 @@ def fresh_case(libvirt, alice, case):
 def post(client, case, step, data):
     """POST as the browser does from the case page: with its CSRF token."""
     if "csrftoken" not in client.cookies:
-        client.get(f"/cases/{case.pk}/")
+        client.get(f"/cases/{case.project.slug}/{case.number}/")
     token = client.cookies["csrftoken"].value
-    return client.post(f"/cases/{case.pk}/{step}/", {**data, "csrfmiddlewaretoken": token})
+    return client.post(
+        f"/cases/{case.project.slug}/{case.number}/{step}/", {**data, "csrfmiddlewaretoken": token}
+    )
 
 
 def page(client, case, query=""):
-    return client.get(f"/cases/{case.pk}/{query}").content.decode()
+    return client.get(f"/cases/{case.project.slug}/{case.number}/{query}").content.decode()
 
 
 def test_a_member_defers_the_report_from_its_panel_with_a_reason(login_as, bob, case):
@@ -85,7 +88,7 @@ def test_a_member_defers_the_report_from_its_panel_with_a_reason(login_as, bob, 
 def test_reply_goes_to_every_member_and_the_reporter(login_as, alice, bob, case):
     response = post(login_as(bob), case, "reply", {"body": "Can you share the crash log?"})
     assert response.status_code == 302
-    assert response["Location"] == f"/cases/{case.pk}/#thread"
+    assert response["Location"] == f"/cases/{case.project.slug}/{case.number}/#thread"
     message = Message.objects.get(case=case)
     assert (message.author, message.internal) == (bob, False)
     rows = OutgoingMessage.objects.filter(case_message=message)
@@ -327,7 +330,7 @@ def test_only_an_admin_restricts_a_case(login_as, alice, bob, carol, case):
     response = post(login_as(alice), case, "restriction", {"members": [bob.email]})
     assert response.status_code == 302
     assert set(case.restricted_to.all()) == {alice, bob}
-    assert login_as(carol).get(f"/cases/{case.pk}/").status_code == 404
+    assert login_as(carol).get(f"/cases/{case.project.slug}/{case.number}/").status_code == 404
 
 
 def test_a_member_may_not_work_a_case_they_cannot_see(login_as, charlie, case):

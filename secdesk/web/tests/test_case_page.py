@@ -12,11 +12,11 @@ from secdesk.web.tests.conftest import NOW
 
 def test_member_sees_the_case_with_its_embargo_end_in_utc(login_as, bob, case):
     with time_machine.travel(NOW, tick=False):
-        response = login_as(bob).get(f"/cases/{case.pk}/")
+        response = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/")
     assert response.status_code == 200
     body = response.content.decode()
     assert case.title in body
-    assert f"libvirt#{case.pk}" in body
+    assert f"{case.reference}" in body
     assert "Rita Reporter" in body
     assert (
         '<time class="moment" datetime="2026-03-11T14:00:00Z">Wed 2026-03-11 14:00 UTC</time>'
@@ -28,7 +28,7 @@ def test_member_sees_the_case_with_its_embargo_end_in_utc(login_as, bob, case):
 
 
 def test_outsider_gets_404_and_learns_nothing_about_the_case(login_as, charlie, case):
-    response = login_as(charlie).get(f"/cases/{case.pk}/")
+    response = login_as(charlie).get(f"/cases/{case.project.slug}/{case.number}/")
     assert response.status_code == 404
     assert case.title not in response.content.decode()
 
@@ -40,8 +40,8 @@ def without_csrf_token(content: bytes) -> bytes:
 
 def test_missing_case_and_hidden_case_look_the_same(login_as, charlie, case):
     client = login_as(charlie)
-    hidden = client.get(f"/cases/{case.pk}/")
-    missing = client.get(f"/cases/{case.pk + 1000}/")
+    hidden = client.get(f"/cases/{case.project.slug}/{case.number}/")
+    missing = client.get(f"/cases/{case.project.slug}/{case.number + 1000}/")
     assert hidden.status_code == missing.status_code == 404
     assert without_csrf_token(hidden.content) == without_csrf_token(missing.content)
 
@@ -53,7 +53,7 @@ def test_internal_notes_are_marked_in_the_thread(login_as, bob, alice, case):
     Message.objects.create(
         case=case, author=alice, body="Looks real to me.", internal=True, created_at=NOW
     )
-    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    body = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     assert body.index("Steps to reproduce") < body.index("Looks real to me.")
     assert body.count("internal note, not sent to the reporter") == 1
 
@@ -62,7 +62,7 @@ def test_message_text_is_escaped(login_as, bob, case):
     Message.objects.create(
         case=case, author=case.reporter, body="<script>alert(1)</script>", created_at=NOW
     )
-    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    body = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     assert "<script>alert(1)" not in body
     assert "&lt;script&gt;alert(1)" in body
 
@@ -77,7 +77,7 @@ def test_open_embargo_proposal_shows_its_votes(login_as, bob, alice, case):
         justification="Three stable branches need a backport.",
     )
     EmbargoVote.objects.create(proposal=proposal, person=bob, approve=True, at=NOW)
-    body = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    body = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     assert "Open proposal (extension)" in body
     assert "Three stable branches need a backport." in body
     assert "Bob Member &lt;bob@example.org&gt;: agrees" in body
@@ -94,7 +94,7 @@ def test_history_lists_the_audit_records_in_order(login_as, bob, alice, case):
             extension=False,
             justification="",
         )
-    page = login_as(bob).get(f"/cases/{case.pk}/").content.decode()
+    page = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     body = page[page.index('id="history-heading"') :]
     accepted = body.index("report accepted")
     proposed = body.index("embargo proposed")
@@ -115,20 +115,27 @@ def test_a_duplicate_links_its_original_only_for_those_who_may_see_it(
     from secdesk.cases.models import Case
 
     duplicate = Case.objects.create(
-        project=libvirt, title="Same crash again", state="deferred", received_at=NOW
+        project=libvirt, number=2, title="Same crash again", state="deferred", received_at=NOW
     )
     Case.objects.filter(pk=duplicate.pk).update(duplicate_of=case)
     do_restrict_case(case, emails=[alice.email], acting=alice)
 
-    theirs = login_as(bob).get(f"/cases/{duplicate.pk}/").content.decode()
-    admitted = login_as(alice).get(f"/cases/{duplicate.pk}/").content.decode()
+    theirs = (
+        login_as(bob).get(f"/cases/{duplicate.project.slug}/{duplicate.number}/").content.decode()
+    )
+    admitted = (
+        login_as(alice).get(f"/cases/{duplicate.project.slug}/{duplicate.number}/").content.decode()
+    )
 
-    assert f'href="/cases/{case.pk}/"' not in theirs and "Duplicate of" not in theirs
-    assert f'href="/cases/{case.pk}/"' in admitted
+    assert (
+        f'href="/cases/{case.project.slug}/{case.number}/"' not in theirs
+        and "Duplicate of" not in theirs
+    )
+    assert f'href="/cases/{case.project.slug}/{case.number}/"' in admitted
 
 
 def test_the_embargo_form_offers_zones_that_name_places(login_as, alice, case):
-    body = login_as(alice).get(f"/cases/{case.pk}/").content.decode()
+    body = login_as(alice).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
     offered = re.findall(
         r'<option value="([^"]+)"', body.split('id="embargo-zone"')[1].split("</select>")[0]
     )

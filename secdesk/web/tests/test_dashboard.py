@@ -11,7 +11,7 @@ def test_member_sees_the_case_with_its_embargo_countdown(login_as, bob, case):
         response = login_as(bob).get("/")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "libvirt#" + str(case.pk) in body
+    assert case.reference in body
     assert case.title in body
     assert "Accepted" in body
     assert "embargo active" in body
@@ -44,7 +44,11 @@ def test_overdue_embargo_stands_out(login_as, bob, case):
 
 def test_cases_are_grouped_by_report_state(login_as, bob, case, libvirt):
     held = Case.objects.create(
-        project=libvirt, title="Held report", state=ReportState.HELD, received_at=NOW
+        project=libvirt,
+        number=2,
+        title="Held report",
+        state=ReportState.HELD,
+        received_at=NOW,
     )
     Embargo.objects.create(case=held, state=EmbargoState.NONE)
     with time_machine.travel(NOW, tick=False):

@@ -18,6 +18,7 @@ def hidden_case(libvirt, alice, case):
     """Ends the same day as `case`, but is restricted to alice."""
     other = Case.objects.create(
         project=libvirt,
+        number=2,
         title="Restricted: vendor-only issue",
         state=ReportState.ACCEPTED,
         received_at=NOW,
@@ -38,7 +39,7 @@ def test_the_month_shows_the_ends_the_member_may_see_and_marks_today(login_as, b
     page = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
 
     case = Case.objects.exclude(pk=hidden_case.pk).get()
-    assert f'href="/cases/{case.pk}/"' in page and case.reference in page
+    assert f'href="/cases/{case.project.slug}/{case.number}/"' in page and case.reference in page
     assert hidden_case.reference not in page and "vendor-only" not in page
     assert 'aria-current="date"' in page
     assert 'datetime="2026-03-11T14:00:00Z"' in page
@@ -137,7 +138,7 @@ def test_an_ended_embargo_leaves_the_calendar(login_as, bob, case):
     )
     with time_machine.travel(NOW, tick=False):
         page = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
-    assert f'href="/cases/{case.pk}/"' not in page
+    assert f'href="/cases/{case.project.slug}/{case.number}/"' not in page
 
 
 @time_machine.travel(NOW, tick=False)
@@ -159,5 +160,5 @@ def test_a_member_left_out_of_a_restricted_case_loses_its_event_from_the_feed_at
     assert "BEGIN:VEVENT" not in body and f"embargo-{case.pk}@" not in body
     assert case.reference not in body
     month = login_as(bob).get(reverse("calendar"), {"month": "2026-03"}).content.decode()
-    assert f'href="/cases/{case.pk}/"' not in month
+    assert f'href="/cases/{case.project.slug}/{case.number}/"' not in month
     assert "No embargo you can see ends this month." in month

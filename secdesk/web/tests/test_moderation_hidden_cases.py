@@ -155,5 +155,5 @@ def test_a_suggested_case_is_shown_only_to_those_who_may_see_it(login_as, restri
 
     assert f"mail #{held.pk}" in theirs and f"mail #{held.pk}" in admitted
     assert f"case #{restricted.pk}" not in theirs
-    assert reverse("case", args=[restricted.pk]) not in theirs
+    assert reverse("case", args=[restricted]) not in theirs
     assert f"suggested case {restricted.reference}" in admitted

@@ -60,14 +60,16 @@ def test_unknown_link_cannot_post(client, case):
 @pytest.fixture
 def admin_client(login_as, alice, case):
     client = login_as(alice)
-    client.get(f"/cases/{case.pk}/")
+    client.get(f"/cases/{case.project.slug}/{case.number}/")
     return client
 
 
 def test_a_new_private_link_revokes_the_old_one_and_is_mailed(client, admin_client, case):
     old = link_of(case)
     token = admin_client.cookies["csrftoken"].value
-    response = admin_client.post(f"/cases/{case.pk}/reporter-link/", {"csrfmiddlewaretoken": token})
+    response = admin_client.post(
+        f"/cases/{case.project.slug}/{case.number}/reporter-link/", {"csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     new = link_of(case)
     assert new != old
@@ -95,8 +97,13 @@ def test_a_reply_token_is_no_private_link(client, bob, case):
 
 def test_a_member_cannot_reissue_the_link(login_as, bob, case):
     client = login_as(bob)
-    client.get(f"/cases/{case.pk}/")
+    client.get(f"/cases/{case.project.slug}/{case.number}/")
     token = client.cookies["csrftoken"].value
-    response = client.post(f"/cases/{case.pk}/reporter-link/", {"csrfmiddlewaretoken": token})
+    response = client.post(
+        f"/cases/{case.project.slug}/{case.number}/reporter-link/", {"csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 403
-    assert "Issue a new private link" not in client.get(f"/cases/{case.pk}/").content.decode()
+    assert (
+        "Issue a new private link"
+        not in client.get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
+    )

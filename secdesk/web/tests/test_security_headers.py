@@ -33,8 +33,8 @@ def test_every_kind_of_response_carries_the_content_security_policy(login_as, bo
         anonymous.get("/login/once/unknown/"),
         anonymous.get("/no/such/page/"),
         login_as(bob).get("/"),
-        login_as(bob).get(f"/cases/{case.pk}/"),
-        login_as(charlie).get(f"/cases/{case.pk}/"),
+        login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/"),
+        login_as(charlie).get(f"/cases/{case.project.slug}/{case.number}/"),
     ]
     assert [r.status_code for r in responses] == [302, 200, 403, 404, 404, 200, 200, 404]
     for response in responses:

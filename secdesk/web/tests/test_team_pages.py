@@ -65,11 +65,11 @@ def test_an_applicant_joins_through_the_web(libvirt, alice, bob, case):
     assert erin.consent == Consent.SIGNATORY
     assert JoinRequest.objects.get(person=erin.person).state == "joined"
     # On the team now: the second factor stands before the cases.
-    assert erin_client.get(reverse("case", args=[case.pk]))["Location"].startswith(
+    assert erin_client.get(reverse("case", args=[case]))["Location"].startswith(
         reverse("second_factor")
     )
     pass_second_factor(erin_client, erin.person.user)
-    assert erin_client.get(reverse("case", args=[case.pk])).status_code == 200
+    assert erin_client.get(reverse("case", args=[case])).status_code == 200
 
 
 def test_declining_on_the_policy_page_keeps_the_applicant_out(libvirt, alice, bob, case):
@@ -86,7 +86,7 @@ def test_declining_on_the_policy_page_keeps_the_applicant_out(libvirt, alice, bo
     membership.refresh_from_db()
     assert membership.consent == Consent.DECLINED
     pass_second_factor(client, membership.person.user)
-    assert client.get(reverse("case", args=[case.pk])).status_code == 404
+    assert client.get(reverse("case", args=[case])).status_code == 404
 
 
 def test_a_removed_members_session_and_token_stop_working_on_their_next_request(
@@ -95,9 +95,12 @@ def test_a_removed_members_session_and_token_stop_working_on_their_next_request(
     session = login_as(bob)
     _, raw = do_create_api_token(name="script", acting=bob)
     api = Client()
-    assert session.get(reverse("case", args=[case.pk])).status_code == 200
+    assert session.get(reverse("case", args=[case])).status_code == 200
     assert (
-        api.get(f"/api/v1/cases/{case.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+        api.get(
+            f"/api/v1/cases/{case.project.slug}/{case.number}", HTTP_AUTHORIZATION=f"Bearer {raw}"
+        ).status_code
+        == 200
     )
 
     admin = login_as(alice)
@@ -106,10 +109,12 @@ def test_a_removed_members_session_and_token_stop_working_on_their_next_request(
         admin, reverse("remove", args=["libvirt"]), {"email": bob.email, "reason": "left"}, team_url
     )
 
-    after = session.get(reverse("case", args=[case.pk]))
+    after = session.get(reverse("case", args=[case]))
     assert after.status_code == 302 and after["Location"].startswith(reverse("login"))
     assert "_auth_user_id" not in session.session
-    refused = api.get(f"/api/v1/cases/{case.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    refused = api.get(
+        f"/api/v1/cases/{case.project.slug}/{case.number}", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
     assert refused.status_code == 401
     assert refused.json()["detail"].startswith("a valid API token is needed")
 

@@ -82,3 +82,37 @@
     }
   });
 })();
+
+// The case page folds each panel to a one-line summary (details.fold): on a
+// screen wide enough for the panels side by side they open, as they were; a
+// panel named in the address (a link to #embargo, the answer to a step) opens
+// wherever it is, and so does a panel htmx just swapped in after a step.
+(function () {
+  "use strict";
+
+  var WIDE = window.matchMedia("(min-width: 40rem)");
+
+  function openFolds(root) {
+    root.querySelectorAll("details.fold").forEach(function (fold) { fold.open = true; });
+  }
+
+  function openNamed() {
+    var id = window.location.hash.slice(1);
+    var named = id && document.getElementById(id);
+    var fold = named && (named.querySelector("details.fold") || named.closest("details.fold"));
+    if (fold) fold.open = true;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (WIDE.matches) openFolds(document);
+    openNamed();
+  });
+  window.addEventListener("hashchange", openNamed);
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    // htmx announces the whole page once at start: that is no swap.
+    if (elt === document.body) return;
+    if (elt.matches && elt.matches("details.fold")) elt.open = true;
+    if (elt.querySelectorAll) openFolds(elt);
+  });
+})();
