@@ -87,7 +87,7 @@ def _table(rows, empty):
                         r["id"],
                         r["project"],
                         r["kind"],
-                        r["reference"],
+                        r["case"],
                         r["sender"] or r["envelope_sender"],
                         r["subject"],
                         r["reasons"][-1].get("reason", "") if r["reasons"] else "",
@@ -114,7 +114,7 @@ def _print_detail(data):
         console.print(
             f"#{data['id']} {data['kind']} in {data['project']} ({data['state']})", markup=False
         )
-        for key in ("reference", "sender", "envelope_sender", "subject", "size", "received_at"):
+        for key in ("case", "sender", "envelope_sender", "subject", "size", "received_at"):
             if data.get(key):
                 console.print(f"  {key.replace('_', ' ')}: {data[key]}", markup=False)
         for reason in data["reasons"]:

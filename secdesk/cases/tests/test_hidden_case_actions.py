@@ -63,7 +63,7 @@ def test_a_member_left_out_cannot_release_the_cases_cve_id(hidden, alice, carol)
     with pytest.raises(NotAllowed) as refused:
         do_release_cve(cve.cve_id, acting=carol)
 
-    assert f"#{hidden.pk}" not in refused.value.message
+    assert hidden.reference not in refused.value.message
     cve.refresh_from_db()
     assert (cve.state, cve.case) == ("assigned", hidden)
 

@@ -7,8 +7,8 @@ from .conftest import ALICE
 
 MEMBER_PAGES = [
     "/",
-    "/cases/2/",
-    "/cases/4/",
+    "/cases/example/2/",
+    "/cases/example/4/",
     "/moderation/",
     "/calendar/",
     "/projects/example/team/",
