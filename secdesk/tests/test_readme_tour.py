@@ -66,11 +66,11 @@ def demo(tmp_path):
     env = databases.env("tour")
     env.pop("db", None)
     smtp = _free_port()
+    ports = ["--web", f"127.0.0.1:{_free_port()}", "--smtp", f"127.0.0.1:{smtp}"]
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [_secdesk(), "serve", "--demo", "--web", f"127.0.0.1:{_free_port()}"]
-            + ["--smtp", f"127.0.0.1:{smtp}"],
+            [_secdesk(), "serve", "--demo", *ports],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

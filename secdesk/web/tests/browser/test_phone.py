@@ -69,7 +69,8 @@ def test_the_case_page_opens_on_state_countdown_and_next_step_at_phone_width(des
 
 def test_the_advisory_page_fits_a_phone_with_its_fix_commits(desks, public):
     page = public.open("/advisories/")
-    page.get_by_role("row").filter(has_text="Host paths disclosed").get_by_role("link").first.click()
+    row = page.get_by_role("row").filter(has_text="Host paths disclosed")
+    row.get_by_role("link").first.click()
     path = page.url.removeprefix(public.server.url)
     page, _ = _at_phone_width(public, path, "advisory")
     commit = page.locator("td.commits code").first
