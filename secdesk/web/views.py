@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from secdesk.cases.models import Case, Embargo, ReportState
-from secdesk.teams.access import visible_cases
+from secdesk.errors import NotFound, Refused
+from secdesk.teams.access import visible_case, visible_cases
 from secdesk.web.clock import EmbargoClock, embargo_clock
 from secdesk.web.decorators import member_view, public_view
 from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
@@ -77,6 +78,19 @@ def login_once(request, token):
 
 @member_view
 def dashboard(request):
+    """The cases by state; `?case=example#8` (its box at the top) opens that case."""
+    asked = request.GET.get("case", "").strip()
+    if asked:
+        try:
+            return redirect("case", visible_case(request.person, asked))
+        except NotFound as missing:
+            return _dashboard(request, refusal=missing.message, status=404)
+        except Refused as refused:
+            return _dashboard(request, refusal=refused.message, status=400)
+    return _dashboard(request)
+
+
+def _dashboard(request, *, refusal="", status=200):
     now = timezone.now()
     cases = visible_cases(request.person).select_related("project", "embargo")
     by_state = {state: [] for state in STATE_ORDER}
@@ -87,5 +101,6 @@ def dashboard(request):
     return render(
         request,
         "secdesk/dashboard.html",
-        {"groups": groups, "needs": needs_me(request.person, now)},
+        {"groups": groups, "needs": needs_me(request.person, now), "refusal": refusal},
+        status=status,
     )

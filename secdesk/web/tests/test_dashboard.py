@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import time_machine
 
+from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.web.tests.conftest import NOW
 
@@ -55,3 +56,25 @@ def test_cases_are_grouped_by_report_state(login_as, bob, case, libvirt):
         body = login_as(bob).get("/").content.decode()
     assert body.index("Held report") < body.index("Accepted") < body.index(case.title)
     assert "no embargo" in body
+
+
+def test_the_case_box_opens_a_case_by_its_reference_or_its_number_alone(login_as, bob, case):
+    client = login_as(bob)
+    for asked in ("libvirt#1", "1", "#1"):
+        response = client.get("/", {"case": asked})
+        assert response.status_code == 302 and response["Location"] == "/cases/libvirt/1/"
+
+
+def test_the_case_box_answers_a_hidden_case_as_a_missing_one(login_as, alice, bob, case):
+    do_restrict_case(case, emails=[alice.email], acting=alice)
+    client = login_as(bob)
+
+    hidden = client.get("/", {"case": "libvirt#1"})
+    missing = client.get("/", {"case": "libvirt#2"})
+
+    assert hidden.status_code == missing.status_code == 404
+    assert "no case libvirt#1 that you may see" in hidden.content.decode()
+    assert "no case libvirt#2 that you may see" in missing.content.decode()
+    assert case.title not in hidden.content.decode()
+    refused = client.get("/", {"case": "libvirt"})
+    assert refused.status_code == 400 and "is not a case reference" in refused.content.decode()
