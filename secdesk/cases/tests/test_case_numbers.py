@@ -15,10 +15,10 @@ from secdesk.teams.access import visible_case
 from secdesk.teams.actions import do_accept_policy, do_add_member, do_create_project
 
 
-def _report(project, subject="Crash in RPC dispatch"):
+def _report(project, subject="Crash in RPC dispatch", reporter="finder@research.example"):
     return reports.do_receive_report(
         project,
-        reporter_email="finder@research.example",
+        reporter_email=reporter,
         subject=subject,
         body="Steps to reproduce: ...",
         acting=None,
@@ -91,7 +91,8 @@ def test_reports_received_at_the_same_moment_get_numbers_of_their_own(project):
     def receive(n):
         try:
             for i in range(3):
-                _report(project, subject=f"Report {n}.{i}")
+                # A reporter each: the numbers are what is raced for here.
+                _report(project, subject=f"Report {n}.{i}", reporter=f"finder{n}@research.example")
         except Exception as err:
             failures.append((n, err))
         finally:
