@@ -24,7 +24,7 @@ def receive(args, out):
         public=args.public,
         acting=person,
     )
-    _done(out, case, f"received ({case.reference})")
+    _done(out, case, "received")
 
 
 def list_cases(args, out):

@@ -46,7 +46,7 @@ def test_an_admin_left_out_of_a_restricted_case_reads_none_of_its_audit_records(
 
 def test_a_moderator_left_out_of_a_restricted_case_lists_none_of_its_mail(restricted):
     restricted.ok("case", "reply", "1", "--body", "The fix is commit 0123abcd.", who=ALICE)
-    assert [m for m in restricted.json("outbox", "list", who=ALICE) if m["case"] == 1]
+    assert [m for m in restricted.json("outbox", "list", who=ALICE) if m["case"] == "libvirt#1"]
     listed = restricted.json("outbox", "list", who=DAVE)
-    assert [m for m in listed if m["case"] == 1] == []
+    assert [m for m in listed if m["case"] == "libvirt#1"] == []
     _refusals_read_alike(restricted, "outbox", "list", "--case", who=DAVE)

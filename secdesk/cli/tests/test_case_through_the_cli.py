@@ -140,4 +140,4 @@ def test_text_output_reads_as_a_sentence(team):
         "b",
         who=ALICE,
     )
-    assert result.out.strip() == "case #2: received (libvirt#2)"
+    assert result.out.strip() == "case libvirt#2: received"

@@ -27,7 +27,7 @@ def test_an_applicant_joins_by_cli_and_another_declines(team):
     assert team("case", "show", "1", who=ERIN).code == 2, "nothing before accepting the policy"
     accepted = team.json("member", "accept-policy", "libvirt", who=ERIN)
     assert (accepted["consent"], accepted["policy_version"]) == ("signatory", 1)
-    assert team.json("case", "show", "1", who=ERIN)["id"] == 1
+    assert team.json("case", "show", "1", who=ERIN)["number"] == 1
 
     team.ok("member", "request", "libvirt", FRANK, "--org", "FreeBSD ports", "--statement", "x")
     team.ok("member", "vouch", "libvirt", FRANK, who=BOB)
@@ -46,7 +46,7 @@ def test_a_policy_change_lapses_consent_until_accepted_again(team):
     lapsed = team("case", "show", "1", who=BOB)
     assert lapsed.code == 2 and "no case #1" in lapsed.err
     assert team.json("member", "accept-policy", "libvirt", who=BOB)["policy_version"] == 2
-    assert team.json("case", "show", "1", who=BOB)["id"] == 1
+    assert team.json("case", "show", "1", who=BOB)["number"] == 1
     refused = team("embargo", "propose", "1", "--days", "22", "--justification", "x", who=BOB)
     assert "maximum of 21 days" in refused.err
 

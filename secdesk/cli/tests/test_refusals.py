@@ -83,7 +83,9 @@ def test_an_unknown_case_is_not_found(team):
 
 
 def test_a_usage_error_is_one_line(team):
-    _refused(team("embargo", "propose", "x", who=ALICE), "invalid int value: 'x'")
+    _refused(
+        team("embargo", "propose", "x", "--days", "3", who=ALICE), "'x' is not a case reference"
+    )
 
 
 def test_acting_needs_a_known_person(team, case):

@@ -111,7 +111,7 @@ def test_a_case_is_verified_and_its_releases_computed_from_git(team, released):
     )
     verified = team("--json", "fix", "verify", "1", who=BOB)
     assert verified.code == 0, verified.out
-    assert verified.data == {"case": 1, "problems": []}
+    assert verified.data == {"case": "libvirt#1", "problems": []}
 
     [releases] = team.json("fix", "affected", "1", who=BOB)
     assert releases == {
