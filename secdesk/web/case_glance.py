@@ -65,8 +65,8 @@ def thread_page(case, asked):
     return paginator.get_page(number)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, words: str = "") -> str:
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def fold_lines(case, c) -> dict[str, str]:
@@ -87,7 +87,7 @@ def fold_lines(case, c) -> dict[str, str]:
         }[case.is_security_issue]
         + (f", CVSS {score}" if score is not None else ""),
         "facts": f"{facts_set} of {len(c['facts'])} set",
-        "fixes": ", ".join([*cves, _plural(fixes, "fix")]) if cves else _plural(fixes, "fix"),
+        "fixes": ", ".join([*cves, _plural(fixes, "fix", "fixes")]),
         "publish": "published"
         if case.published_at
         else (_plural(problems, "problem") + " before publication" if problems else "ready"),

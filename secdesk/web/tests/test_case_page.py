@@ -141,3 +141,27 @@ def test_the_embargo_form_offers_zones_that_name_places(login_as, alice, case):
     )
     assert offered[0] == "UTC" and "Europe/Berlin" in offered
     assert "Factory" not in offered and "posixrules" not in offered
+
+
+def test_the_thread_opens_on_its_newest_page_and_pages_back(login_as, bob, case):
+    Message.objects.bulk_create(
+        Message(case=case, author=bob, body=f"note {n:02d}", created_at=NOW + timedelta(minutes=n))
+        for n in range(1, 25)
+    )
+    client = login_as(bob)
+    url = f"/cases/{case.project.slug}/{case.number}/"
+
+    newest = client.get(url).content.decode()
+    oldest = client.get(url, {"thread": "1"}).content.decode()
+
+    assert "page 2 of 2" in newest and "note 24" in newest and "note 20" not in newest
+    assert 'href="?thread=1#thread"' in newest
+    assert "page 1 of 2" in oldest and "note 19" in oldest and "note 24" not in oldest
+    assert "24 messages" in newest
+
+
+def test_the_case_page_says_what_the_case_waits_for_first(login_as, bob, case):
+    body = login_as(bob).get(f"/cases/{case.project.slug}/{case.number}/").content.decode()
+
+    glance = body[body.index('class="case-glance"') : body.index('class="case-nav"')]
+    assert "Next:" in glance and "countdown" in glance

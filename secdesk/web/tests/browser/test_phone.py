@@ -64,9 +64,9 @@ def test_the_case_page_opens_on_state_countdown_and_next_step_at_phone_width(des
         expect(embargo).not_to_have_attribute("open", "")
         expect(page.locator("#thread details.fold .fold-line")).to_have_text("1 message")
         assert height < 3000, f"the case page is {height} px long at phone width"
-        embargo.locator("summary").click()
+        page.locator("#embargo details.fold > summary").click()
         expect(embargo).to_have_attribute("open", "")
-        expect(embargo.get_by_text("Restarts")).to_be_visible()
+        expect(embargo.get_by_text("Restarts", exact=True)).to_be_visible()
     finally:
         page.set_viewport_size({"width": 1280, "height": 800})
 
