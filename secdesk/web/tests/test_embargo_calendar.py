@@ -84,7 +84,7 @@ def test_the_feed_reads_back_as_a_calendar_with_the_case_link(login_as, client, 
 
     [event] = feed.walk("VEVENT")
     assert event.decoded("dtstart") == case.embargo.end_at
-    assert str(event["url"]) == f"http://127.0.0.1:8000/cases/{case.pk}/"
+    assert str(event["url"]) == f"http://127.0.0.1:8000/cases/{case.project.slug}/{case.number}/"
     assert str(feed["x-wr-calname"]) == "secdesk embargo ends"
 
 
