@@ -116,7 +116,7 @@ def test_a_case_is_verified_and_its_releases_computed_from_git(team, released):
     [releases] = team.json("fix", "affected", "1", who=BOB)
     assert releases == {
         "repository": "libvirt",
-        "id": "#1",
+        "id": "libvirt#1",
         "affected": ["1.1.0", "1.1.1"],
         "first_affected": "1.1.0",
         "last_affected": "1.1.1",

@@ -18,7 +18,9 @@ from secdesk.teams.models import Person
 def test_prepared_inserts_fill_in_the_ids_of_rows_inserted_before_them(project):
     reporter = Person.objects.create(email="finder@research.example")
     at = timezone.now()
-    cases = [Case(project=project, title=f"report {n}", received_at=at) for n in range(3)]
+    cases = [
+        Case(project=project, number=n + 1, title=f"report {n}", received_at=at) for n in range(3)
+    ]
     messages = [
         Message(case=case, subject=case.title, body="text", created_at=at) for case in cases
     ]
@@ -42,7 +44,9 @@ def test_prepared_inserts_fill_in_the_ids_of_rows_inserted_before_them(project):
 
 def test_rows_discarded_from_prepared_inserts_are_not_written(project):
     at = timezone.now()
-    cases = [Case(project=project, title=f"report {n}", received_at=at) for n in range(3)]
+    cases = [
+        Case(project=project, number=n + 1, title=f"report {n}", received_at=at) for n in range(3)
+    ]
     inserts = Inserts()
     inserts.add(cases, fill=lambda case: setattr(case, "title", case.title + "!"))
     embargoes = inserts.add(Embargo(case=case) for case in cases)
@@ -55,7 +59,7 @@ def test_rows_discarded_from_prepared_inserts_are_not_written(project):
 
 
 def test_a_row_pointing_to_a_discarded_row_is_refused_not_written_without_it(project):
-    case = Case(project=project, title="report", received_at=timezone.now())
+    case = Case(project=project, number=1, title="report", received_at=timezone.now())
     inserts = Inserts()
     inserts.add([case])
     inserts.add([Embargo(case=case)])
@@ -68,7 +72,7 @@ def test_a_row_pointing_to_a_discarded_row_is_refused_not_written_without_it(pro
 def test_rows_written_by_prepared_inserts_keep_the_objects_they_point_to(
     project, django_assert_num_queries
 ):
-    case = Case(project=project, title="report", received_at=timezone.now())
+    case = Case(project=project, number=1, title="report", received_at=timezone.now())
     inserts = Inserts()
     inserts.add([case])
     [embargo] = inserts.add([Embargo(case=case)])
@@ -80,7 +84,7 @@ def test_rows_written_by_prepared_inserts_keep_the_objects_they_point_to(
 
 def test_prepared_inserts_write_nothing_when_their_transaction_fails(project):
     inserts = Inserts()
-    inserts.add([Case(project=project, title="lost", received_at=timezone.now())])
+    inserts.add([Case(project=project, number=1, title="lost", received_at=timezone.now())])
     with pytest.raises(RuntimeError), transaction.atomic():
         inserts.run()
         raise RuntimeError("the action failed after the INSERT")

@@ -4,7 +4,7 @@ from django.urls import reverse
 from secdesk.web.tests.conftest import PASSWORD
 
 
-@pytest.mark.parametrize("url", ["/", "/cases/1/"])
+@pytest.mark.parametrize("url", ["/", "/cases/libvirt/1/"])
 def test_anonymous_visitor_is_sent_to_the_login_form(db, client, url):
     response = client.get(url)
     assert response.status_code == 302
