@@ -150,7 +150,8 @@ def do_queue_publication(
             )
     if started.finished_at is not None:
         raise Refused(
-            f"case {case.reference} was already published on {started.finished_at:%Y-%m-%d %H:%M} UTC"
+            f"case {case.reference} was already published on "
+            f"{started.finished_at:%Y-%m-%d %H:%M} UTC"
         )
     return started
 

@@ -283,7 +283,7 @@ class ReportMove:
 
 
 # The one list of the report moves offered by name (`secdesk case accept`,
-# POST /api/v1/cases/N/accept, ...), in the order of the lifecycle.
+# POST /api/v1/cases/example/8/accept, ...), in the order of the lifecycle.
 REPORT_MOVES = {
     name: ReportMove(name, action, needs_reason=_STEPS[name][2])
     for name, action in (

@@ -116,8 +116,8 @@ def _with_cases_at(executor, name: str) -> list[tuple[str, str]]:
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_numbers_existing_cases_per_project_in_the_order_received():
     executor = MigrationExecutor(connection)
-    before = _with_cases_at(executor, "0004_capabilities_replace_case_token")
-    after = _with_cases_at(executor, "0006_case_number_required")
+    before = _with_cases_at(executor, "0006_case_state_reason")
+    after = _with_cases_at(executor, "0008_case_number_required")
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     Project, Case = old.get_model("teams", "Project"), old.get_model("cases", "Case")

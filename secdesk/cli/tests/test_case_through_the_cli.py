@@ -53,7 +53,7 @@ def _receive_and_accept(cli) -> int:
         "-",
         who=ALICE,
         stdin="virDomainMigratePerform3 skips the migrate ACL check.\n",
-    )["id"]
+    )["number"]
     for step in ("validate", "accept"):
         assert cli.json("case", step, str(case), who=ALICE)["state"] in ("valid", "accepted")
     return case
