@@ -5,9 +5,11 @@ next step."""
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 
 from secdesk.cases.embargo_machine import IN_FORCE
+from secdesk.cases.models import ReportState
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,15 @@ class NextStep:
     panel: str = ""  # the panel (and its anchor) where the step is taken
 
 
-FINISHED = {"invalid", "deferred", "closed"}
+FINISHED = {ReportState.INVALID, ReportState.DEFERRED, ReportState.CLOSED}
+
+
+def publishing(case) -> bool:
+    """A publication started that the worker has not finished."""
+    try:
+        return case.publication.finished_at is None
+    except ObjectDoesNotExist:
+        return False
 
 
 def next_step(case, embargo, proposal, blocking, fix_problems) -> NextStep:
@@ -24,18 +34,20 @@ def next_step(case, embargo, proposal, blocking, fix_problems) -> NextStep:
     the CVE id and fixes, publication."""
     if case.published_at is not None:
         return NextStep("Published. Amend the advisory if something changed.", "publish")
+    if publishing(case):
+        return NextStep("Nothing: the worker is publishing the advisory.", "publish")
     if case.state in FINISHED:
         return NextStep(f"Nothing: the case is {case.state}.")
-    if case.state == "held":
+    if case.state == ReportState.HELD:
         return NextStep("A moderator approves or rejects the held report.")
-    if case.state == "received":
-        return NextStep("Validate the report, or invalidate it.")
-    if case.state == "valid":
-        return NextStep("Accept the case, for the team to work on it.")
+    if case.state == ReportState.RECEIVED:
+        return NextStep("Validate the report, or invalidate it.", "report")
+    if case.state == ReportState.VALID:
+        return NextStep("Accept the case, for the team to work on it.", "report")
     if case.is_security_issue is None:
         return NextStep("Triage: is it a security issue, and how severe?", "triage")
     if case.is_security_issue is False:
-        return NextStep("Not a security issue: close the case.")
+        return NextStep("Not a security issue: close the case.", "report")
     if proposal is not None:
         return NextStep("Decide on the open embargo proposal.", "embargo")
     in_force = embargo is not None and embargo.state in IN_FORCE
@@ -79,6 +91,7 @@ def fold_lines(case, c) -> dict[str, str]:
     score = case.cvss3_score or case.cvss4_score
     return {
         "summary": f"from {case.reporter or 'unknown'}",
+        "report": case.get_state_display().lower(),
         "embargo": embargo.get_state_display().lower() if embargo else "none",
         "triage": {
             None: "not decided yet",
@@ -88,9 +101,7 @@ def fold_lines(case, c) -> dict[str, str]:
         + (f", CVSS {score}" if score is not None else ""),
         "facts": f"{facts_set} of {len(c['facts'])} set",
         "fixes": ", ".join([*cves, _plural(fixes, "fix", "fixes")]),
-        "publish": "published"
-        if case.published_at
-        else (_plural(problems, "problem") + " before publication" if problems else "ready"),
+        "publish": publish_line(case, problems),
         "advisory": c["advisory"].title if c["advisory"] else "not written yet",
         "thread": _plural(c["thread"].paginator.count, "message"),
         "restriction": _plural(len(c["restricted_to"]), "member")
@@ -99,3 +110,12 @@ def fold_lines(case, c) -> dict[str, str]:
         "private_link": "issue a new one if it leaked",
         "history": _plural(len(c["history"]), "event"),
     }
+
+
+def publish_line(case, problems: int) -> str:
+    """The publication panel's line; the panel polled alone shows it too."""
+    if case.published_at:
+        return "published"
+    if publishing(case):
+        return f"being published: {case.publication.progress}"
+    return _plural(problems, "problem") + " before publication" if problems else "ready"

@@ -27,7 +27,7 @@ from secdesk.lib.dates import offered_zones
 from secdesk.teams.access import can_see_case, has_role, visible_case
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
-from secdesk.web.case_glance import fold_lines, next_step, thread_page
+from secdesk.web.case_glance import fold_lines, next_step, publish_line, thread_page
 from secdesk.web.clock import embargo_clock
 from secdesk.web.decorators import member_view
 
@@ -109,6 +109,8 @@ def publication_panel(request, ref):
         "posted": {},
         **_publication_context(case),
     }
+    problems = len(context["blocking"]) + len(context["fix_problems"])
+    context["folds"] = {"publish": publish_line(case, problems)}
     return render(request, "secdesk/case/publish.html", context)
 
 

@@ -418,12 +418,15 @@ def test_publishing_ends_the_embargo_when_asked_and_announces_once(
     case.embargo.refresh_from_db()
     assert case.published_at is None
     assert not OutgoingMessage.objects.filter(case=case, kind="announcement").exists()
-    panel = client.get(f"/cases/{case.pk}/publication/").content.decode()
+    panel_url = f"/cases/{case.project.slug}/{case.number}/publication/"
+    panel = client.get(panel_url).content.decode()
     assert "queued" in panel and 'hx-trigger="every 2s"' in panel
+    # Folded at phone width, the panel stays open while it follows the worker.
+    assert '<details class="fold" open>' in panel and "being published: queued" in panel
     assert publish_due() == [case.pk]
     case.refresh_from_db()
     assert case.published_at is not None
-    assert "hx-trigger" not in client.get(f"/cases/{case.pk}/publication/").content.decode()
+    assert "hx-trigger" not in client.get(panel_url).content.decode()
     assert case.embargo.state == EmbargoState.EXITED
     assert OutgoingMessage.objects.filter(case=case, kind="announcement").count() == 1
     assert "Published" in page(client, case)
