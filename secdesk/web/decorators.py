@@ -8,7 +8,7 @@ without deciding who may open it.
 - login_view: any logged-in account, e.g. an applicant accepting the policy, or
   someone setting up their second factor.
 - member_view: a logged-in person who has passed the second factor if they are
-  on any team; which cases and projects they see is still decided per object by
+  on any team or a site admin; which cases and projects they see is still decided per object by
   secdesk.teams.access.
 """
 
@@ -18,7 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
-from secdesk.teams.access import is_team_member
+from secdesk.teams.access import is_site_admin, is_team_member
 
 
 def person_of(user):
@@ -50,8 +50,11 @@ def login_view(view):
 
 
 def needs_second_factor(request) -> bool:
-    """A team member who has not passed the second factor in this session."""
-    return is_team_member(request.person) and not request.user.is_verified()
+    """A team member, or a site admin (who may reset anyone's login factors), who
+    has not passed the second factor in this session."""
+    if request.user.is_verified():
+        return False
+    return is_site_admin(request.person) or is_team_member(request.person)
 
 
 def member_view(view):

@@ -113,3 +113,12 @@ def test_the_second_factor_never_redirects_off_site(bob, next_url):
         },
     )
     assert response["Location"] == "/"
+
+
+def test_a_site_admin_on_no_team_must_pass_the_second_factor_before_resetting_factors(charlie):
+    # A site admin resets anyone's factors: their password alone must not do it.
+    charlie.user.is_superuser = True
+    charlie.user.save()
+    client = _password_login(charlie)
+    page = client.get(reverse("reset_factors"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("second_factor"))
