@@ -57,11 +57,16 @@ def reset_link(person: Person) -> str:
 
 def do_mail_password_reset(email: str) -> None:
     """Mail a password reset link to the person with this address, if there is
-    one with a login on some team; nothing otherwise, and the caller answers
-    the same either way. At most one mail per person in each clock hour, so the
-    form cannot be used to flood anyone's inbox."""
+    one with a password and a login on some team; nothing otherwise, and the
+    caller answers the same either way. At most one mail per person in each
+    clock hour, so the form cannot be used to flood anyone's inbox.
+
+    Someone without a password (never chosen, or removed by a factor reset)
+    has no second factor either, and whoever read the link could choose both:
+    they get back in by a one-time login link from the operator."""
     person = Person.objects.select_related("user").filter(email__iexact=email.strip()).first()
-    if person is None or person.user is None or not person.user.is_active:
+    user = person.user if person is not None else None
+    if user is None or not user.is_active or not user.has_usable_password():
         return
     project = _home_project(person)
     if project is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pysequoia
 import pytest
 
+from secdesk.accounts.factors import do_set_password
 from secdesk.accounts.reset import do_mail_password_reset
 from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
@@ -126,6 +127,8 @@ def world(project, alice, bob, carol, dave, new_case) -> World:
         "removed": dave,
         "outsider": outsider,
     }
+    # bob forgot the password he chose: a reset link is mailed to him.
+    do_set_password(bob, "the one bob forgot, long enough", acting=bob, how="chosen")
     do_mail_password_reset(bob.email)
     account_mail = OutgoingMessage.objects.get(kind="password-reset")
     domain = SECURITY.partition("@")[2]
