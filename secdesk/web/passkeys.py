@@ -18,6 +18,7 @@ from secdesk.accounts.passkeys import (
     registration_options,
 )
 from secdesk.errors import Refused
+from secdesk.web.account_page import FRESH_LOGIN, fresh_login
 from secdesk.web.decorators import login_view, member_view, public_view
 from secdesk.web.second_factor import next_page
 
@@ -90,17 +91,33 @@ def verify(request):
     return JsonResponse({"next": next_page(request)})
 
 
+def _stale(request) -> JsonResponse | None:
+    """A passkey logs in by itself and outlives a password change, so only a
+    recent login may add one: not a session left open, or taken, long ago."""
+    if fresh_login(request):
+        return None
+    minutes = int(FRESH_LOGIN.total_seconds() // 60)
+    return _refused(
+        Refused(
+            "adding a passkey needs a recent login: log out and in again, "
+            f"then add it within {minutes} minutes"
+        )
+    )
+
+
 @member_view
 @require_POST
 def register_options(request):
     if request.person is None:
         return _refused(Refused("this login has no person behind it"))
-    return _options(request, "register", registration_options(request.person))
+    return _stale(request) or _options(request, "register", registration_options(request.person))
 
 
 @member_view
 @require_POST
 def register(request):
+    if stale := _stale(request):
+        return stale
     try:
         do_add_passkey(
             request.POST.get("name", ""),

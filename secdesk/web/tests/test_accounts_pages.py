@@ -144,3 +144,14 @@ def test_a_member_is_told_only_site_admins_reset_factors(login_as, bob):
     client = login_as(bob)
     assert client.get(reverse("reset_factors")).status_code == 403
     assert reverse("reset_factors") not in client.get(reverse("account")).content.decode()
+
+
+def test_a_session_logged_in_long_ago_cannot_add_a_passkey(login_as, bob):
+    # A passkey logs in by itself and outlives a password change: a session
+    # left open (or stolen) must not plant one.
+    client = login_as(bob)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        stale = post_form(client, reverse("passkey_register_options"), {}, page=reverse("account"))
+        assert stale.status_code == 400 and "log out and in again" in stale.json()["error"]
+    fresh = post_form(client, reverse("passkey_register_options"), {}, page=reverse("account"))
+    assert fresh.status_code == 200 and "challenge" in fresh.json()["options"]
