@@ -10,6 +10,7 @@ listed here; the URL test fails for one that is not.
 
 import logging
 import re
+from functools import wraps
 
 # (what comes before the token, what comes after it in the route)
 CAPABILITY_PATHS = (
@@ -47,3 +48,17 @@ class RedactCapabilities(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+def no_referer(view):
+    """For a page whose path holds a capability: the browser fetches its styles
+    and scripts with no Referer, which would carry the path into the access log
+    of the proxy in front, the log its operator turned off for the page itself."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper

@@ -93,3 +93,27 @@ def test_every_route_with_a_token_in_its_path_is_redacted():
     for entry, route in with_token:
         path = reverse(entry.name, kwargs={"token": TOKEN})
         assert TOKEN not in redact(f"GET {path} 200"), route
+
+
+def _capability_pages(bob, case):
+    from django.contrib.auth.models import User
+
+    from secdesk.accounts.reset import reset_link
+    from secdesk.web.tests.test_reporter_page import link_of
+
+    user = User.objects.create_user("forgot@example.org", password="a long phrase once chosen")
+    forgot = type(bob).objects.create(email="forgot@example.org", user=user)
+    return {
+        "reset": reset_link(forgot).removeprefix("http://127.0.0.1:8000"),
+        "login link": issue_login_link(bob.user).removeprefix("http://127.0.0.1:8000"),
+        "reporter": f"/r/{link_of(case)}/",
+    }
+
+
+def test_a_page_with_a_capability_in_its_path_sends_no_referer_to_its_own_files(client, bob, case):
+    # Its styles and scripts would carry the path as Referer into the access
+    # log of the proxy in front, which its operator turned off for the page alone.
+    for name, path in _capability_pages(bob, case).items():
+        page = client.get(path)
+        assert page.status_code == 200, name
+        assert page["Referrer-Policy"] == "no-referrer", name
