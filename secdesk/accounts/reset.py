@@ -17,6 +17,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.errors import NotAllowed
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
+from secdesk.mail.addresses import no_reply_address
 from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Membership, Passkey, Person, Project, RecoveryCodes
 
@@ -39,7 +40,8 @@ reset_tokens = ResetTokens()
 
 def _home_project(person: Person) -> Project | None:
     """The project whose address account mail comes from: the first one the
-    person is on. Someone on no team has no project to hear from."""
+    person is on. Someone on no team has no project to hear from. Answers go
+    to the project's no-reply address, which takes no mail."""
     membership = (
         Membership.objects.filter(person=person, removed_at__isnull=True)
         .select_related("project")
@@ -79,6 +81,7 @@ def do_mail_password_reset(email: str) -> None:
             subject="Reset your secdesk password",
             body=mail_text("teams/mail/password_reset.txt", link=reset_link(person)),
             kind="password-reset",
+            headers={"Reply-To": no_reply_address(project)},
             dedupe_key=f"password-reset:{person.pk}:{hour}",
         )
         if queued:
@@ -118,5 +121,6 @@ def do_reset_factors(person: Person, *, acting: Person | None) -> dict:
                 subject="Your secdesk login factors were reset",
                 body=mail_text("teams/mail/factors_reset.txt", acting=acting),
                 kind="factors-reset",
+                headers={"Reply-To": no_reply_address(project)},
             )
     return {"email": person.email, "told_by_mail": project is not None, **removed}

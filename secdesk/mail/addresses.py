@@ -38,13 +38,25 @@ def resolve(address: str, table: dict[tuple[str, str], int]) -> Recipient | None
     """The project (and reply token) an envelope recipient stands for; None if unknown.
 
     A detail that is not a well-formed token still reaches the project: a report
-    sent to a mistyped reply address is held like any other, never bounced.
+    sent to a mistyped reply address is held like any other, never bounced. The
+    no-reply address reaches nobody (see `no_reply_address`).
     """
     local, detail, domain = split(address)
     project_id = table.get((local, domain))
-    if project_id is None:
+    if project_id is None or detail == NO_REPLY:
         return None
     return Recipient(project_id, detail if _TOKEN.match(detail) else "")
+
+
+NO_REPLY = "no-reply"
+
+
+def no_reply_address(project: Project) -> str:
+    """Where answers to account mail go: refused at RCPT, so an answer quoting a
+    password reset link is stored nowhere and read by nobody (answered at the
+    security address, it would open a report the whole team reads)."""
+    local, _, domain = split(project.security_address)
+    return f"{local}+{NO_REPLY}@{domain}"
 
 
 def reply_address(project: Project, token: str) -> str:

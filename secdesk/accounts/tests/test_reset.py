@@ -17,6 +17,8 @@ from secdesk.accounts.reset import (
 )
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.errors import NotAllowed
+from secdesk.mail.addresses import resolve, security_addresses
+from secdesk.mail.delivery import render
 from secdesk.mail.models import OutgoingMessage
 from secdesk.teams import joining
 from secdesk.teams.models import Passkey
@@ -134,3 +136,13 @@ def test_a_member_without_a_password_gets_no_reset_link_to_set_one_and_enrol_a_f
     do_reset_factors(bob, acting=root)
     do_mail_password_reset(bob.email)
     assert not _mails("password-reset")
+
+
+def test_an_answer_to_a_reset_mail_quoting_the_link_is_refused_and_reaches_no_team(forgetful):
+    # Answered at the security address, it would open a report the whole team
+    # reads, with the link in it still good for an hour.
+    do_mail_password_reset(forgetful.email)
+    [row] = _mails("password-reset")
+    answer_to = render(row, row.to)["Reply-To"]
+    assert answer_to and answer_to != row.project.security_address
+    assert resolve(answer_to, security_addresses()) is None, "refused at RCPT"

@@ -29,6 +29,7 @@ from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Message
+from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import Inbound, OutgoingMessage
 from secdesk.mail.tests.conftest import deliver
 from secdesk.teams.joining import do_remove_member
@@ -36,6 +37,8 @@ from secdesk.teams.keys import do_add_member_key
 from secdesk.teams.models import Person
 
 POSTED, HELD, DISCARDED = "posted", "held", "discarded"
+# Turned away at RCPT: stored nowhere, read by nobody, bounced to the sender.
+REFUSED = "refused"
 # Accepted, but as a new report of its own: nothing of it reaches the case.
 NEW_REPORT = "a report of its own"
 # Whoever writes to the reporter's reply address writes as the reporter: the
@@ -62,6 +65,7 @@ WAYS = {
     "forged_from": "by someone else, From their address, to the security address",
     "own_mail_back": "a mail secdesk sent, coming back with its own Message-ID",
     "account_mail_reply": "to the security address, answering bob's password reset mail",
+    "account_mail_answer": "to the address bob's password reset mail asks answers to",
 }
 
 # Everything not named here is held for a moderator.
@@ -80,6 +84,8 @@ EXPECT = {
     ("removed", "others_address"): AS_REPORTER,
     ("outsider", "others_address"): AS_REPORTER,
     **{(persona, "own_mail_back"): DISCARDED for persona in PERSONAS},
+    # An answer quoting a reset link must reach no team.
+    **{(persona, "account_mail_answer"): REFUSED for persona in PERSONAS},
     # Mail about an account names no case: a member's signed answer is a new
     # thread from a member, like any other.
     ("member", "account_mail_reply"): NEW_REPORT,
@@ -103,6 +109,7 @@ class World:
     addresses: dict  # persona → the reply address their mail carried
     team_mail_id: str
     account_mail_id: str
+    account_answer_to: str
     admin: Person
 
 
@@ -142,6 +149,7 @@ def world(project, alice, bob, carol, dave, new_case) -> World:
         },
         team_mail_id=team.message_id,
         account_mail_id=account_mail.message_id,
+        account_answer_to=account_mail.headers["Reply-To"],
         admin=alice,
     )
 
@@ -161,7 +169,8 @@ def _signed(key, text: str) -> str:
 
 
 def _send(world: World, persona: str, way: str):
-    """Carry out `way` for `persona`; the inbound row of the mail judged."""
+    """Carry out `way` for `persona`; the inbound row of the mail judged, or None
+    for mail refused at RCPT."""
     person, key = world.people[persona], world.keys[persona]
     own, text = world.addresses[persona], f"Tested the patch ({persona}, {way})."
     signed = _signed(key, text + "\n") if persona in ("member", "left_out", "removed") else text
@@ -196,6 +205,11 @@ def _send(world: World, persona: str, way: str):
     if way == "own_mail_back":
         raw = _mail(person.email, SECURITY, text, message_id=world.team_mail_id)
         return deliver(raw, mail_from=person.email)
+    if way == "account_mail_answer":
+        to = world.account_answer_to
+        if resolve(to, security_addresses()) is None:
+            return None  # what the daemon answers at RCPT: 550, no such address
+        return deliver(_mail(person.email, to, signed), mail_from=person.email, to=to)
     if way == "account_mail_reply":
         raw = _mail(person.email, SECURITY, signed, In_Reply_To=world.account_mail_id)
         return deliver(raw, mail_from=person.email)
@@ -203,6 +217,8 @@ def _send(world: World, persona: str, way: str):
 
 
 def _outcome(world: World, row, persona: str) -> str:
+    if row is None:
+        return REFUSED
     if row.state == Inbound.DISCARDED:
         return DISCARDED
     if row.state == Inbound.ACCEPTED and row.case != world.case:
@@ -223,7 +239,7 @@ def test_mail_into_a_case(world, persona, way):
     before = Message.objects.filter(case=world.case).count()
     row = _send(world, persona, way)
     outcome = _outcome(world, row, persona)
-    assert outcome == EXPECT[(persona, way)], row.reasons
+    assert outcome == EXPECT[(persona, way)], getattr(row, "reasons", "refused at RCPT")
     if outcome == NEW_REPORT:
         assert Message.objects.filter(case=world.case).count() == before
     if outcome in (HELD, DISCARDED) and way != "replayed":
