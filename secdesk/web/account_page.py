@@ -36,6 +36,16 @@ def fresh_login(request) -> bool:
     return at is not None and timezone.now().timestamp() - at < FRESH_LOGIN.total_seconds()
 
 
+def stale_login(what: str) -> str:
+    """The refusal for a step that gives its taker a way in of their own (a
+    passkey, an authenticator, recovery codes): not for a session left open, or
+    taken, long ago."""
+    minutes = int(FRESH_LOGIN.total_seconds() // 60)
+    return (
+        f"{what} needs a recent login: log out and in again, then do it within {minutes} minutes."
+    )
+
+
 class PasswordForm(forms.Form):
     current = forms.CharField(
         label="Current password",
@@ -106,6 +116,9 @@ def recovery_codes(request):
     """New recovery codes, in place of the old: shown on this page once."""
     if request.person is None:
         return redirect("dashboard")
+    if not fresh_login(request):
+        messages.error(request, stale_login("Making recovery codes"))
+        return redirect("account")
     codes = do_make_recovery_codes(acting=request.person)
     return _page(request, PasswordForm(request=request), codes=codes)
 

@@ -18,7 +18,7 @@ from secdesk.accounts.passkeys import (
     registration_options,
 )
 from secdesk.errors import Refused
-from secdesk.web.account_page import FRESH_LOGIN, fresh_login
+from secdesk.web.account_page import fresh_login, stale_login
 from secdesk.web.decorators import login_view, member_view, public_view
 from secdesk.web.second_factor import next_page
 
@@ -96,13 +96,7 @@ def _stale(request) -> JsonResponse | None:
     recent login may add one: not a session left open, or taken, long ago."""
     if fresh_login(request):
         return None
-    minutes = int(FRESH_LOGIN.total_seconds() // 60)
-    return _refused(
-        Refused(
-            "adding a passkey needs a recent login: log out and in again, "
-            f"then add it within {minutes} minutes"
-        )
-    )
+    return _refused(Refused(stale_login("Adding a passkey")))
 
 
 @member_view

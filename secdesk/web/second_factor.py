@@ -7,6 +7,7 @@ import math
 
 import segno
 from django import forms
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secdesk.accounts.factors import do_confirm_totp, do_use_recovery_code, recovery_codes_left
 from secdesk.teams.models import Passkey
+from secdesk.web.account_page import fresh_login, stale_login
 from secdesk.web.decorators import login_view
 
 
@@ -83,8 +85,12 @@ def second_factor(request):
     confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     form = CodeForm(request.POST or None)
     # Someone with a factor sets up an app (another, or on a new phone) only once
-    # past the second factor: else a password alone would add one of their choosing.
+    # past the second factor: else a password alone would add one of their choosing;
+    # and only soon after logging in, as for a passkey.
     adding = request.GET.get("setup") and request.user.is_verified()
+    if adding and not fresh_login(request):
+        messages.error(request, stale_login("Moving the authenticator app"))
+        adding = False
     has_passkey = Passkey.objects.filter(user=request.user).exists()
     if (confirmed is not None or has_passkey) and not adding:
         if confirmed is not None and form.is_valid():

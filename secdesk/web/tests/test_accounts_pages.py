@@ -155,3 +155,18 @@ def test_a_session_logged_in_long_ago_cannot_add_a_passkey(login_as, bob):
         assert stale.status_code == 400 and "log out and in again" in stale.json()["error"]
     fresh = post_form(client, reverse("passkey_register_options"), {}, page=reverse("account"))
     assert fresh.status_code == 200 and "challenge" in fresh.json()["options"]
+
+
+def test_a_session_logged_in_long_ago_cannot_move_the_app_or_make_recovery_codes(login_as, bob):
+    # Either would give whoever holds an old session a second factor of their own.
+    client = login_as(bob)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        setup = client.get(reverse("second_factor") + "?setup=1").content.decode()
+        assert "otpauth://" not in setup and "log out and in again" in setup
+        codes = post_form(
+            client, reverse("recovery_codes"), {}, page=reverse("account"), follow=True
+        )
+        assert "log out and in again" in codes.content.decode()
+    assert not bob.user.recoverycodes_set.exists()
+    assert TOTPDevice.objects.filter(user=bob.user).count() == 1
+
