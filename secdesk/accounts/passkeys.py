@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from webauthn import (
     base64url_to_bytes,
     generate_authentication_options,
@@ -32,7 +33,8 @@ from webauthn.helpers.structs import (
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
-from secdesk.errors import BadInput, NotFound
+from secdesk.errors import BadInput, NotAllowed, NotFound
+from secdesk.teams.access import is_site_admin, is_team_member
 from secdesk.teams.models import Passkey, Person
 
 NAME_LENGTH = 100
@@ -170,7 +172,17 @@ def do_rename_passkey(pk: int, name: str, *, acting: Person) -> Passkey:
 
 
 def do_remove_passkey(pk: int, *, acting: Person) -> None:
+    """Remove one of the acting person's passkeys, but not the last second factor
+    of someone who must have one: their next login by password alone would set
+    up an authenticator app of its own choosing."""
     with transaction.atomic(durable=True):
         passkey = _own(acting, pk)
+        others = Passkey.objects.filter(user=acting.user).exclude(pk=pk).exists()
+        app = TOTPDevice.objects.filter(user=acting.user, confirmed=True).exists()
+        if not (others or app) and (is_team_member(acting) or is_site_admin(acting)):
+            raise NotAllowed(
+                "that passkey is your only second factor: set up an authenticator app "
+                "or add another passkey first"
+            )
         passkey.delete()
         record(acting, AuditEvent.PASSKEY_REMOVED, passkey=passkey.name)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secdesk.accounts.factors import (
     do_make_recovery_codes,
@@ -87,6 +88,8 @@ def _passkey(person, name="laptop"):
 
 
 def test_a_passkey_is_renamed_and_removed_by_its_owner_with_audit_records(bob):
+    # Beside an authenticator app, so it is not bob's only second factor.
+    TOTPDevice.objects.create(user=bob.user, name="phone", confirmed=True)
     passkey = _passkey(bob)
     do_rename_passkey(passkey.pk, "  work   laptop ", acting=bob)
     assert Passkey.objects.get().name == "work laptop"

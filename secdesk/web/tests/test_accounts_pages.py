@@ -7,6 +7,7 @@ import segno
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -170,3 +171,17 @@ def test_a_session_logged_in_long_ago_cannot_move_the_app_or_make_recovery_codes
     assert not bob.user.recoverycodes_set.exists()
     assert TOTPDevice.objects.filter(user=bob.user).count() == 1
 
+
+def test_a_member_cannot_remove_the_passkey_that_is_their_only_second_factor(login_as, bob):
+    # With none left, the next login by password alone would set up an app.
+    passkey = Passkey.objects.create(
+        user=bob.user, name="laptop", credential_id="c1", public_key=b"k", created_at=timezone.now()
+    )
+    client = login_as(bob, second_factor=False)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = passkey.persistent_id
+    session.save()
+    url = reverse("remove_passkey", args=[passkey.pk])
+    page = post_form(client, url, {}, page=reverse("account"), follow=True)
+    assert "only second factor" in page.content.decode()
+    assert Passkey.objects.filter(pk=passkey.pk).exists()
