@@ -50,15 +50,17 @@ class RedactCapabilities(logging.Filter):
         return True
 
 
-def no_referer(view):
+def referer_without_path(view):
     """For a page whose path holds a capability: the browser fetches its styles
-    and scripts with no Referer, which would carry the path into the access log
-    of the proxy in front, the log its operator turned off for the page itself."""
+    and scripts with the site's origin alone as Referer, not the path, which
+    would reach the access log of the proxy in front, the log its operator
+    turned off for the page itself. Not "no-referrer": with it, a browser sends
+    `Origin: null` with the page's form, and the CSRF check refuses it."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "strict-origin"
         return response
 
     return wrapper

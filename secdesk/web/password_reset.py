@@ -16,7 +16,7 @@ from secdesk.errors import Refused
 from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Person
 from secdesk.web.decorators import member_view, public_view
-from secdesk.web.log_redaction import no_referer
+from secdesk.web.log_redaction import referer_without_path
 from secdesk.web.report_guard import Guarded, check_rate, count_post
 from secdesk.web.throttle import client_address
 
@@ -70,7 +70,7 @@ def _person(token: str) -> Person | None:
 @public_view
 @never_cache
 @require_http_methods(["GET", "POST"])
-@no_referer
+@referer_without_path
 def choose(request, token):
     person = _person(token)
     if person is None:

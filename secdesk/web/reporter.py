@@ -13,7 +13,7 @@ from secdesk.cases.models import Capability
 from secdesk.errors import Refused
 from secdesk.teams.access import capability_holder
 from secdesk.web.decorators import public_view
-from secdesk.web.log_redaction import no_referer
+from secdesk.web.log_redaction import referer_without_path
 
 # Long enough for any answer with its logs; a larger one belongs in a mail.
 MAX_REPLY = 100_000
@@ -32,7 +32,7 @@ class ReporterReplyForm(forms.Form):
 
 @public_view
 @require_http_methods(["GET", "POST"])
-@no_referer
+@referer_without_path
 def reporter_case(request, token):
     link = capability_holder(token, Capability.Kind.LINK)
     if link is None:

@@ -13,7 +13,7 @@ from secdesk.errors import NotFound, Refused
 from secdesk.teams.access import visible_case, visible_cases
 from secdesk.web.clock import EmbargoClock, embargo_clock
 from secdesk.web.decorators import member_view, public_view
-from secdesk.web.log_redaction import no_referer
+from secdesk.web.log_redaction import referer_without_path
 from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
 from secdesk.web.needs_me import needs_me
 from secdesk.web.throttle import client_address, is_throttled
@@ -60,7 +60,7 @@ class CaseLine:
 @public_view
 @never_cache
 @require_http_methods(["GET", "POST"])
-@no_referer
+@referer_without_path
 def login_once(request, token):
     """A one-time login link. Opening it only asks for a click: mail scanners and
     link previews fetch URLs, and must not use the link up."""

@@ -110,10 +110,12 @@ def _capability_pages(bob, case):
     }
 
 
-def test_a_page_with_a_capability_in_its_path_sends_no_referer_to_its_own_files(client, bob, case):
+def test_a_page_with_a_capability_in_its_path_sends_no_path_as_referer_to_its_own_files(
+    client, bob, case
+):
     # Its styles and scripts would carry the path as Referer into the access
     # log of the proxy in front, which its operator turned off for the page alone.
     for name, path in _capability_pages(bob, case).items():
         page = client.get(path)
         assert page.status_code == 200, name
-        assert page["Referrer-Policy"] == "no-referrer", name
+        assert page["Referrer-Policy"] == "strict-origin", name
