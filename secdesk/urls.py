@@ -4,6 +4,6 @@ from secdesk.api.routes import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
-    path("", include("secdesk.advisories.urls")),
+    path("", include("secdesk.web.public_urls")),
     path("", include("secdesk.web.urls")),
 ]

@@ -19,13 +19,13 @@ from secdesk.advisories.publication import (
     start_by_worker,
     update_mirrors,
 )
+from secdesk.advisories.verify import verify_case
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions.common import atomic, now
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.errors import Refused
-from secdesk.fixes.verify import verify_case
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue_each
 from secdesk.teams.access import case_admins, case_audience

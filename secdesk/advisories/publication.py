@@ -39,7 +39,7 @@ from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import ReportState
 from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
-from secdesk.fixes.verify import verify_case
+from secdesk.advisories.verify import verify_case
 from secdesk.lib.env import is_loopback
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue

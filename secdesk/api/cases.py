@@ -4,8 +4,8 @@ from ninja import Router, Schema
 
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
-from secdesk.audit.log import record_view
 from secdesk.cases.actions.reports import REPORT_MOVES, ReportMove
+from secdesk.cases.viewing import record_view
 from secdesk.cases.serialize import case_detail, case_summary
 from secdesk.teams import access
 

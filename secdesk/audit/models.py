@@ -1,7 +1,5 @@
 from django.db import models
 
-from secdesk.teams.models import Person
-
 
 class AuditEvent(models.IntegerChoices):
     PROJECT_CREATED = 100, "project created"
@@ -108,7 +106,7 @@ class AuditRecord(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey("teams.Person", null=True, on_delete=models.PROTECT, related_name="+")
     # Not a `choices` field: new kinds of event are added in code, with no
     # migration, and old records keep their number.
     event = models.PositiveSmallIntegerField()

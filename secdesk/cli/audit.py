@@ -83,7 +83,7 @@ def verify(args, out):
 
 
 def anchor(args, out):
-    from secdesk.audit.anchors import anchor_statement, do_anchor_audit
+    from secdesk.mail.audit_anchors import anchor_statement, do_anchor_audit
 
     made = do_anchor_audit(acting=acting(args))
     out.emit(

@@ -69,9 +69,9 @@ def list_cases(args, out):
 
 
 def show(args, out):
-    from secdesk.audit.log import record_view
     from secdesk.cases.report_machine import REPORT
     from secdesk.cases.serialize import case_detail
+    from secdesk.cases.viewing import record_view
 
     person = acting(args)
     case = visible_case(args, person)

@@ -32,7 +32,7 @@ def affected(args, out):
 
 def leak_check(args, out):
     # The leak guard reads the cases, so it loads Django; `affected` does not.
-    from secdesk.fixes.leakcheck import find_leaks
+    from secdesk.advisories.leakcheck import find_leaks
 
     check = find_leaks(Git.open(args.repo), _rev_args(args.revs))
     for unchecked in check.unchecked:

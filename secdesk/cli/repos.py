@@ -125,7 +125,7 @@ def not_affected(args, out):
 
 
 def verify(args, out):
-    from secdesk.fixes.verify import verify_case
+    from secdesk.advisories.verify import verify_case
 
     case = visible_case(args, acting(args))
     if not case.project.repositories.exists():

@@ -8,7 +8,7 @@ from secdesk.advisories.models import CveId, CveState
 from secdesk.cases.models import Case, ReportState
 from secdesk.fixes import mirror
 from secdesk.fixes.models import Branch, Fix, NotAffected, Repository
-from secdesk.fixes.verify import verify_case
+from secdesk.advisories.verify import verify_case
 from secdesk.teams.models import Person, Project
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 under an embargo — and the record says which: a case with no embargo is not
 called embargoed. A public case's views are not recorded."""
 
-from secdesk.audit.log import record_view
+from secdesk.cases.viewing import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.actions import embargo, triage
 

@@ -11,7 +11,7 @@ import time_machine
 
 from secdesk import worker
 from secdesk.audit import seal
-from secdesk.audit.anchors import anchor_when_due, do_anchor_audit
+from secdesk.mail.audit_anchors import anchor_when_due, do_anchor_audit
 from secdesk.audit.models import AuditAnchor, AuditEvent, AuditHead, AuditRecord
 from secdesk.audit.verify import check_trail
 from secdesk.cli.main import main
