@@ -10,9 +10,10 @@ from secdesk.advisories.cwe import parse_cwes
 from secdesk.advisories.models import CVE_ID_PATTERN, Advisory, CveId, CveState, Publication
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import can_see_case, require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, NotAllowed, NotFound, Refused
-from secdesk.teams.access import can_see_case, require_case, require_role
+from secdesk.teams.access import require_role
 from secdesk.teams.models import Person, Project
 
 __all__ = [

@@ -22,13 +22,13 @@ from secdesk.advisories.publication import (
 from secdesk.advisories.verify import verify_case
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import case_admins, case_audience
 from secdesk.cases.actions.common import atomic, now
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.errors import Refused
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue_each
-from secdesk.teams.access import case_admins, case_audience
 
 logger = logging.getLogger("secdesk.embargo_end")
 

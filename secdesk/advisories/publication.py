@@ -31,19 +31,20 @@ from secdesk.advisories.models import Advisory, CveState, Publication, Trigger
 from secdesk.advisories.render import render_documents
 from secdesk.advisories.steps import StepRefused, nothing, run_steps
 from secdesk.advisories.validation import document_problems
+from secdesk.advisories.verify import verify_case
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
 from secdesk.cases.actions.embargo import exit_embargo
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import ReportState
 from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
-from secdesk.advisories.verify import verify_case
 from secdesk.lib.env import is_loopback
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail.outbox import enqueue
-from secdesk.teams.access import has_role, require_case
+from secdesk.teams.access import has_role
 from secdesk.teams.models import Person, Role
 
 logger = logging.getLogger("secdesk.publication")

@@ -33,12 +33,12 @@ from secdesk.advisories.steps import StepRefused, nothing, run_steps
 from secdesk.advisories.validation import document_problems
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, Refused
 from secdesk.lib.dates import stamp
 from secdesk.mail.models import OutgoingMessage
 from secdesk.mail.outbox import enqueue
-from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
 logger = logging.getLogger("secdesk.revisions")

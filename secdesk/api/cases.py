@@ -4,10 +4,10 @@ from ninja import Router, Schema
 
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
+from secdesk.cases import access
 from secdesk.cases.actions.reports import REPORT_MOVES, ReportMove
-from secdesk.cases.viewing import record_view
 from secdesk.cases.serialize import case_detail, case_summary
-from secdesk.teams import access
+from secdesk.cases.viewing import record_view
 
 router = Router(tags=["cases"])
 R = {200: CaseSummary, **ERRORS}

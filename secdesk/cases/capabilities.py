@@ -2,7 +2,7 @@
 reply addresses, each bound to one case and one person (`Capability`).
 
 Whether a token still admits its holder is decided in the access module
-(`secdesk.teams.access.capability_holder`), not here.
+(`secdesk.cases.access.capability_holder`), not here.
 """
 
 from dataclasses import dataclass, field

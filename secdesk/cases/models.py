@@ -106,7 +106,7 @@ class Capability(models.Model):
 
     Two kinds: the reporter's private web link (LINK), and the reply address in
     the mail one person received about the case (REPLY). A token admits its
-    holder only while `secdesk.teams.access.capability_admits` says so: it is
+    holder only while `secdesk.cases.access.capability_admits` says so: it is
     revoked explicitly (a reissued reporter link), and it dies with its
     holder's access (removal, a restriction that leaves them out, a lapsed
     consent) without anyone having to remember to revoke it.

@@ -4,10 +4,10 @@ Only for people who may see the case; the caller checks access first.
 """
 
 from secdesk.audit.models import AuditRecord
+from secdesk.cases.access import visible_case_ids
 from secdesk.cases.facts import facts_of
 from secdesk.cases.models import Case, Embargo, EmbargoState
 from secdesk.cases.report_machine import REPORT
-from secdesk.teams.access import visible_case_ids
 
 
 def _person(person):

@@ -26,7 +26,8 @@ def pool_import(args, out):
 
 
 def pool_list(args, out):
-    from secdesk.teams.access import require_role, visible_case_ids
+    from secdesk.cases.access import visible_case_ids
+    from secdesk.teams.access import require_role
 
     person = acting(args)
     project = _project(args.project)

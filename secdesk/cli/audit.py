@@ -25,7 +25,7 @@ def _row(r, references):
 def _readable(person):
     """The records the person may read: never those of a case they may not see."""
     from secdesk.audit.models import AuditRecord
-    from secdesk.teams.access import of_visible_cases
+    from secdesk.cases.access import of_visible_cases
 
     return AuditRecord.objects.select_related("actor").filter(of_visible_cases(person))
 

@@ -28,8 +28,8 @@ def receive(args, out):
 
 
 def list_cases(args, out):
+    from secdesk.cases.access import visible_cases
     from secdesk.cases.serialize import case_summary
-    from secdesk.teams.access import visible_cases
 
     person = acting(args)
     cases = visible_cases(person).select_related("project", "embargo", "publication")

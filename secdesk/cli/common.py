@@ -17,7 +17,7 @@ def visible_case(args, person):
     A case the person may not see is "not found", as on the web: its existence
     is not revealed.
     """
-    from secdesk.teams.access import visible_case as lookup
+    from secdesk.cases.access import visible_case as lookup
 
     return lookup(person, args.case)
 

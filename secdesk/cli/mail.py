@@ -233,8 +233,9 @@ def _outgoing(row) -> dict:
 
 
 def outbox_list(args, out):
+    from secdesk.cases.access import of_visible_cases
     from secdesk.mail.models import Outgoing, OutgoingMessage
-    from secdesk.teams.access import of_visible_cases, projects_of
+    from secdesk.teams.access import projects_of
     from secdesk.teams.models import Role
 
     person = acting(args)

@@ -16,13 +16,14 @@ from django.utils.text import slugify
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, NotFound, Refused
 from secdesk.fixes import mirror
 from secdesk.fixes.git import GitFailed
 from secdesk.fixes.models import Branch, Fix, IntroducingCommit, NotAffected, Repository
 from secdesk.fixes.releases import ReleaseScheme
-from secdesk.teams.access import require_case, require_role
+from secdesk.teams.access import require_role
 from secdesk.teams.models import Person, Project, Role
 
 # A branch name or shell-style pattern as git allows it in a ref name: no

@@ -11,13 +11,13 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from secdesk.cases.access import capabilities_named, case_audience
 from secdesk.cases.models import Capability, Case
 from secdesk.lib.addresses import validate_address
 from secdesk.mail.addresses import split
 from secdesk.mail.models import AcknowledgementCount, InboundMessage, MessageMail, OutgoingMessage
 from secdesk.mail.parsing import Parsed, Unparseable, parse
 from secdesk.mail.rules import Incoming, Senders, authenticate
-from secdesk.teams.access import capabilities_named, case_audience
 from secdesk.teams.models import Membership, Person, Project
 
 logger = logging.getLogger("secdesk.mail")

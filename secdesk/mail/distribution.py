@@ -13,12 +13,12 @@ envelopes' recipients are the record of who received what.
 from django.utils import timezone
 
 from secdesk.cases import capabilities
+from secdesk.cases.access import case_audience, reporter_admitted
 from secdesk.cases.models import Message
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.models import MessageMail, OutgoingMessage
-from secdesk.teams.access import case_audience, reporter_admitted
 
 TEAM, REPORTER = "team", "reporter"
 

@@ -15,6 +15,12 @@ from django.utils import timezone
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import (
+    capabilities_named,
+    reporter_admitted,
+    visible_case_ids,
+    visible_cases,
+)
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.actions.messages import do_append_mail
@@ -25,13 +31,7 @@ from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.parsing import parse
-from secdesk.teams.access import (
-    capabilities_named,
-    projects_of,
-    reporter_admitted,
-    visible_case_ids,
-    visible_cases,
-)
+from secdesk.teams.access import projects_of
 from secdesk.teams.models import Person, Role
 
 SPAM = "spam"

@@ -6,6 +6,7 @@ from collections import Counter
 from django.utils import timezone
 
 from secdesk.cases import capabilities
+from secdesk.cases.access import case_admins
 from secdesk.lib.mail_text import mail_text
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.lib.text import one_line
@@ -13,7 +14,6 @@ from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
-from secdesk.teams.access import case_admins
 
 # How much of a report's subject its acknowledgement repeats.
 ACKNOWLEDGED_SUBJECT = 40

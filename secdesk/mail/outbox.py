@@ -212,8 +212,9 @@ def do_retry(row_id: int, *, acting) -> OutgoingMessage:
     """A moderator sends a failed mail again, now."""
     from secdesk.audit.log import record
     from secdesk.audit.models import AuditEvent
+    from secdesk.cases.access import can_see_case
     from secdesk.errors import NotFound, Refused
-    from secdesk.teams.access import can_see_case, require_role
+    from secdesk.teams.access import require_role
     from secdesk.teams.models import Role
 
     with transaction.atomic(durable=True):

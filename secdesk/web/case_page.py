@@ -14,17 +14,18 @@ from secdesk.advisories.actions import ADVISORY_FIELDS, publication_problems
 from secdesk.advisories.models import Advisory, Publication
 from secdesk.advisories.published import case_documents
 from secdesk.advisories.render import FORMATS
-from secdesk.cases.viewing import record_view
+from secdesk.advisories.verify import verify_case
 from secdesk.audit.models import AuditEvent, AuditRecord
+from secdesk.cases.access import can_see_case, visible_case
 from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.cases.embargo_machine import EMBARGO
 from secdesk.cases.facts import FACTS
 from secdesk.cases.models import EmbargoState, ProposalState
 from secdesk.cases.report_machine import REPORT
+from secdesk.cases.viewing import record_view
 from secdesk.errors import NotFound, Refused
-from secdesk.advisories.verify import verify_case
 from secdesk.lib.dates import offered_zones
-from secdesk.teams.access import can_see_case, has_role, visible_case
+from secdesk.teams.access import has_role
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
 from secdesk.web.case_glance import fold_lines, next_step, publish_line, thread_page

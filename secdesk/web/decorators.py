@@ -8,8 +8,8 @@ without deciding who may open it.
 - login_view: any logged-in account, e.g. an applicant accepting the policy, or
   someone setting up their second factor.
 - member_view: a logged-in person who has passed the second factor if they are
-  on any team or a site admin; which cases and projects they see is still decided per object by
-  secdesk.teams.access.
+  on any team or a site admin; which cases and projects they see is still decided per
+  object by secdesk.cases.access and secdesk.teams.access.
 """
 
 from functools import wraps

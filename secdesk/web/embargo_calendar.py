@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from secdesk.cases.access import visible_cases
 from secdesk.errors import NotAllowed, Refused
-from secdesk.teams.access import is_team_member, visible_cases
+from secdesk.teams.access import is_team_member
 from secdesk.web.calendar_feeds import (
     do_make_calendar_feed,
     do_revoke_calendar_feed,

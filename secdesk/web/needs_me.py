@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from secdesk.advisories.publication import publication_problems
+from secdesk.cases.access import visible_cases
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import EmbargoProposal, ProposalState
 from secdesk.cases.report_machine import OPEN_STATES
 from secdesk.mail.moderation import queue
-from secdesk.teams.access import projects_of, visible_cases
+from secdesk.teams.access import projects_of
 from secdesk.teams.models import JoinRequest
 
 # Long enough to plan the announcement and the last backports over a weekend.

@@ -9,10 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from secdesk.audit.models import AuditRecord
+from secdesk.cases.access import of_visible_cases
 from secdesk.cases.numbers import references
 from secdesk.errors import NotAllowed, Refused
 from secdesk.teams import joining
-from secdesk.teams.access import has_role, of_visible_cases, projects_of
+from secdesk.teams.access import has_role, projects_of
 from secdesk.teams.actions import do_accept_policy, do_decline_policy
 from secdesk.teams.models import Consent, JoinRequest, Membership, Project, Role
 from secdesk.web import report_guard

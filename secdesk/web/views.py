@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from secdesk.cases.access import visible_case, visible_cases
 from secdesk.cases.models import Case, Embargo, ReportState
 from secdesk.errors import NotFound, Refused
-from secdesk.teams.access import visible_case, visible_cases
 from secdesk.web.clock import EmbargoClock, embargo_clock
 from secdesk.web.decorators import member_view, public_view
 from secdesk.web.log_redaction import referer_without_path

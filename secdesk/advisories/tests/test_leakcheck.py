@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from secdesk.advisories.leakcheck import find_leaks
 from secdesk.advisories.models import CveId, CveState
 from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.cli.main import main
 from secdesk.fixes.git import Git
-from secdesk.advisories.leakcheck import find_leaks
 from secdesk.fixes.models import Fix, Repository
 from secdesk.fixes.tests.history import History
 from secdesk.teams.models import Person, Project

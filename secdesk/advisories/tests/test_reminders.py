@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from secdesk.advisories.embargo_end import send_reminders
+from secdesk.cases.access import capability_holder
 from secdesk.cases.actions import embargo, triage
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Capability
 from secdesk.mail.addresses import split
 from secdesk.mail.models import OutgoingMessage
-from secdesk.teams.access import capability_holder
 
 from .conftest import CVSS
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import policy
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
 from secdesk.cases.embargo_machine import EMBARGO, IN_FORCE
 from secdesk.cases.models import (
@@ -17,7 +18,6 @@ from secdesk.cases.models import (
 )
 from secdesk.cases.report_machine import OPEN_STATES
 from secdesk.errors import BadInput, NotAllowed, Refused
-from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import capabilities
+from secdesk.cases.access import reporter_admitted, require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Message, ReportState
 from secdesk.errors import BadInput
@@ -17,7 +18,6 @@ from secdesk.mail.distribution import (
     tokens_needed,
 )
 from secdesk.mail.models import Inbound, InboundMessage, MessageMail
-from secdesk.teams.access import reporter_admitted, require_case
 from secdesk.teams.models import Person
 
 # A case in these states has not been approved yet: what its reporter adds

@@ -3,12 +3,12 @@
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import capabilities
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
 from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
-from secdesk.teams.access import require_case
 from secdesk.teams.models import Person, Role
 
 

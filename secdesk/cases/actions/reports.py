@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import can_see_case, require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.cases.models import Case, Embargo, Message, ReportState
 from secdesk.cases.numbers import assign_numbers
@@ -14,7 +15,7 @@ from secdesk.lib.case_reference import parse_reference
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.mail import notices
 from secdesk.mail.models import Inbound, InboundMessage
-from secdesk.teams.access import can_see_case, require_case, require_role
+from secdesk.teams.access import require_role
 from secdesk.teams.actions import people_for_addresses, person_for_address
 from secdesk.teams.models import Person, Project, Role
 

@@ -2,9 +2,10 @@
 
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case
 from secdesk.errors import BadInput
-from secdesk.teams.access import active_membership, require_case
+from secdesk.teams.access import active_membership
 from secdesk.teams.models import Person, Role
 
 

@@ -3,6 +3,7 @@
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import facts
+from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, lock_embargo, now
 from secdesk.cases.actions.embargo import exit_embargo
 from secdesk.cases.embargo_machine import IN_FORCE
@@ -10,7 +11,6 @@ from secdesk.cases.models import FaultyFix
 from secdesk.cases.report_machine import OPEN_STATES
 from secdesk.cases.severity import score_cvss3, score_cvss4
 from secdesk.errors import BadInput, Refused
-from secdesk.teams.access import require_case
 from secdesk.teams.models import Person
 
 

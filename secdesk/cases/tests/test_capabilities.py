@@ -3,6 +3,7 @@ that person's access."""
 
 from django.db import transaction
 
+from secdesk.cases.access import capability_holder
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.capabilities import (
     reply_token,
@@ -12,7 +13,6 @@ from secdesk.cases.capabilities import (
 )
 from secdesk.cases.models import Capability
 from secdesk.mail import outbox
-from secdesk.teams.access import capability_holder
 from secdesk.teams.joining import do_remove_member
 
 REPLY, LINK = Capability.Kind.REPLY, Capability.Kind.LINK

@@ -9,9 +9,9 @@ from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from secdesk.cases.access import visible_case
 from secdesk.cases.actions import reports
 from secdesk.errors import BadInput, NotFound, Refused
-from secdesk.teams.access import visible_case
 from secdesk.teams.actions import do_accept_policy, do_add_member, do_create_project
 
 

@@ -2,9 +2,9 @@
 under an embargo — and the record says which: a case with no embargo is not
 called embargoed. A public case's views are not recorded."""
 
-from secdesk.cases.viewing import record_view
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.actions import embargo, triage
+from secdesk.cases.viewing import record_view
 
 
 def _views(case):

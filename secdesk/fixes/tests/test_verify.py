@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from secdesk.advisories.models import CveId, CveState
+from secdesk.advisories.verify import verify_case
 from secdesk.cases.models import Case, ReportState
 from secdesk.fixes import mirror
 from secdesk.fixes.models import Branch, Fix, NotAffected, Repository
-from secdesk.advisories.verify import verify_case
 from secdesk.teams.models import Person, Project
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

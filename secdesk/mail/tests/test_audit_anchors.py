@@ -11,11 +11,11 @@ import time_machine
 
 from secdesk import worker
 from secdesk.audit import seal
-from secdesk.mail.audit_anchors import anchor_when_due, do_anchor_audit
 from secdesk.audit.models import AuditAnchor, AuditEvent, AuditHead, AuditRecord
 from secdesk.audit.verify import check_trail
 from secdesk.cli.main import main
 from secdesk.errors import NotAllowed
+from secdesk.mail.audit_anchors import anchor_when_due, do_anchor_audit
 from secdesk.mail.models import OutgoingMessage
 from secdesk.teams.actions import do_accept_policy, do_add_member, do_create_project
 

@@ -8,13 +8,13 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from secdesk.cases.access import capability_holder, case_audience
 from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.models import Capability
 from secdesk.mail import delivery
 from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute
 from secdesk.mail.models import OutgoingMessage
-from secdesk.teams.access import capability_holder, case_audience
 from secdesk.teams.actions import do_accept_policy, do_add_member
 
 REPORTER = "finder@research.example"

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.audit.verify import check_trail
+from secdesk.cases.access import case_audience
 from secdesk.cases.actions import reports
 from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Capability, Case
@@ -20,7 +21,6 @@ from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
 from secdesk.mail.tests.conftest import mail, read_in_batches
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
-from secdesk.teams.access import case_audience
 from secdesk.teams.models import Person
 
 

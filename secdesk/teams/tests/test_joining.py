@@ -2,9 +2,10 @@
 
 import pytest
 
+from secdesk.cases.access import can_see_case, visible_cases
 from secdesk.errors import NotAllowed, NotFound, Refused
 from secdesk.teams import joining
-from secdesk.teams.access import active_membership, can_see_case, visible_cases
+from secdesk.teams.access import active_membership
 from secdesk.teams.actions import (
     do_accept_policy,
     do_decline_policy,
@@ -116,8 +117,8 @@ def test_the_last_admin_cannot_be_removed(project, root, alice):
 def test_a_case_restricted_to_some_members_is_hidden_from_the_others(
     project, alice, bob, carol, new_case
 ):
+    from secdesk.cases.access import case_audience
     from secdesk.cases.actions.restriction import do_restrict_case
-    from secdesk.teams.access import case_audience
 
     case = new_case()
     do_restrict_case(case, emails=[bob.email], acting=alice)
