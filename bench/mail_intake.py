@@ -262,8 +262,8 @@ def _warm_up(port: int, project, members: list[str]):
 
     from secdesk.cases.capabilities import tokens_for
     from secdesk.cases.models import Case
-    from secdesk.mail.addresses import reply_address
     from secdesk.mail.models import Inbound
+    from secdesk.outbox.addresses import reply_address
     from secdesk.teams.models import Person
 
     _send(
@@ -282,7 +282,8 @@ def _warm_up(port: int, project, members: list[str]):
 
 def _round(r: int, port: int, case, members, addresses, args) -> dict:
     """One round: bare, reports, bare, posts, bare."""
-    from secdesk.mail.models import Inbound, OutgoingMessage
+    from secdesk.mail.models import Inbound
+    from secdesk.outbox.models import OutgoingMessage
 
     # The machine's speed drifts (it is shared): each of secdesk's runs
     # is set against the bare server's runs just before and after it.

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "secdesk.audit",
+    "secdesk.outbox",
     "secdesk.teams",
     "secdesk.cases",
     "secdesk.fixes",

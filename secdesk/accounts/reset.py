@@ -17,7 +17,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.errors import NotAllowed
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail import outbox
-from secdesk.mail.addresses import no_reply_address
+from secdesk.outbox.addresses import no_reply_address
 from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Membership, Passkey, Person, Project, RecoveryCodes
 

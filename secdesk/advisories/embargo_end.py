@@ -28,7 +28,7 @@ from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.errors import Refused
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail.outbox import enqueue_each
+from secdesk.mail.distribution import enqueue_each
 
 logger = logging.getLogger("secdesk.embargo_end")
 

@@ -43,7 +43,7 @@ from secdesk.errors import NotAllowed, PolicyRefused, Refused
 from secdesk.fixes import mirror
 from secdesk.lib.env import is_loopback
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail.outbox import enqueue
+from secdesk.outbox.queue import enqueue
 from secdesk.teams.access import has_role
 from secdesk.teams.models import Person, Role
 

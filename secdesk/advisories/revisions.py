@@ -37,8 +37,8 @@ from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, Refused
 from secdesk.lib.dates import stamp
-from secdesk.mail.models import OutgoingMessage
-from secdesk.mail.outbox import enqueue
+from secdesk.outbox.models import OutgoingMessage
+from secdesk.outbox.queue import enqueue
 from secdesk.teams.models import Person
 
 logger = logging.getLogger("secdesk.revisions")

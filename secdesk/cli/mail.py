@@ -234,7 +234,7 @@ def _outgoing(row) -> dict:
 
 def outbox_list(args, out):
     from secdesk.cases.access import of_visible_cases
-    from secdesk.mail.models import Outgoing, OutgoingMessage
+    from secdesk.outbox.models import Outgoing, OutgoingMessage
     from secdesk.teams.access import projects_of
     from secdesk.teams.models import Role
 
@@ -283,7 +283,7 @@ def outbox_list(args, out):
 
 
 def outbox_retry(args, out):
-    from secdesk.mail.outbox import do_retry
+    from secdesk.mail.delivery import do_retry
 
     row = do_retry(args.id, acting=acting(args))
     out.emit(_outgoing(row), f"outgoing mail #{row.pk}: queued again")

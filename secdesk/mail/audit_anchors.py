@@ -18,7 +18,7 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditAnchor, AuditEvent, AuditHead
 from secdesk.errors import NotAllowed
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail.outbox import enqueue
+from secdesk.outbox.queue import enqueue
 from secdesk.teams.access import is_site_admin, project_admins, projects_of
 from secdesk.teams.models import Person, Project, Role
 

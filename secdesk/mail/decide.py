@@ -15,9 +15,10 @@ from secdesk.cases.access import capabilities_named, case_audience
 from secdesk.cases.models import Capability, Case
 from secdesk.lib.addresses import validate_address
 from secdesk.mail.addresses import split
-from secdesk.mail.models import AcknowledgementCount, InboundMessage, MessageMail, OutgoingMessage
+from secdesk.mail.models import AcknowledgementCount, InboundMessage, MessageMail
 from secdesk.mail.parsing import Parsed, Unparseable, parse
 from secdesk.mail.rules import Incoming, Senders, authenticate
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.models import Membership, Person, Project
 
 logger = logging.getLogger("secdesk.mail")

@@ -17,10 +17,18 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
+from secdesk.audit.log import record
+from secdesk.audit.models import AuditEvent
+from secdesk.cases.access import can_see_case
+from secdesk.errors import NotFound, Refused
 from secdesk.lib import private
-from secdesk.mail import outbox
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox import queue
+from secdesk.outbox.models import Outgoing, OutgoingMessage
+from secdesk.teams.access import require_role
+from secdesk.teams.models import Role
 
 logger = logging.getLogger("secdesk.mail")
 
@@ -183,7 +191,7 @@ def deliver_due(limit: int = 200) -> dict:
     A row goes only to the recipients that the relay has not accepted yet: when
     it refuses some of them, the others are recorded as delivered, and the retry
     goes to the refused ones alone."""
-    rows = outbox.claim_due(limit)
+    rows = queue.claim_due(limit)
     sent = failed = 0
     if not rows:
         return {"sent": 0, "failed": 0}
@@ -196,7 +204,7 @@ def deliver_due(limit: int = 200) -> dict:
             except (smtplib.SMTPException, OSError) as err:
                 failed += 1
                 # Those the relay took must not get the mail twice.
-                outbox.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
+                queue.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
                 if not isinstance(
                     err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
@@ -205,7 +213,25 @@ def deliver_due(limit: int = 200) -> dict:
                     sender.close()
             else:
                 sent += 1
-                outbox.mark_sent(row)
+                queue.mark_sent(row)
     finally:
         sender.close()
     return {"sent": sent, "failed": failed}
+
+
+def do_retry(row_id: int, *, acting) -> OutgoingMessage:
+    """A moderator sends a failed mail again, now."""
+    with transaction.atomic(durable=True):
+        row = OutgoingMessage.objects.select_for_update().filter(pk=row_id).first()
+        # Mail about a case the moderator may not see is refused as missing mail.
+        if row is None or (row.case_id is not None and not can_see_case(acting, row.case)):
+            raise NotFound(f"no outgoing mail #{row_id}")
+        require_role(acting, row.project, Role.MODERATOR)
+        if row.state != Outgoing.FAILED:
+            raise Refused(f"outgoing mail #{row_id} is {row.state}; only failed mail is retried")
+        row.state, row.attempts, row.next_attempt_at = Outgoing.QUEUED, 0, timezone.now()
+        row.save(update_fields=["state", "attempts", "next_attempt_at"])
+        record(
+            acting, AuditEvent.OUTGOING_RETRIED, project=row.project, case=row.case, outgoing=row.pk
+        )
+    return row

@@ -16,9 +16,10 @@ from secdesk.cases import capabilities
 from secdesk.cases.access import case_audience, reporter_admitted
 from secdesk.cases.models import Message
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail import outbox
-from secdesk.mail.addresses import reply_address
-from secdesk.mail.models import MessageMail, OutgoingMessage
+from secdesk.mail.models import MessageMail
+from secdesk.outbox import queue
+from secdesk.outbox.addresses import reply_address
+from secdesk.outbox.models import OutgoingMessage
 
 TEAM, REPORTER = "team", "reporter"
 
@@ -44,7 +45,7 @@ def _envelope(message: Message, audience: str, reply_tos: dict[str, str], *, lin
     """The envelope of `message` for one audience (the team, or the reporter):
     its recipients, each with their own reply address (`reply_tos`)."""
     case = message.case
-    row = outbox.new_row(
+    row = queue.new_row(
         project=case.project,
         case=case,
         case_message=message,
@@ -151,3 +152,39 @@ def distribute_pending(case) -> int:
         from_team = message.author is not None and message.author != case.reporter
         count += len(distribute(message, to_reporter=from_team))
     return count
+
+
+def enqueue_each(
+    *,
+    project,
+    people,
+    subject: str,
+    body: str,
+    kind: str,
+    case=None,
+    headers: dict[str, str] | None = None,
+    dedupe_key: str | None = None,
+) -> list[OutgoingMessage]:
+    """One mail per person — never a shared To or Cc, so nobody learns who else
+    received it — each, for a mail about a case, with a reply address that is
+    that person's own (a reply is attributed to them and to nobody else, and
+    only while they keep their access). Inside the caller's transaction; a
+    repeated `dedupe_key` queues nothing for a person who has it already."""
+    people = list(people)
+    tokens = capabilities.tokens_for(case, people) if case is not None else {}
+    rows = []
+    for person in people:
+        token = tokens.get(person.pk)
+        row, _ = queue.enqueue_once(
+            project=project,
+            to=[person.email],
+            subject=subject,
+            body=body,
+            kind=kind,
+            case=case,
+            reply_to=reply_address(project, token) if token else None,
+            headers=headers,
+            dedupe_key=f"{dedupe_key}:{person.pk}" if dedupe_key else None,
+        )
+        rows.append(row)
+    return rows

@@ -10,10 +10,12 @@ from secdesk.cases.access import case_admins
 from secdesk.lib.mail_text import mail_text
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.lib.text import one_line
-from secdesk.mail import outbox
-from secdesk.mail.addresses import reply_address
+from secdesk.mail import distribution
 from secdesk.mail.distribution import subject_for
-from secdesk.mail.models import AcknowledgementCount, OutgoingMessage
+from secdesk.mail.models import AcknowledgementCount
+from secdesk.outbox import queue
+from secdesk.outbox.addresses import reply_address
+from secdesk.outbox.models import OutgoingMessage
 
 # How much of a report's subject its acknowledgement repeats.
 ACKNOWLEDGED_SUBJECT = 40
@@ -33,7 +35,7 @@ def acknowledge_each(inserts: Inserts, project, replies: list[tuple]) -> list[Ou
     inserts.add([c for pair in issued for c in pair], fill=capabilities.take_reporter)
     rows = []
     for (case, to, in_reply_to), (reply, link) in zip(replies, issued, strict=True):
-        row = outbox.new_row(
+        row = queue.new_row(
             project=project,
             to=[to],
             subject="",
@@ -58,7 +60,7 @@ def _word_acknowledgement(row) -> None:
     row.subject = f"Auto: [{case.reference}] {one_line(case.title, ACKNOWLEDGED_SUBJECT)}"
     row.headers = {
         **row.headers,
-        "Auto-Submitted": outbox.AUTO_REPLIED,
+        "Auto-Submitted": queue.AUTO_REPLIED,
         "X-Secdesk-Case": case.reference,
     }
     row.body = mail_text(
@@ -165,7 +167,7 @@ def rejected(case, *, reason: str):
         reason=reason.strip(),
         link=capabilities.reporter_url(tokens.link(reporter)),
     )
-    return outbox.enqueue(
+    return queue.enqueue(
         project=case.project,
         to=[case.reporter.email],
         subject=subject_for(case, case.title),
@@ -185,7 +187,7 @@ def escalate(case, *, held: int, hours: int) -> list[OutgoingMessage]:
     if OutgoingMessage.objects.filter(case=case, kind="escalation").exists():
         return []
     body = mail_text("mail/escalation.txt", reference=case.reference, hours=hours, held=held)
-    return outbox.enqueue_each(
+    return distribution.enqueue_each(
         project=case.project,
         people=list(case_admins(case).order_by("email")),
         subject=f"[{case.reference}] held report waiting for moderation",

@@ -27,7 +27,7 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
     """Each admin, in a mail of their own (no admin sees the others'
     addresses), hears of new requests to join, so that they can ask the
     members who know the applicants to vouch."""
-    from secdesk.mail import outbox
+    from secdesk.outbox import queue
 
     team_page = settings.SITE_URL + reverse("team", args=[project.slug])
     body = mail_text(
@@ -40,7 +40,7 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
         ],
     )
     for admin in _admins(project):
-        outbox.enqueue(
+        queue.enqueue(
             project=project,
             to=[admin],
             subject=f"[{project.slug}] {len(requests)} new request(s) to join the security team",
@@ -51,13 +51,13 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
 
 def join_approved(request: JoinRequest) -> None:
     """The applicant gets a one-time login link and the policy to accept."""
-    from secdesk.mail import outbox
+    from secdesk.outbox import queue
     from secdesk.web.login_links import issue_login_link
 
     project = request.project
     link = issue_login_link(request.person.user, minutes=7 * 24 * 60)
     policy_page = settings.SITE_URL + reverse("policy", args=[project.slug])
-    outbox.enqueue(
+    queue.enqueue(
         project=project,
         to=[request.person.email],
         subject=f"Your request to join the {project.name} security team was approved",

@@ -15,7 +15,7 @@ from secdesk.cases.actions import embargo, triage
 from secdesk.cases.actions.embargo import expire_embargoes
 from secdesk.errors import Refused
 from secdesk.fixes.actions import do_record_fix
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 
 from .conftest import CVSS
 

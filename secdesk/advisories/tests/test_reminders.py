@@ -11,7 +11,7 @@ from secdesk.cases.actions import embargo, triage
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Capability
 from secdesk.mail.addresses import split
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 
 from .conftest import CVSS
 

@@ -23,7 +23,7 @@ from secdesk.advisories.validation import csaf_problems, document_problems
 from secdesk.cases.actions import triage
 from secdesk.errors import BadInput, NotAllowed, Refused
 from secdesk.fixes.actions import do_record_fix
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.models import ApiToken
 from secdesk.teams.tokens import do_create_api_token
 

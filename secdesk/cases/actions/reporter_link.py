@@ -6,9 +6,9 @@ from secdesk.cases import capabilities
 from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail import outbox
-from secdesk.mail.addresses import reply_address
 from secdesk.mail.distribution import subject_for
+from secdesk.outbox import queue
+from secdesk.outbox.addresses import reply_address
 from secdesk.teams.models import Person, Role
 
 
@@ -27,7 +27,7 @@ def do_reissue_reporter_link(case, *, acting: Person):
             capabilities.revoke_reporter_capabilities(case)
             tokens = capabilities.issued(case, [reporter.pk], [reporter.pk])
             link = tokens.link(reporter.pk)
-            outbox.enqueue(
+            queue.enqueue(
                 project=case.project,
                 case=case,
                 to=[mailed],

@@ -12,7 +12,7 @@ from secdesk.cases.capabilities import (
     tokens_for,
 )
 from secdesk.cases.models import Capability
-from secdesk.mail import outbox
+from secdesk.mail import distribution
 from secdesk.teams.joining import do_remove_member
 
 REPLY, LINK = Capability.Kind.REPLY, Capability.Kind.LINK
@@ -68,7 +68,7 @@ def test_a_notice_about_a_case_is_one_mail_per_person_with_their_own_reply_addre
 ):
     case = new_case()
     with transaction.atomic():
-        rows = outbox.enqueue_each(
+        rows = distribution.enqueue_each(
             project=project,
             people=[alice, bob],
             subject="reminder",
@@ -77,7 +77,7 @@ def test_a_notice_about_a_case_is_one_mail_per_person_with_their_own_reply_addre
             case=case,
             dedupe_key=f"reminder:{case.pk}",
         )
-        again = outbox.enqueue_each(
+        again = distribution.enqueue_each(
             project=project,
             people=[alice, bob],
             subject="reminder",

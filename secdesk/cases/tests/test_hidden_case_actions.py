@@ -16,8 +16,9 @@ from secdesk.cases.actions import embargo, messages, reports, triage
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.errors import NotAllowed, NotFound
 from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
-from secdesk.mail import outbox
-from secdesk.mail.models import Outgoing, OutgoingMessage
+from secdesk.mail import delivery
+from secdesk.outbox import queue
+from secdesk.outbox.models import Outgoing, OutgoingMessage
 
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 
@@ -70,17 +71,17 @@ def test_a_member_left_out_cannot_release_the_cases_cve_id(hidden, alice, carol)
 
 def test_a_moderator_left_out_cannot_retry_mail_about_the_case(hidden, project, alice, dave):
     with transaction.atomic():
-        row = outbox.enqueue(
+        row = queue.enqueue(
             project=project, to=[alice.email], subject="s", body="b", kind="team", case=hidden
         )
     OutgoingMessage.objects.filter(pk=row.pk).update(state=Outgoing.FAILED)
 
     with pytest.raises(NotFound) as refused:
-        outbox.do_retry(row.pk, acting=dave)
+        delivery.do_retry(row.pk, acting=dave)
     with pytest.raises(NotFound) as missing:
-        outbox.do_retry(999999, acting=dave)
+        delivery.do_retry(999999, acting=dave)
 
     assert refused.value.message.replace(str(row.pk), "N") == missing.value.message.replace(
         "999999", "N"
     )
-    assert outbox.do_retry(row.pk, acting=alice).state == Outgoing.QUEUED
+    assert delivery.do_retry(row.pk, acting=alice).state == Outgoing.QUEUED

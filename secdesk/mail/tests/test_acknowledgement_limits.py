@@ -10,8 +10,9 @@ from django.db import connection
 
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
-from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
+from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail
+from secdesk.outbox.models import OutgoingMessage
 
 
 def _deliver_all(senders, subject="Heap overflow in the XML parser") -> list[InboundMessage]:

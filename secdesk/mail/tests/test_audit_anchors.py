@@ -16,7 +16,7 @@ from secdesk.audit.verify import check_trail
 from secdesk.cli.main import main
 from secdesk.errors import NotAllowed
 from secdesk.mail.audit_anchors import anchor_when_due, do_anchor_audit
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.actions import do_accept_policy, do_add_member, do_create_project
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

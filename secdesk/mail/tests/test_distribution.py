@@ -14,7 +14,7 @@ from secdesk.cases.models import Capability
 from secdesk.mail import delivery
 from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.actions import do_accept_policy, do_add_member
 
 REPORTER = "finder@research.example"

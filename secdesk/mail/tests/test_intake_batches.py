@@ -16,11 +16,13 @@ from secdesk.cases.actions import reports
 from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Capability, Case
 from secdesk.mail import decide, intake
-from secdesk.mail.addresses import reply_address, resolve, security_addresses
+from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import read_stored
-from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
+from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail, read_in_batches
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
+from secdesk.outbox.addresses import reply_address
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.models import Person
 
 

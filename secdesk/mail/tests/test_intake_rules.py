@@ -8,8 +8,9 @@ import time_machine
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.access import capability_holder
 from secdesk.cases.models import Capability
-from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.models import Inbound
 from secdesk.mail.tests.conftest import deliver, mail
+from secdesk.outbox.models import OutgoingMessage
 
 
 def test_non_member_report_is_held_and_auto_acknowledged(project, alice):

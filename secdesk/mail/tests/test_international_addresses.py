@@ -14,9 +14,10 @@ from django.db import transaction
 from secdesk.cases.actions.reports import do_receive_report
 from secdesk.errors import BadInput
 from secdesk.lib.addresses import is_address
-from secdesk.mail import delivery, intake, outbox
+from secdesk.mail import delivery, intake
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import InboundMessage
+from secdesk.outbox import queue
 from secdesk.web import report_form
 
 JURGEN = "jürgen@uni.example"
@@ -97,7 +98,7 @@ def test_a_member_records_a_report_from_an_international_address(project, bob):
 def test_mail_to_an_international_address_is_sent_with_smtputf8(project, utf8_sink, settings):
     settings.SMTP_RELAY = ("127.0.0.1", utf8_sink.port)
     with transaction.atomic():
-        outbox.enqueue(
+        queue.enqueue(
             project=project, to=[JURGEN], subject="Your report", body="Thanks", kind="reply"
         )
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}
@@ -114,7 +115,7 @@ def test_the_outbox_file_of_an_international_mail_holds_the_address_as_utf8(
 ):
     settings.DATA_DIR = tmp_path
     with transaction.atomic():
-        outbox.enqueue(
+        queue.enqueue(
             project=project, to=[JURGEN], subject="Your report", body="Thanks", kind="reply"
         )
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}

@@ -30,8 +30,9 @@ from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Message
 from secdesk.mail.addresses import resolve, security_addresses
-from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.models import Inbound
 from secdesk.mail.tests.conftest import deliver
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.joining import do_remove_member
 from secdesk.teams.keys import do_add_member_key
 from secdesk.teams.models import Person

@@ -12,8 +12,9 @@ import time_machine
 from django.utils import timezone
 
 from secdesk.cases.models import Message
-from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.models import Inbound
 from secdesk.mail.tests.conftest import deliver, mail
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.keys import do_add_member_key
 from secdesk.teams.models import MemberKey
 

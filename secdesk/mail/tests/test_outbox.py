@@ -6,15 +6,16 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from secdesk.mail import delivery, outbox
-from secdesk.mail.models import Outgoing, OutgoingMessage
+from secdesk.mail import delivery
 from secdesk.mail.moderation import escalate_held_reports
 from secdesk.mail.tests.conftest import deliver, mail
+from secdesk.outbox import queue
+from secdesk.outbox.models import Outgoing, OutgoingMessage
 
 
 def _queue(project, to=("announce@libvirt.example",), **kw):
     with transaction.atomic():
-        return outbox.enqueue(
+        return queue.enqueue(
             project=project,
             to=list(to),
             subject="Advisory",
@@ -49,7 +50,7 @@ def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink
     row.refresh_from_db()
     assert row.state == Outgoing.FAILED and "550" in row.last_error
     sink.refuse = None
-    outbox.do_retry(row.pk, acting=alice)
+    delivery.do_retry(row.pk, acting=alice)
     delivery.deliver_due()
     row.refresh_from_db()
     assert row.state == Outgoing.SENT
@@ -107,7 +108,7 @@ def test_a_mail_fails_when_every_remaining_refusal_is_permanent_and_a_retry_send
     assert row.delivered == ["alice@redhat.example", "bob@suse.example"]
 
     sink.refuse_rcpt = {}
-    outbox.do_retry(row.pk, acting=alice)
+    delivery.do_retry(row.pk, acting=alice)
     delivery.deliver_due()
     row.refresh_from_db()
     assert row.state == Outgoing.SENT

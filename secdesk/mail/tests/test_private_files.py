@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from secdesk.mail import delivery, outbox, spool
+from secdesk.mail import delivery, spool
 from secdesk.mail.tests.conftest import mail
+from secdesk.outbox import queue
 
 
 @pytest.fixture
@@ -27,9 +28,9 @@ def modes(folder) -> dict[str, int]:
 
 
 def test_the_spool_and_its_journals_are_0600_under_a_lax_umask(lax_umask, db, project, tmp_path):
-    queue = spool.Spool(tmp_path / "secdesk.sqlite3-spool")
+    stored = spool.Spool(tmp_path / "secdesk.sqlite3-spool")
     try:
-        queue.put(
+        stored.put(
             [
                 {
                     "raw": mail(),
@@ -43,7 +44,7 @@ def test_the_spool_and_its_journals_are_0600_under_a_lax_umask(lax_umask, db, pr
         )
         found = modes(tmp_path)
     finally:
-        queue.close()
+        stored.close()
     assert found == {
         ".": found["."],
         "secdesk.sqlite3-spool": 0o600,
@@ -57,7 +58,7 @@ def test_outbox_files_are_0600_in_a_0700_folder_under_a_lax_umask(
 ):
     settings.DATA_DIR = tmp_path / "data"
     with transaction.atomic():
-        row = outbox.enqueue(
+        row = queue.enqueue(
             project=project, to=["a@example.org"], subject="s", body="b", kind="announcement"
         )
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}

@@ -13,10 +13,11 @@ from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
 from secdesk.mail import carry_out, delivery
-from secdesk.mail.models import Inbound, OutgoingMessage
+from secdesk.mail.models import Inbound
 from secdesk.mail.moderation import do_approve, moderated
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.joining import do_remove_member
 from secdesk.web.tests.conftest import pass_second_factor
 

@@ -133,7 +133,7 @@ def test_a_case_restricted_to_some_members_is_hidden_from_the_others(
 
 
 def test_a_request_mails_no_one_and_the_approved_applicant_gets_a_login_link(project, alice, bob):
-    from secdesk.mail.models import OutgoingMessage
+    from secdesk.outbox.models import OutgoingMessage
 
     joining.do_request_membership(
         project, email=APPLICANT, organisation="Ubuntu Security", statement="Bob knows me."

@@ -20,7 +20,7 @@ from secdesk.cases.models import (
     ProposalState,
     ReportState,
 )
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.web.tests.conftest import NOW, join, make_person
 
 pytestmark = pytest.mark.usefixtures("frozen")

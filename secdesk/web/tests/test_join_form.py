@@ -7,7 +7,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams import joining
 from secdesk.teams.models import JoinRequest
 from secdesk.web.report_guard import POSTS_PER_HOUR

@@ -9,8 +9,9 @@ from django.urls import reverse
 from secdesk.cases.models import Case
 from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
-from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
+from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.models import Role
 from secdesk.web.tests.conftest import join, make_person, post_form
 

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from secdesk.mail.models import Inbound, InboundMessage, OutgoingMessage
-from secdesk.mail.outbox import AUTO_REPLIED
+from secdesk.mail.models import Inbound, InboundMessage
+from secdesk.outbox.models import OutgoingMessage
+from secdesk.outbox.queue import AUTO_REPLIED
 from secdesk.web.report_guard import POSTS_PER_HOUR
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from django.db import transaction
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.capabilities import reporter_link_token
 from secdesk.cases.models import Capability, Message, ReportState
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 
 
 def link_of(case) -> str:

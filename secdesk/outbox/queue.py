@@ -13,10 +13,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from secdesk.cases import capabilities
 from secdesk.errors import BadInput
-from secdesk.mail.addresses import new_message_id, reply_address
-from secdesk.mail.models import Outgoing, OutgoingMessage
+from secdesk.outbox.addresses import new_message_id
+from secdesk.outbox.models import Outgoing, OutgoingMessage
 
 AUTO_REPLIED = "auto-replied"
 AUTO_GENERATED = "auto-generated"
@@ -92,42 +91,6 @@ def enqueue(
         dedupe_key=dedupe_key,
     )
     return row
-
-
-def enqueue_each(
-    *,
-    project,
-    people,
-    subject: str,
-    body: str,
-    kind: str,
-    case=None,
-    headers: dict[str, str] | None = None,
-    dedupe_key: str | None = None,
-) -> list[OutgoingMessage]:
-    """One mail per person — never a shared To or Cc, so nobody learns who else
-    received it — each, for a mail about a case, with a reply address that is
-    that person's own (a reply is attributed to them and to nobody else, and
-    only while they keep their access). Inside the caller's transaction; a
-    repeated `dedupe_key` queues nothing for a person who has it already."""
-    people = list(people)
-    tokens = capabilities.tokens_for(case, people) if case is not None else {}
-    rows = []
-    for person in people:
-        token = tokens.get(person.pk)
-        row, _ = enqueue_once(
-            project=project,
-            to=[person.email],
-            subject=subject,
-            body=body,
-            kind=kind,
-            case=case,
-            reply_to=reply_address(project, token) if token else None,
-            headers=headers,
-            dedupe_key=f"{dedupe_key}:{person.pk}" if dedupe_key else None,
-        )
-        rows.append(row)
-    return rows
 
 
 def enqueue_once(*, dedupe_key: str | None = None, **fields) -> tuple[OutgoingMessage, bool]:
@@ -206,28 +169,3 @@ def mark_failed(
         next_attempt_at=timezone.now() + backoff(attempts),
         delivered=[*row.delivered, *delivered],
     )
-
-
-def do_retry(row_id: int, *, acting) -> OutgoingMessage:
-    """A moderator sends a failed mail again, now."""
-    from secdesk.audit.log import record
-    from secdesk.audit.models import AuditEvent
-    from secdesk.cases.access import can_see_case
-    from secdesk.errors import NotFound, Refused
-    from secdesk.teams.access import require_role
-    from secdesk.teams.models import Role
-
-    with transaction.atomic(durable=True):
-        row = OutgoingMessage.objects.select_for_update().filter(pk=row_id).first()
-        # Mail about a case the moderator may not see is refused as missing mail.
-        if row is None or (row.case_id is not None and not can_see_case(acting, row.case)):
-            raise NotFound(f"no outgoing mail #{row_id}")
-        require_role(acting, row.project, Role.MODERATOR)
-        if row.state != Outgoing.FAILED:
-            raise Refused(f"outgoing mail #{row_id} is {row.state}; only failed mail is retried")
-        row.state, row.attempts, row.next_attempt_at = Outgoing.QUEUED, 0, timezone.now()
-        row.save(update_fields=["state", "attempts", "next_attempt_at"])
-        record(
-            acting, AuditEvent.OUTGOING_RETRIED, project=row.project, case=row.case, outgoing=row.pk
-        )
-    return row
