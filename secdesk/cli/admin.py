@@ -3,7 +3,7 @@
 
 def create(args, out):
     from secdesk.teams.actions import do_create_admin
-    from secdesk.web.login_links import issue_login_link
+    from secdesk.teams.login_links import issue_login_link
 
     person = do_create_admin(args.email, name=args.name)
     link = issue_login_link(person.user)
@@ -16,7 +16,7 @@ def create(args, out):
 def login_link(args, out):
     from secdesk.errors import Refused
     from secdesk.teams.actions import person_by_email
-    from secdesk.web.login_links import issue_login_link
+    from secdesk.teams.login_links import issue_login_link
 
     person = person_by_email(args.email)
     if person.user is None or not person.user.is_active:

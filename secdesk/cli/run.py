@@ -129,7 +129,7 @@ def serve(args, out):
 
 
 def _print_login(out, admin, listening):
-    from secdesk.web.login_links import issue_login_link
+    from secdesk.teams.login_links import issue_login_link
 
     if admin is not None:
         # For whoever reads this console: the address this process answers on.

@@ -348,3 +348,21 @@ class RecoveryCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["codes", "code_hash"], name="recovery_code_once")
         ]
+
+
+class LoginLink(models.Model):
+    """A one-time login link. Only the SHA-256 of its token is stored, so a copy
+    of the database (a backup, a dump) cannot be used to log in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The table it had in the web app (migrations web 0003, teams 0008).
+        db_table = "web_loginlink"
+
+    def __str__(self):
+        return f"login link for {self.user} until {self.expires_at:%Y-%m-%d %H:%M} UTC"

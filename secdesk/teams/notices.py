@@ -7,6 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from secdesk.lib.mail_text import mail_text
+from secdesk.outbox import queue
+from secdesk.teams.login_links import issue_login_link
 from secdesk.teams.models import JoinRequest, Membership, Role
 
 
@@ -27,8 +29,6 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
     """Each admin, in a mail of their own (no admin sees the others'
     addresses), hears of new requests to join, so that they can ask the
     members who know the applicants to vouch."""
-    from secdesk.outbox import queue
-
     team_page = settings.SITE_URL + reverse("team", args=[project.slug])
     body = mail_text(
         "teams/mail/join_digest.txt",
@@ -51,9 +51,6 @@ def join_requests_digest(project, requests: list[JoinRequest]) -> None:
 
 def join_approved(request: JoinRequest) -> None:
     """The applicant gets a one-time login link and the policy to accept."""
-    from secdesk.outbox import queue
-    from secdesk.web.login_links import issue_login_link
-
     project = request.project
     link = issue_login_link(request.person.user, minutes=7 * 24 * 60)
     policy_page = settings.SITE_URL + reverse("policy", args=[project.slug])

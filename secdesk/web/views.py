@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods
 from secdesk.cases.access import visible_case, visible_cases
 from secdesk.cases.models import Case, Embargo, ReportState
 from secdesk.errors import NotFound, Refused
+from secdesk.teams.login_links import LinkRefused, redeem_login_link, usable_login_link
 from secdesk.web.clock import EmbargoClock, embargo_clock
 from secdesk.web.decorators import member_view, public_view
 from secdesk.web.log_redaction import referer_without_path
-from secdesk.web.login_links import LinkRefused, redeem_login_link, usable_login_link
 from secdesk.web.needs_me import needs_me
 from secdesk.web.throttle import client_address, is_throttled
 

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from secdesk.teams.login_links import issue_login_link
 from secdesk.web.log_redaction import REDACTED, redact
-from secdesk.web.login_links import issue_login_link
 
 TOKEN = "Zq8-reporter-capability-0123456789abcdefghij"
 

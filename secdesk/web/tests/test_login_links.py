@@ -4,8 +4,8 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
-from secdesk.web.login_links import issue_login_link
-from secdesk.web.models import LoginLink
+from secdesk.teams.login_links import issue_login_link
+from secdesk.teams.models import LoginLink
 from secdesk.web.tests.conftest import NOW, pass_second_factor
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from secdesk.web.models import LoginLink
+from secdesk.teams.models import LoginLink
 
 
 class LinkRefused(Exception):
