@@ -199,7 +199,7 @@ class Reply(Schema):
     summary="Reply on the case (to the team and the reporter) or add an internal note",
 )
 def reply(request, project: str, number: int, body: Reply):
-    from secdesk.cases.actions.messages import do_post_reply
+    from secdesk.mail.posts import do_post_reply
 
     case = _acting_on(request, project, number)
     do_post_reply(case, body=body.body, internal=body.internal, acting=request.person)

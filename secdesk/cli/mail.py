@@ -290,7 +290,7 @@ def outbox_retry(args, out):
 
 
 def case_reply(args, out):
-    from secdesk.cases.actions.messages import do_post_reply
+    from secdesk.mail.posts import do_post_reply
 
     person = acting(args)
     message = do_post_reply(

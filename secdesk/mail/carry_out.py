@@ -15,14 +15,16 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
-from secdesk.cases.actions.messages import MailedPost, do_append_mail, do_append_mails
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
 from secdesk.mail import chain
+from secdesk.mail import held_reports as mailed_reports
 from secdesk.mail.decide import named_case, note_parsed
 from secdesk.mail.distribution import distribute
+from secdesk.mail.message_rows import link_mail_row, new_attachments
 from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail
 from secdesk.mail.parsing import Parsed
+from secdesk.mail.posts import MailedPost, do_append_mail, do_append_mails
 from secdesk.mail.rules import Incoming
 
 logger = logging.getLogger("secdesk.mail")
@@ -81,32 +83,6 @@ def carry_out(row: InboundMessage, msg: Incoming, action: str) -> None:
         raise AssertionError(f"no way to carry out {action!r} here")
 
 
-def new_attachments(mails: list[tuple[InboundMessage, Parsed | None]]) -> list[Attachment]:
-    """The unsaved attachment rows of each (row, parsed) whose attachments are not
-    stored yet: mail that was quarantined, then released, has them already."""
-    wanted = [(row, parsed) for row, parsed in mails if parsed is not None and parsed.attachments]
-    if not wanted:
-        return []
-    kept = set(
-        Attachment.objects.filter(inbound__in=[row for row, _ in wanted]).values_list(
-            "inbound_id", flat=True
-        )
-    )
-    return [
-        Attachment(
-            inbound=row,
-            filename=part.filename,
-            content_type=part.content_type[:200],
-            size=len(part.data),
-            sha256=part.sha256,
-            data=part.data,
-        )
-        for row, parsed in wanted
-        if row.pk not in kept
-        for part in parsed.attachments
-    ]
-
-
 def keep_attachments(row: InboundMessage, parsed: Parsed | None) -> None:
     Attachment.objects.bulk_create(new_attachments([(row, parsed)]))
 
@@ -133,27 +109,17 @@ def _report_text(parsed: Parsed) -> tuple[str, str]:
     return subject, body
 
 
-def link_mail_row(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
-    """Tie a case message to the mail it came from, for threading (unsaved)."""
-    return MessageMail(
-        case_message=message,
-        message_id=parsed.message_id,
-        in_reply_to=(parsed.thread_ids or [""])[0][:500],
-        inbound=row,
-    )
-
-
 def link_mail(message, row: InboundMessage, parsed: Parsed) -> MessageMail:
     mail = link_mail_row(message, row, parsed)
     mail.save()
     return mail
 
 
-def _mailed_report(row: InboundMessage, msg: Incoming) -> reports.MailedReport:
+def _mailed_report(row: InboundMessage, msg: Incoming) -> mailed_reports.MailedReport:
     subject, body = _report_text(msg.parsed)
     refused = msg.acknowledge_refused
     row.reasons = [*row.reasons, *[{**r, "acknowledgement": False} for r in refused]]
-    return reports.MailedReport(
+    return mailed_reports.MailedReport(
         inbound=row,
         parsed=msg.parsed,
         reporter_email=msg.reporter_address,
@@ -169,7 +135,7 @@ def _held_report(row: InboundMessage, msg: Incoming) -> None:
     one automatic acknowledgement with its reference."""
     reasons = row.reasons
     try:
-        reports.do_receive_held_reports(row.project, [_mailed_report(row, msg)])
+        mailed_reports.do_receive_held_reports(row.project, [_mailed_report(row, msg)])
     except Refused as err:
         reasons = [*reasons, {"rule": "refused", "reason": err.message}]
         finish(row, Inbound.QUARANTINED, AuditEvent.MAIL_QUARANTINED, reasons, msg=msg)
@@ -221,7 +187,7 @@ def held_reports(items: list[tuple[InboundMessage, Incoming]]) -> None:
     project = items[0][0].project
     together(
         items,
-        lambda: reports.do_receive_held_reports(
+        lambda: mailed_reports.do_receive_held_reports(
             project, [_mailed_report(row, msg) for row, msg in items]
         ),
         _held_report,

@@ -20,14 +20,9 @@ from secdesk.mail.models import MessageMail
 from secdesk.outbox import queue
 from secdesk.outbox.addresses import reply_address
 from secdesk.outbox.models import OutgoingMessage
+from secdesk.outbox.queue import subject_for
 
 TEAM, REPORTER = "team", "reporter"
-
-
-def subject_for(case, subject: str) -> str:
-    tag = f"[{case.reference}]"
-    subject = " ".join((subject or case.title).split())
-    return subject if tag in subject else f"{tag} {subject}"
 
 
 def _body(message: Message, *, link: str = "") -> str:

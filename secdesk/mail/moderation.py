@@ -23,7 +23,6 @@ from secdesk.cases.access import (
 )
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
-from secdesk.cases.actions.messages import do_append_mail
 from secdesk.cases.models import Capability, Case, ReportState
 from secdesk.errors import NotFound, Refused, TransitionRefused
 from secdesk.mail import notices
@@ -31,6 +30,7 @@ from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.parsing import parse
+from secdesk.mail.posts import do_append_mail
 from secdesk.teams.access import projects_of
 from secdesk.teams.models import Person, Role
 

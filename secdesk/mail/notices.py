@@ -11,11 +11,11 @@ from secdesk.lib.mail_text import mail_text
 from secdesk.lib.rows import Inserts, save_fields
 from secdesk.lib.text import one_line
 from secdesk.mail import distribution
-from secdesk.mail.distribution import subject_for
 from secdesk.mail.models import AcknowledgementCount
 from secdesk.outbox import queue
 from secdesk.outbox.addresses import reply_address
 from secdesk.outbox.models import OutgoingMessage
+from secdesk.outbox.queue import subject_for
 
 # How much of a report's subject its acknowledgement repeats.
 ACKNOWLEDGED_SUBJECT = 40

@@ -21,6 +21,13 @@ AUTO_REPLIED = "auto-replied"
 AUTO_GENERATED = "auto-generated"
 
 
+def subject_for(case, subject: str) -> str:
+    """The subject of a mail about a case, tagged with its reference once."""
+    tag = f"[{case.reference}]"
+    subject = " ".join((subject or case.title).split())
+    return subject if tag in subject else f"{tag} {subject}"
+
+
 def new_row(
     *,
     project,

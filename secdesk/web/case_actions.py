@@ -19,13 +19,13 @@ from secdesk.advisories.actions import (
 from secdesk.advisories.publication import do_queue_publication
 from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.cases.actions import embargo as embargo_actions
-from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
 from secdesk.errors import NotAllowed, Refused
 from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
+from secdesk.mail.posts import do_post_reply
 from secdesk.web import case_forms as forms
 from secdesk.web.case_page import member_case, render_case
 from secdesk.web.decorators import member_view

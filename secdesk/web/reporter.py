@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from secdesk.cases.access import capability_holder
-from secdesk.cases.actions.messages import do_post_reporter_reply
 from secdesk.cases.models import Capability
 from secdesk.errors import Refused
+from secdesk.mail.posts import do_post_reporter_reply
 from secdesk.web.decorators import public_view
 from secdesk.web.log_redaction import referer_without_path
 

@@ -6,9 +6,9 @@ from secdesk.cases import capabilities
 from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail.distribution import subject_for
 from secdesk.outbox import queue
 from secdesk.outbox.addresses import reply_address
+from secdesk.outbox.queue import subject_for
 from secdesk.teams.models import Person, Role
 
 

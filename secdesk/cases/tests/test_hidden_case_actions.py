@@ -12,18 +12,18 @@ from secdesk.advisories.actions import (
     do_publish_case,
     do_release_cve,
 )
-from secdesk.cases.actions import embargo, messages, reports, triage
+from secdesk.cases.actions import embargo, reports, triage
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.errors import NotAllowed, NotFound
 from secdesk.fixes.actions import do_mark_branch_not_affected, do_record_fix
-from secdesk.mail import delivery
+from secdesk.mail import delivery, posts
 from secdesk.outbox import queue
 from secdesk.outbox.models import Outgoing, OutgoingMessage
 
 CVSS = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 
 STEPS = {
-    "reply": lambda case, who: messages.do_post_reply(case, body="x", acting=who),
+    "reply": lambda case, who: posts.do_post_reply(case, body="x", acting=who),
     "triage": lambda case, who: triage.do_record_triage(
         case, security_issue=True, reasoning="x", cvss3=CVSS, acting=who
     ),

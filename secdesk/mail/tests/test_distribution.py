@@ -9,11 +9,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from secdesk.cases.access import capability_holder, case_audience
-from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.models import Capability
 from secdesk.mail import delivery
 from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute
+from secdesk.mail.posts import do_post_reply
 from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.actions import do_accept_policy, do_add_member
 

@@ -12,10 +12,9 @@ from django.db import IntegrityError, transaction
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.audit.verify import check_trail
 from secdesk.cases.access import case_audience
-from secdesk.cases.actions import reports
 from secdesk.cases.capabilities import reply_token
 from secdesk.cases.models import Capability, Case
-from secdesk.mail import decide, intake
+from secdesk.mail import decide, held_reports, intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import read_stored
 from secdesk.mail.models import Inbound, InboundMessage
@@ -128,14 +127,14 @@ def _three_reports_the_middle_one_quarantined() -> list[InboundMessage]:
 def test_a_report_that_cannot_be_stored_quarantines_itself_not_its_batch(
     project, alice, monkeypatch
 ):
-    real = reports.people_for_addresses
+    real = held_reports.people_for_addresses
 
     def refusing(addresses):
         if any(email == "broken@research.example" for email, _ in addresses):
             raise IntegrityError("refused by the database")
         return real(addresses)
 
-    monkeypatch.setattr(reports, "people_for_addresses", refusing)
+    monkeypatch.setattr(held_reports, "people_for_addresses", refusing)
     rows = _three_reports_the_middle_one_quarantined()
     assert rows[1].reasons[-1]["rule"] == "failure" and rows[1].case is None
     assert Case.objects.count() == 2
@@ -170,17 +169,17 @@ def test_a_released_report_keeps_its_attachment_once(project, alice, monkeypatch
     message.add_attachment(
         b"\x00poc", maintype="application", subtype="octet-stream", filename="poc.bin"
     )
-    real = reports.do_receive_held_reports
+    real = held_reports.do_receive_held_reports
 
     def refused(project, batch):
         raise Refused("not now")
 
-    monkeypatch.setattr(reports, "do_receive_held_reports", refused)
+    monkeypatch.setattr(held_reports, "do_receive_held_reports", refused)
     [pk] = _store_all([message.as_bytes()])
     intake.Intake(None).process_pending()
     row = InboundMessage.objects.get(pk=pk)
     assert row.state == Inbound.QUARANTINED and row.attachments.count() == 1
-    monkeypatch.setattr(reports, "do_receive_held_reports", real)
+    monkeypatch.setattr(held_reports, "do_receive_held_reports", real)
     released = do_release(row, acting=alice)
     assert released.state == Inbound.HELD
     assert Attachment.objects.filter(inbound=row).count() == 1
@@ -234,10 +233,10 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
 ):
     """Posts are built before their transaction, from the audience as read then;
     a member removed in between must not receive them (the rows are built again)."""
-    from secdesk.cases.actions import messages
+    from secdesk.mail import posts
 
     case = _approved_case(project)
-    current = messages.audience
+    current = posts.audience
     reads = []
 
     def read_before_removal(case):
@@ -246,7 +245,7 @@ def test_posts_built_for_a_member_removed_before_the_lock_do_not_reach_them(
         return [*found, (removed.pk, removed.email)] if len(reads) == 1 else found
 
     removed = Person.objects.create(email="removed@vendor.example")
-    monkeypatch.setattr(messages, "audience", read_before_removal)
+    monkeypatch.setattr(posts, "audience", read_before_removal)
     raw = _with_results(
         "mx.libvirt.example; dkim=pass header.d=suse.example header.s=k1", above_received=True
     )

@@ -25,12 +25,12 @@ import pytest
 
 from secdesk.accounts.factors import do_set_password
 from secdesk.accounts.reset import do_mail_password_reset
-from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Message
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import Inbound
+from secdesk.mail.posts import do_post_reply
 from secdesk.mail.tests.conftest import deliver
 from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams.joining import do_remove_member

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.test import Client
 
-from secdesk.cases.actions.messages import do_post_reply
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Case
@@ -15,6 +14,7 @@ from secdesk.errors import Refused
 from secdesk.mail import carry_out, delivery
 from secdesk.mail.models import Inbound
 from secdesk.mail.moderation import do_approve, moderated
+from secdesk.mail.posts import do_post_reply
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.mail.tests.test_intake_rules import _trusting, _with_results
 from secdesk.outbox.models import OutgoingMessage

@@ -1,4 +1,5 @@
-"""Messages on a case: the team's replies and notes, and mail that joins a case."""
+"""Posts on a case, each distributed as mail: the team's replies and notes, the
+reporter's answers, and mail that joins a case."""
 
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from secdesk.mail.distribution import (
     name_envelope,
     tokens_needed,
 )
+from secdesk.mail.message_rows import link_mail_row, new_attachments
 from secdesk.mail.models import Inbound, InboundMessage, MessageMail
 from secdesk.teams.models import Person
 
@@ -128,8 +130,6 @@ class _Appending:
     """The rows that mail joining a case makes, for the case as it stands."""
 
     def __init__(self, case, posts: list[MailedPost], at, members: list[tuple[int, str]]):
-        from secdesk.mail.carry_out import link_mail_row, new_attachments
-
         self.case, self.members = case, members
         # A reporter who was a member and lost access to the case hears nothing more.
         self.admitted = admitted = reporter_admitted(case)
