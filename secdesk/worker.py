@@ -13,19 +13,19 @@ import threading
 
 from django.db import close_old_connections
 
+from secdesk.advisories import embargo_end as advisories_embargo_end
+from secdesk.advisories import security_txt
+from secdesk.advisories.revisions import resume_revisions
+from secdesk.cases.actions.embargo import expire_embargoes
+from secdesk.fixes import mirror
+from secdesk.mail import work as mail_work
+from secdesk.mail.audit_anchors import anchor_when_due
+from secdesk.teams.joining import announce_join_requests
+
 logger = logging.getLogger("secdesk.worker")
 
 
 def tick() -> dict:
-    from secdesk.advisories import embargo_end as advisories_embargo_end
-    from secdesk.advisories import security_txt
-    from secdesk.advisories.revisions import resume_revisions
-    from secdesk.cases.actions.embargo import expire_embargoes
-    from secdesk.fixes import mirror
-    from secdesk.mail import work as mail_work
-    from secdesk.mail.audit_anchors import anchor_when_due
-    from secdesk.teams.joining import announce_join_requests
-
     expired = expire_embargoes()
     for case_id in expired:
         logger.info("embargo of case #%s expired", case_id)

@@ -316,8 +316,8 @@ def _files_written(publication: Publication, names: list[str]) -> None:
 
 
 def _publish_cve_records(publication: Publication) -> list[str] | None:
-    # Here, not at the top: cve_services imports actions, which re-exports
-    # this module's actions (a cycle the layering work removes).
+    # Here, not at the top: cvelib and requests take 0.5 s to import, and every
+    # page and command that imports this module would pay for it.
     from secdesk.advisories import cve_services
 
     account = cve_services.account_of(publication.case.project)

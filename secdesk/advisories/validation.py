@@ -48,6 +48,7 @@ def osv_problems(document: dict) -> list[str]:
 
 def csaf_problems(document: dict) -> list[str]:
     """The failures of the CSAF 2.0 JSON schema and mandatory tests (6.1.x)."""
+    # Here, not at the top: the csaf package takes 2 s to import.
     from csaf.csaf.v20 import validate
 
     report = validate(document, preset="mandatory")

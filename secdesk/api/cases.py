@@ -2,12 +2,25 @@
 
 from ninja import Router, Schema
 
+from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
+from secdesk.advisories.publication import do_publish_case
+from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
 from secdesk.cases import access
-from secdesk.cases.actions.reports import REPORT_MOVES, ReportMove
+from secdesk.cases.actions.reports import (
+    REPORT_MOVES,
+    ReportMove,
+    do_mark_duplicate,
+    do_receive_report,
+)
+from secdesk.cases.actions.restriction import do_restrict_case
+from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
 from secdesk.cases.serialize import case_detail, case_summary
 from secdesk.cases.viewing import record_view
+from secdesk.fixes.actions import do_record_fix
+from secdesk.mail.posts import do_post_reply
+from secdesk.teams.actions import project_by_slug
 
 router = Router(tags=["cases"])
 R = {200: CaseSummary, **ERRORS}
@@ -44,9 +57,6 @@ class NewReport(Schema):
 
 @router.post("", response=R, summary="File a report received outside the security address")
 def receive(request, report: NewReport):
-    from secdesk.cases.actions.reports import do_receive_report
-    from secdesk.teams.actions import project_by_slug
-
     require_write(request)
     case = do_receive_report(
         project_by_slug(report.project),
@@ -95,8 +105,6 @@ class Duplicate(Schema):
     "/{project}/{number}/duplicate", response=R, summary="Defer as a duplicate of another case"
 )
 def duplicate(request, project: str, number: int, body: Duplicate):
-    from secdesk.cases.actions.reports import do_mark_duplicate
-
     case = _acting_on(request, project, number)
     return case_summary(do_mark_duplicate(case, of=body.of, acting=request.person))
 
@@ -110,8 +118,6 @@ class Triage(Schema):
 
 @router.post("/{project}/{number}/triage", response=R, summary="Record the triage decision")
 def triage(request, project: str, number: int, body: Triage):
-    from secdesk.cases.actions.triage import do_record_triage
-
     case = _acting_on(request, project, number)
     return case_summary(
         do_record_triage(
@@ -131,16 +137,12 @@ class Fact(Schema):
 
 @router.post("/{project}/{number}/facts", response=R, summary="Set a one-way case fact")
 def fact(request, project: str, number: int, body: Fact):
-    from secdesk.cases.actions.triage import do_set_fact
-
     case = _acting_on(request, project, number)
     return case_summary(do_set_fact(case, body.fact, acting=request.person))
 
 
 @router.post("/{project}/{number}/fix-faulty", response=R, summary="A proposed fix proved faulty")
 def fix_faulty(request, project: str, number: int, body: Reason):
-    from secdesk.cases.actions.triage import do_fix_found_faulty
-
     case = _acting_on(request, project, number)
     return case_summary(do_fix_found_faulty(case, reason=body.reason, acting=request.person))
 
@@ -155,8 +157,6 @@ class Cve(Schema):
     summary="Assign a CVE id (or, without one, the next from the project's pool)",
 )
 def assign_cve(request, project: str, number: int, body: Cve):
-    from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
-
     case = _acting_on(request, project, number)
     if body.cve_id:
         do_assign_cve(case, cve_id=body.cve_id, acting=request.person)
@@ -174,8 +174,6 @@ class FixCommit(Schema):
 
 @router.post("/{project}/{number}/fixes", response=R, summary="Record a fix commit on a branch")
 def record_fix(request, project: str, number: int, body: FixCommit):
-    from secdesk.fixes.actions import do_record_fix
-
     case = _acting_on(request, project, number)
     do_record_fix(
         case,
@@ -199,8 +197,6 @@ class Reply(Schema):
     summary="Reply on the case (to the team and the reporter) or add an internal note",
 )
 def reply(request, project: str, number: int, body: Reply):
-    from secdesk.mail.posts import do_post_reply
-
     case = _acting_on(request, project, number)
     do_post_reply(case, body=body.body, internal=body.internal, acting=request.person)
     return case_summary(case)
@@ -216,8 +212,6 @@ class Restriction(Schema):
     summary="Only these members see the case (empty: the whole team)",
 )
 def restrict(request, project: str, number: int, body: Restriction):
-    from secdesk.cases.actions.restriction import do_restrict_case
-
     case = _acting_on(request, project, number)
     return case_summary(do_restrict_case(case, emails=body.members, acting=request.person))
 
@@ -229,8 +223,6 @@ class Publish(Schema):
 
 @router.post("/{project}/{number}/publish", response=R, summary="Publish the case")
 def publish(request, project: str, number: int, body: Publish):
-    from secdesk.advisories.publication import do_publish_case
-
     case = _acting_on(request, project, number)
     return case_summary(
         do_publish_case(
@@ -256,8 +248,6 @@ class Amended(Schema):
     summary="Amend the published advisory, saying why (its next revision)",
 )
 def amend(request, project: str, number: int, body: Reason):
-    from secdesk.advisories.revisions import do_amend_advisory
-
     case = _acting_on(request, project, number)
     revision = do_amend_advisory(case, reason=body.reason, acting=request.person)
     facts = revision.documents["facts"]

@@ -6,6 +6,15 @@ from ninja import Router, Schema
 
 from secdesk.api.cases import _acting_on
 from secdesk.api.schemas import ERRORS, OptionalReason, Reason
+from secdesk.cases.actions.embargo import (
+    do_accept_embargo,
+    do_agree_embargo,
+    do_object_embargo,
+    do_propose_embargo,
+    do_reject_embargo,
+    do_restart_embargo,
+    do_terminate_embargo,
+)
 from secdesk.cases.serialize import embargo_data
 from secdesk.errors import BadInput
 
@@ -43,8 +52,6 @@ def _embargo(case):
     summary="Propose an embargo end (days on the embargo clock, or a time with a zone)",
 )
 def propose(request, project: str, number: int, body: Proposal):
-    from secdesk.cases.actions.embargo import do_propose_embargo
-
     case = _acting_on(request, project, number)
     if body.end is not None and body.end.tzinfo is None:
         raise BadInput("the embargo end needs a zone, e.g. 2026-12-10T14:00Z")
@@ -56,8 +63,6 @@ def propose(request, project: str, number: int, body: Proposal):
 
 @router.post("/{project}/{number}/embargo/accept", response=R, summary="Accept the open proposal")
 def accept(request, project: str, number: int):
-    from secdesk.cases.actions.embargo import do_accept_embargo
-
     case = _acting_on(request, project, number)
     do_accept_embargo(case, acting=request.person)
     return _embargo(case)
@@ -65,8 +70,6 @@ def accept(request, project: str, number: int):
 
 @router.post("/{project}/{number}/embargo/reject", response=R, summary="Reject the open proposal")
 def reject(request, project: str, number: int, body: Reason):
-    from secdesk.cases.actions.embargo import do_reject_embargo
-
     case = _acting_on(request, project, number)
     do_reject_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
@@ -74,8 +77,6 @@ def reject(request, project: str, number: int, body: Reason):
 
 @router.post("/{project}/{number}/embargo/agree", response=R, summary="Agree to the open proposal")
 def agree(request, project: str, number: int, body: OptionalReason):
-    from secdesk.cases.actions.embargo import do_agree_embargo
-
     case = _acting_on(request, project, number)
     do_agree_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
@@ -85,8 +86,6 @@ def agree(request, project: str, number: int, body: OptionalReason):
     "/{project}/{number}/embargo/object", response=R, summary="Object to the open proposal"
 )
 def object_(request, project: str, number: int, body: Reason):
-    from secdesk.cases.actions.embargo import do_object_embargo
-
     case = _acting_on(request, project, number)
     do_object_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)
@@ -102,8 +101,6 @@ class Restart(Schema):
     summary="Restart the clock after a fix was found faulty",
 )
 def restart(request, project: str, number: int, body: Restart):
-    from secdesk.cases.actions.embargo import do_restart_embargo
-
     case = _acting_on(request, project, number)
     do_restart_embargo(case, days=body.days, acting=request.person)
     return _embargo(case)
@@ -113,8 +110,6 @@ def restart(request, project: str, number: int, body: Restart):
     "/{project}/{number}/embargo/end", response=R, summary="End the embargo now, by team decision"
 )
 def end(request, project: str, number: int, body: Reason):
-    from secdesk.cases.actions.embargo import do_terminate_embargo
-
     case = _acting_on(request, project, number)
     do_terminate_embargo(case, reason=body.reason, acting=request.person)
     return _embargo(case)

@@ -6,6 +6,8 @@ from ninja import Router, Schema
 
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, Reason
+from secdesk.mail import moderation
+from secdesk.mail.moderation import do_approve, do_discard_spam, do_reject, held_item, shown_reasons
 
 router = Router(tags=["moderation"])
 
@@ -22,8 +24,6 @@ class Held(Schema):
 
 
 def _held(request, row) -> dict:
-    from secdesk.mail.moderation import shown_reasons
-
     return {
         "id": row.pk,
         "project": row.project.slug,
@@ -41,14 +41,10 @@ R = {200: Held, **ERRORS}
 
 @router.get("", response={200: list[Held], **ERRORS}, summary="Held mail you moderate")
 def queue(request):
-    from secdesk.mail.moderation import queue
-
-    return [_held(request, row) for row in queue(request.person)]
+    return [_held(request, row) for row in moderation.queue(request.person)]
 
 
 def _decide(request, held_id: int, decide, **kwargs):
-    from secdesk.mail.moderation import held_item
-
     require_write(request)
     row = held_item(request.person, held_id)
     return _held(request, decide(row, acting=request.person, **kwargs))
@@ -60,20 +56,14 @@ def _decide(request, held_id: int, decide, **kwargs):
     summary="Approve: the report becomes a case and reaches every member",
 )
 def approve(request, held_id: int):
-    from secdesk.mail.moderation import do_approve
-
     return _decide(request, held_id, do_approve)
 
 
 @router.post("/{held_id}/reject", response=R, summary="Reject with a reason the reporter is told")
 def reject(request, held_id: int, body: Reason):
-    from secdesk.mail.moderation import do_reject
-
     return _decide(request, held_id, do_reject, reason=body.reason)
 
 
 @router.post("/{held_id}/spam", response=R, summary="Discard as spam (no reply)")
 def spam(request, held_id: int):
-    from secdesk.mail.moderation import do_discard_spam
-
     return _decide(request, held_id, do_discard_spam)

@@ -7,7 +7,8 @@ from ninja import Router, Schema
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, Done
 from secdesk.teams.access import require_role
-from secdesk.teams.actions import POLICY_FIELDS, project_by_slug
+from secdesk.teams.actions import POLICY_FIELDS, do_accept_policy, do_set_policy, project_by_slug
+from secdesk.teams.joining import do_approve_request, do_remove_member, do_vouch
 
 router = Router(tags=["team"])
 D = {200: Done, **ERRORS}
@@ -38,8 +39,6 @@ class PolicyChanges(Schema):
     summary="Change the policy (admins); other members must accept it again",
 )
 def set_policy(request, slug: str, body: PolicyChanges):
-    from secdesk.teams.actions import do_set_policy
-
     require_write(request)
     return _policy(do_set_policy(project_by_slug(slug), body.changes, acting=request.person))
 
@@ -82,8 +81,6 @@ class Vouching(Schema):
 
 @router.post("/{slug}/vouches", response=D, summary="Vouch for someone asking to join")
 def vouch(request, slug: str, body: Vouching):
-    from secdesk.teams.joining import do_vouch
-
     require_write(request)
     do_vouch(
         project_by_slug(slug), email=body.email, statement=body.statement, acting=request.person
@@ -93,8 +90,6 @@ def vouch(request, slug: str, body: Vouching):
 
 @router.post("/{slug}/approvals", response=D, summary="Approve a vouched request (admins)")
 def approve(request, slug: str, body: Approval):
-    from secdesk.teams.joining import do_approve_request
-
     require_write(request)
     do_approve_request(
         project_by_slug(slug), email=body.email, role=body.role, acting=request.person
@@ -113,8 +108,6 @@ class Removal(Schema):
     summary="Remove a member (admins), or leave; access ends at once",
 )
 def remove(request, slug: str, body: Removal):
-    from secdesk.teams.joining import do_remove_member
-
     require_write(request)
     do_remove_member(
         project_by_slug(slug), email=body.email, reason=body.reason, acting=request.person
@@ -124,8 +117,6 @@ def remove(request, slug: str, body: Removal):
 
 @router.post("/{slug}/consent", response=D, summary="Accept the current embargo policy")
 def accept_policy(request, slug: str):
-    from secdesk.teams.actions import do_accept_policy
-
     require_write(request)
     membership = do_accept_policy(project_by_slug(slug), acting=request.person)
     return {"detail": f"accepted policy version {membership.consent_version}"}

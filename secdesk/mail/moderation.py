@@ -24,8 +24,8 @@ from secdesk.cases.access import (
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.models import Capability, Case, ReportState
-from secdesk.errors import NotFound, Refused, TransitionRefused
-from secdesk.mail import notices
+from secdesk.errors import BadInput, NotFound, Refused, TransitionRefused
+from secdesk.mail import intake, notices
 from secdesk.mail.addresses import split
 from secdesk.mail.distribution import distribute_pending
 from secdesk.mail.models import Inbound, InboundMessage
@@ -178,8 +178,6 @@ def do_reject(row: InboundMessage, *, reason: str, acting: Person) -> InboundMes
         settle(row.pk)
     else:
         if not reason:
-            from secdesk.errors import BadInput
-
             raise BadInput("to reject a held mail, give a reason")
         with atomic():
             locked = InboundMessage.objects.select_for_update().get(pk=row.pk)
@@ -248,8 +246,6 @@ def do_release(row: InboundMessage, *, acting: Person) -> InboundMessage:
     """A moderator releases quarantined mail: the rules run on it again. Mail that
     cannot be read at all stays quarantined; its raw text (`quarantine show
     --raw`) can be filed by hand with `secdesk case receive`."""
-    from secdesk.mail import intake
-
     _require_moderator(acting, row, Inbound.QUARANTINED)
     with atomic():
         locked = InboundMessage.objects.select_for_update().get(pk=row.pk)

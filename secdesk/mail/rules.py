@@ -13,6 +13,7 @@ and References never attribute a mail to anyone.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 
 from secdesk.cases.models import Capability, Case
 from secdesk.lib import openpgp
@@ -336,6 +337,4 @@ def _what_was_signed(
 
 
 def _addresses(value: str) -> list[str]:
-    from email.utils import getaddresses
-
     return [a for _, a in getaddresses([value]) if "@" in a]

@@ -3,12 +3,12 @@
 import logging
 import sqlite3
 
+from secdesk.mail import delivery, intake, moderation, spool
+
 logger = logging.getLogger("secdesk.mail")
 
 
 def tick() -> dict:
-    from secdesk.mail import delivery, intake, moderation, spool
-
     # Mail stored by a daemon that died before reading it is read here.
     interrupted = intake.recover_interrupted()
     queue = spool.beside_database()

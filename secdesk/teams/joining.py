@@ -9,6 +9,7 @@ session ends and every API token is revoked.
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -275,8 +276,6 @@ def do_change_role(project: Project, *, email: str, role: str, acting: Person) -
 
 
 def _ensure_login(person: Person) -> None:
-    from django.contrib.auth import get_user_model
-
     if person.user is None:
         User = get_user_model()
         user = User.objects.filter(username=person.email).first() or User(

@@ -16,7 +16,9 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 
 from secdesk.teams.access import is_site_admin, is_team_member
 
@@ -78,7 +80,4 @@ def member_view(view):
 
 
 def redirect_to_second_factor(request):
-    from django.urls import reverse
-    from django.utils.http import urlencode
-
     return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")

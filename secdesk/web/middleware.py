@@ -4,6 +4,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from secdesk.teams.models import Person
+
 EPOCH_SESSION_KEY = "secdesk_epoch"
 
 
@@ -32,7 +34,5 @@ class SessionEpochMiddleware:
 @receiver(user_logged_in)
 def remember_epoch(sender, request, user, **kwargs):
     """A new session begins in the person's current epoch (read afresh)."""
-    from secdesk.teams.models import Person
-
     epoch = Person.objects.filter(user=user).values_list("session_epoch", flat=True).first()
     request.session[EPOCH_SESSION_KEY] = epoch or 0
