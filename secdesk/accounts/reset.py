@@ -16,7 +16,7 @@ from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.errors import NotAllowed
 from secdesk.lib.mail_text import mail_text
-from secdesk.mail import outbox
+from secdesk.outbox import queue
 from secdesk.outbox.addresses import no_reply_address
 from secdesk.teams.access import is_site_admin
 from secdesk.teams.models import Membership, Passkey, Person, Project, RecoveryCodes
@@ -75,7 +75,7 @@ def do_mail_password_reset(email: str) -> None:
         return
     hour = timezone.now().strftime("%Y%m%d%H")
     with transaction.atomic(durable=True):
-        _, queued = outbox.enqueue_once(
+        _, queued = queue.enqueue_once(
             project=project,
             to=[person.email],
             subject="Reset your secdesk password",
@@ -115,7 +115,7 @@ def do_reset_factors(person: Person, *, acting: Person | None) -> dict:
         record(acting, AuditEvent.FACTORS_RESET, person=person.email, **removed)
         project = _home_project(person)
         if project is not None:
-            outbox.enqueue(
+            queue.enqueue(
                 project=project,
                 to=[person.email],
                 subject="Your secdesk login factors were reset",

@@ -19,7 +19,7 @@ from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.errors import NotAllowed
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.delivery import render
-from secdesk.mail.models import OutgoingMessage
+from secdesk.outbox.models import OutgoingMessage
 from secdesk.teams import joining
 from secdesk.teams.models import Passkey
 
