@@ -120,6 +120,17 @@ def spawn(argv, **options) -> subprocess.Popen:
     return process
 
 
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a spawned daemon gently (`sig`; SIGINT is Ctrl-C), and kill it if
+    it has not exited within 20 seconds."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 _PR_SET_PDEATHSIG = 1
 # Loaded before any fork: the child between fork and exec only calls it.
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None

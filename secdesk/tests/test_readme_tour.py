@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.testing import Databases
+from secdesk.testing import Databases, spawn, stop
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TOUR_PORT = "8025"  # the port the README's mail step names
@@ -69,7 +69,7 @@ def demo(tmp_path):
     ports = ["--web", f"127.0.0.1:{_free_port()}", "--smtp", f"127.0.0.1:{smtp}"]
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        process = subprocess.Popen(
+        process = spawn(
             [_secdesk(), "serve", "--demo", *ports],
             env=env,
             stdout=out,
@@ -83,12 +83,7 @@ def demo(tmp_path):
             time.sleep(0.2)
         yield env, smtp
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, signal.SIGINT)
         databases.drop_all()
 
 

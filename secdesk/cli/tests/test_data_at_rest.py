@@ -9,7 +9,6 @@ import re
 import smtplib
 import socket
 import stat
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.testing import Process, spawn
+from secdesk.testing import Process, spawn, stop
 
 SENDER = "finder@research.example"
 
@@ -86,12 +85,7 @@ def served(cli, tmp_path):
         assert process.poll() is None, err.read_text()
         yield web, smtp, out, err
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_after_serve_demo_took_mail_every_folder_is_0700_and_every_file_0600(cli, served):

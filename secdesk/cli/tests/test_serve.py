@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django_otp.oath import totp
 
-from secdesk.testing import spawn
+from secdesk.testing import spawn, stop
 
 
 @pytest.fixture
@@ -62,11 +62,7 @@ def served(cli):
         assert any("worker running" in line for line in lines), (lines, process.poll())
         yield process, "".join(lines), port
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, signal.SIGINT)
 
 
 def test_serve_demo_prints_a_login_link_that_opens_the_dashboard_of_demo_cases(served):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from secdesk.testing import CHROMIUM_MISSING, Databases, chromium, spawn
+from secdesk.testing import CHROMIUM_MISSING, Databases, chromium, spawn, stop
 
 # Without the background-networking switches chromium reaches out to Google's
 # services at start; on a closed network those connections are refused and
@@ -161,12 +161,7 @@ def server(tmp_path_factory):
             log=log,
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         databases.drop_all()
 
 
