@@ -1,9 +1,10 @@
 """Cases: reading, the report lifecycle, triage, facts, CVE, fixes, replies, publication."""
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
-from secdesk.advisories.publication import do_publish_case
+from secdesk.advisories.models import Publication
+from secdesk.advisories.publication import do_queue_publication
 from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.api.auth import require_write
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
@@ -18,6 +19,7 @@ from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
 from secdesk.cases.serialize import case_detail, case_summary
 from secdesk.cases.viewing import record_view
+from secdesk.errors import NotFound
 from secdesk.fixes.actions import do_record_fix
 from secdesk.mail.posts import do_post_reply
 from secdesk.teams.actions import project_by_slug
@@ -221,17 +223,48 @@ class Publish(Schema):
     override_reason: str = ""
 
 
-@router.post("/{project}/{number}/publish", response=R, summary="Publish the case")
+class Publishing(Schema):
+    case: CaseSummary
+    progress: str
+    last_error: str
+
+
+def _publishing(case, publication: Publication) -> dict:
+    case.refresh_from_db()
+    return {
+        "case": case_summary(case),
+        "progress": publication.progress,
+        "last_error": publication.last_error,
+    }
+
+
+@router.post(
+    "/{project}/{number}/publish",
+    response={202: Publishing, **ERRORS},
+    summary="Publish the case: the worker announces it and publishes its files and CVE records",
+)
 def publish(request, project: str, number: int, body: Publish):
     case = _acting_on(request, project, number)
-    return case_summary(
-        do_publish_case(
-            case,
-            acting=request.person,
-            end_embargo=body.end_embargo,
-            override_reason=body.override_reason,
-        )
+    publication = do_queue_publication(
+        case,
+        acting=request.person,
+        end_embargo=body.end_embargo,
+        override_reason=body.override_reason,
     )
+    return Status(202, _publishing(case, publication))
+
+
+@router.get(
+    "/{project}/{number}/publication",
+    response={200: Publishing, **ERRORS},
+    summary='How far the case\'s publication got ("done" when it is published)',
+)
+def publication(request, project: str, number: int):
+    case = visible_case(request, project, number)
+    found = Publication.objects.filter(case=case).first()
+    if found is None:
+        raise NotFound(f"case {case.reference} is not being published")
+    return _publishing(case, found)
 
 
 class Amended(Schema):

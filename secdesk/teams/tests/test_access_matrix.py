@@ -163,7 +163,7 @@ EXPECT = {
 TOKEN = ("admin", "moderator", "member", "restricted_out", "applicant")
 TEAM_TOKEN = ("admin", "moderator", "member", "restricted_out")
 SEES_CASE = ("admin", "member")
-ACTS = {200, 400, 403}  # allowed, or refused by the process's rules or the person's role
+ACTS = {200, 202, 400, 403}  # done or queued, or refused by the process's rules or the role
 
 
 def _api(*layers):
@@ -215,6 +215,12 @@ API = {
         "GET",
         None,
         _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, 200)),
+    ),
+    # Not being published: the same 404 for those who see the case and those who do not.
+    "api/v1/cases/<project>/<number>/publication": (
+        "GET",
+        None,
+        _api(dict.fromkeys(TOKEN, 404)),
     ),
     "api/v1/projects/<slug>/policy": (
         "GET",
