@@ -19,7 +19,7 @@ from secdesk.mail import intake
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import InboundMessage
 from secdesk.teams.keys import do_add_member_key
-from secdesk.testing import Databases, Process, set_up_libvirt, spawn
+from secdesk.testing import Cli, Databases, Process, set_up_libvirt, spawn
 
 
 def mail(
@@ -143,6 +143,17 @@ class Daemon:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def cli(db, settings, tmp_path):
+    """The command in this process, on the test database: libvirt's team, set
+    up through it. Mail reaches it through the intake (`deliver`)."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    cli = Cli()
+    set_up_libvirt(cli)
+    return cli
 
 
 @pytest.fixture(scope="session")
