@@ -7,8 +7,10 @@ carol are members, dave a moderator; charlie is known to secdesk but on no team.
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 
 import pytest
+from django.core.management import call_command
 
 from secdesk.cases.actions import reports
 from secdesk.teams.actions import (
@@ -17,6 +19,7 @@ from secdesk.teams.actions import (
     do_create_admin,
     do_create_project,
 )
+from secdesk.teams.models import Person, Project
 from secdesk.testing import CHROMIUM_MISSING
 
 
@@ -29,13 +32,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(CHROMIUM_MISSING, yellow=True)
 
 
-@pytest.fixture
-def root(db):
+def make_root():
     return do_create_admin("root@example.org")
 
 
-@pytest.fixture
-def project(root):
+def make_libvirt(root):
     return do_create_project(
         slug="libvirt",
         name="libvirt",
@@ -46,36 +47,108 @@ def project(root):
     )
 
 
-def _join(project, email, role, by):
+def join(project, email, role, by):
+    """`email` added to `project` by `by`, bound by its policy; the person."""
     membership = do_add_member(project, email=email, role=role, acting=by)
     do_accept_policy(project, acting=membership.person)
     return membership.person
 
 
+@dataclass
+class Cast:
+    root: Person
+    project: Project
+    alice: Person
+    bob: Person
+    carol: Person
+    dave: Person
+
+
+def make_cast() -> Cast:
+    """The fixed cast, all at once: for a world built once per module."""
+    root = make_root()
+    project = make_libvirt(root)
+    alice = join(project, "alice@redhat.example", "admin", root)
+    return Cast(
+        root,
+        project,
+        alice,
+        bob=join(project, "bob@suse.example", "member", alice),
+        carol=join(project, "carol@debian.example", "member", alice),
+        dave=join(project, "dave@gentoo.example", "moderator", alice),
+    )
+
+
+def receive_case(project, alice, state="accepted", public=False, subject="Crash in RPC dispatch"):
+    """A report received, and validated and accepted by alice as `state` asks."""
+    case = reports.do_receive_report(
+        project,
+        reporter_email="finder@research.example",
+        subject=subject,
+        body="Steps to reproduce: ...",
+        public=public,
+        acting=None,
+    )
+    if state in ("valid", "accepted"):
+        case = reports.do_validate_report(case, acting=alice)
+    if state == "accepted":
+        case = reports.do_accept_report(case, acting=alice)
+    return case
+
+
+def world_per_module(build):
+    """Fixtures for a module whose tests all start from the same world: `build()`
+    runs once, committed, and each test runs in a transaction undone at its end,
+    so what one test changes is gone before the next. The database is emptied
+    when the module is done. Assign both: `_built, world = world_per_module(f)`."""
+
+    @pytest.fixture(scope="module", name="_world_built")
+    def built(django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock():
+            made = build()
+        yield made
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+
+    @pytest.fixture(name="world")
+    def world(_world_built, db):
+        return _world_built
+
+    return built, world
+
+
+@pytest.fixture
+def root(db):
+    return make_root()
+
+
+@pytest.fixture
+def project(root):
+    return make_libvirt(root)
+
+
 @pytest.fixture
 def alice(project, root):
-    return _join(project, "alice@redhat.example", "admin", root)
+    return join(project, "alice@redhat.example", "admin", root)
 
 
 @pytest.fixture
 def bob(project, alice):
-    return _join(project, "bob@suse.example", "member", alice)
+    return join(project, "bob@suse.example", "member", alice)
 
 
 @pytest.fixture
 def carol(project, alice):
-    return _join(project, "carol@debian.example", "member", alice)
+    return join(project, "carol@debian.example", "member", alice)
 
 
 @pytest.fixture
 def dave(project, alice):
-    return _join(project, "dave@gentoo.example", "moderator", alice)
+    return join(project, "dave@gentoo.example", "moderator", alice)
 
 
 @pytest.fixture
 def charlie(db):
-    from secdesk.teams.models import Person
-
     return Person.objects.create(email="charlie@elsewhere.example")
 
 
@@ -84,19 +157,7 @@ def new_case(project, alice):
     """A factory: a report received, validated and accepted by the team."""
 
     def make(state="accepted", public=False, subject="Crash in RPC dispatch"):
-        case = reports.do_receive_report(
-            project,
-            reporter_email="finder@research.example",
-            subject=subject,
-            body="Steps to reproduce: ...",
-            public=public,
-            acting=None,
-        )
-        if state in ("valid", "accepted"):
-            case = reports.do_validate_report(case, acting=alice)
-        if state == "accepted":
-            case = reports.do_accept_report(case, acting=alice)
-        return case
+        return receive_case(project, alice, state, public, subject)
 
     return make
 

@@ -28,6 +28,7 @@ from secdesk.accounts.reset import do_mail_password_reset
 from secdesk.cases.actions.reporter_link import do_reissue_reporter_link
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.models import Message
+from secdesk.conftest import make_cast, receive_case, world_per_module
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.models import Inbound
 from secdesk.mail.posts import do_post_reply
@@ -114,14 +115,15 @@ class World:
     admin: Person
 
 
-@pytest.fixture
-def world(project, alice, bob, carol, dave, new_case) -> World:
+def _build_world() -> World:
+    cast = make_cast()
+    alice, bob, carol, dave = cast.alice, cast.bob, cast.carol, cast.dave
     keys = {persona: pysequoia.Tsk.generate(persona) for persona in PERSONAS}
     keys["alice"] = pysequoia.Tsk.generate("alice")
     bound = {"member": bob, "left_out": carol, "removed": dave, "alice": alice}
     for persona, person in bound.items():
         do_add_member_key(str(keys[persona].extract_certificate()), acting=person)
-    case = new_case()
+    case = receive_case(cast.project, alice)
     do_post_reply(case, body=SECRET, acting=alice)
     team, reporter = OutgoingMessage.objects.filter(kind="case-message").order_by("pk")
     addresses = {**team.reply_tos, **reporter.reply_tos}
@@ -153,6 +155,9 @@ def world(project, alice, bob, carol, dave, new_case) -> World:
         account_answer_to=account_mail.headers["Reply-To"],
         admin=alice,
     )
+
+
+_world_built, world = world_per_module(_build_world)
 
 
 def _mail(sender: str, to: str, body: str, **headers) -> bytes:

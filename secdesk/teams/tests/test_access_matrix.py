@@ -12,7 +12,6 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import path
@@ -20,13 +19,8 @@ from django.urls import path
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.capabilities import reporter_link_token
+from secdesk.conftest import join, make_cast, world_per_module
 from secdesk.teams import joining
-from secdesk.teams.actions import (
-    do_accept_policy,
-    do_add_member,
-    do_create_admin,
-    do_create_project,
-)
 from secdesk.teams.tokens import do_create_api_token
 from secdesk.web.routes import routes, undecided
 from secdesk.web.tests.conftest import pass_second_factor
@@ -293,44 +287,10 @@ MAY_SEE = {"admin", "member", "reporter"}
 POST_DATA = {"email": "root@example.org", "role": "member", "reason": "matrix"}
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """One world for the whole module, committed. Each test runs in a transaction
-    (`_rolled_back`) that is undone at its end, so what one test's requests
-    change is gone before the next; the module's end empties the database."""
-    with django_db_blocker.unblock():
-        built = _build_world()
-    yield built
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def _rolled_back(db):
-    pass
-
-
-def _join(project, email, role, by):
-    membership = do_add_member(project, email=email, role=role, acting=by)
-    do_accept_policy(project, acting=membership.person)
-    return membership.person
-
-
 def _build_world():
-    root = do_create_admin("root@example.org")
-    project = do_create_project(
-        slug="libvirt",
-        name="libvirt",
-        security_address="security@libvirt.example",
-        dev_list="devel@libvirt.example",
-        announce_list="announce@libvirt.example",
-        acting=root,
-    )
-    alice = _join(project, "alice@redhat.example", "admin", root)
-    bob = _join(project, "bob@suse.example", "member", alice)
-    carol = _join(project, "carol@debian.example", "member", alice)
-    dave = _join(project, "dave@gentoo.example", "moderator", alice)
-    erin = _join(project, "erin@former.example", "member", alice)
+    cast = make_cast()
+    project, alice, bob = cast.project, cast.alice, cast.bob
+    erin = join(project, "erin@former.example", "member", alice)
     frank_request = joining.do_request_membership(
         project, email="frank@applicant.example", organisation="Applicant Inc", statement="please"
     )
@@ -354,9 +314,9 @@ def _build_world():
 
     people = {
         "admin": alice,
-        "moderator": dave,
+        "moderator": cast.dave,
         "member": bob,
-        "restricted_out": carol,
+        "restricted_out": cast.carol,
         "removed": erin,
         "applicant": frank,
     }
@@ -372,6 +332,9 @@ def _build_world():
             "other_reporter": reporter_link_token(other),
         }
     return {"case": case, "other": other, "people": people, "tokens": tokens, "links": links}
+
+
+_world_built, world = world_per_module(_build_world)
 
 
 def _client(world, persona):
