@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from secdesk.cases.actions import reports
 from secdesk.teams.actions import (
@@ -21,6 +22,12 @@ from secdesk.teams.actions import (
 )
 from secdesk.teams.models import Person, Project
 from secdesk.testing import CHROMIUM_MISSING
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    with override_settings(PASSWORD_HASHERS=["secdesk.testing.CheapArgon2PasswordHasher"]):
+        yield
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -24,6 +24,8 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppres
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from django.contrib.auth.hashers import Argon2PasswordHasher
+
 
 @dataclass
 class Result:
@@ -252,3 +254,13 @@ def set_up_libvirt(cli: _Calls) -> None:
     for email, role in ((ALICE, "admin"), (BOB, "member")):
         cli.ok("member", "add", "libvirt", email, "--role", role, who=ROOT)
         cli.ok("member", "accept-policy", "libvirt", who=email)
+
+
+class CheapArgon2PasswordHasher(Argon2PasswordHasher):
+    """argon2 at its cheapest, for the tests: they hash hundreds of passwords,
+    and at the site's cost that was a third of the web tests' CPU. Still argon2,
+    so what a test reads of a stored password is what the site stores."""
+
+    time_cost = 1
+    memory_cost = 8
+    parallelism = 1

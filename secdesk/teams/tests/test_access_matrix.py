@@ -218,11 +218,7 @@ API = {
         _api(dict.fromkeys(TOKEN, 404), dict.fromkeys(SEES_CASE, 200)),
     ),
     # Not being published: the same 404 for those who see the case and those who do not.
-    "api/v1/cases/<project>/<number>/publication": (
-        "GET",
-        None,
-        _api(dict.fromkeys(TOKEN, 404)),
-    ),
+    "api/v1/cases/<project>/<number>/publication": ("GET", None, _api(dict.fromkeys(TOKEN, 404))),
     "api/v1/projects/<slug>/policy": (
         "GET",
         None,
@@ -291,10 +287,9 @@ def _build_world():
     cast = make_cast()
     project, alice, bob = cast.project, cast.alice, cast.bob
     erin = join(project, "erin@former.example", "member", alice)
-    frank_request = joining.do_request_membership(
+    frank = joining.do_request_membership(
         project, email="frank@applicant.example", organisation="Applicant Inc", statement="please"
-    )
-    frank = frank_request.person
+    ).person
     frank.user = User.objects.create_user(username=frank.email, email=frank.email)
     frank.save()
 
@@ -305,11 +300,7 @@ def _build_world():
     reports.do_accept_report(case, acting=alice)
     do_restrict_case(case, emails=[bob.email], acting=alice)
     other = reports.do_receive_report(
-        project,
-        reporter_email="otto@other.example",
-        subject="Another report",
-        body="x",
-        acting=None,
+        project, reporter_email="otto@other.example", subject="Other", body="x", acting=None
     )
 
     people = {
