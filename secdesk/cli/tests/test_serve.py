@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 from django_otp.oath import totp
 
@@ -198,12 +199,13 @@ def test_a_taken_port_stops_serve_before_anything_is_created(cli, option):
         f"choose another with {option} HOST:PORT\n"
     )
     assert "unexpected failure" not in done.stderr and done.stdout == ""
-    database = Path(cli.env["SECDESK_DATA_DIR"]) / "secdesk.sqlite3"
-    if "DATABASE_URL" not in cli.env:
-        # The ports are checked before the settings are read: not even an empty file.
-        assert not database.exists()
-    cli.ok("migrate")
-    assert cli("admin", "login-link", "admin@localhost").code == 2
+    # The ports are checked before the settings are read: not even an empty
+    # database file, and on PostgreSQL not one table.
+    assert not (Path(cli.env["SECDESK_DATA_DIR"]) / "secdesk.sqlite3").exists()
+    if "DATABASE_URL" in cli.env:
+        with psycopg.connect(cli.env["DATABASE_URL"]) as conn:
+            tables = "select count(*) from information_schema.tables where table_schema = 'public'"
+            assert conn.execute(tables).fetchone() == (0,)
 
 
 def test_where_serve_listens_changes_no_address_in_the_advisories(served):
