@@ -111,11 +111,16 @@ def test_sessions_stored_together_each_hear_the_number_of_their_own_message(
         heard = {}
         for k in range(5):
             subject = f"report {n}.{k}"
-            smtp.mail("finder@research.example")
-            smtp.rcpt("security@libvirt.example")
-            if n == 0:
-                smtp.rcpt("security@qemu.example")
-            code, text = smtp.data(mail(subject=subject))
+            for _ in range(5):
+                smtp.mail("finder@research.example")
+                smtp.rcpt("security@libvirt.example")
+                if n == 0:
+                    smtp.rcpt("security@qemu.example")
+                code, text = smtp.data(mail(subject=subject))
+                # On a loaded machine the test database's in-memory tables may
+                # be locked by another connection: 451, and a sender retries.
+                if code != 451:
+                    break
             assert code == 250, text
             heard[subject] = _number(text)
         return heard
