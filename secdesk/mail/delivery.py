@@ -10,10 +10,6 @@ import os
 import smtplib
 import ssl
 import tempfile
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -25,50 +21,13 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import can_see_case
 from secdesk.errors import NotFound, Refused
 from secdesk.lib import private
+from secdesk.mail.rendering import mails
 from secdesk.outbox import queue
 from secdesk.outbox.models import Outgoing, OutgoingMessage
 from secdesk.teams.access import require_role
 from secdesk.teams.models import Role
 
 logger = logging.getLogger("secdesk.mail")
-
-
-def render(row: OutgoingMessage, recipients: list[str]) -> EmailMessage:
-    """The mail for a row, as `recipients` get it. From is the project's
-    security address, so that a reply comes back to secdesk. A row that gives
-    each recipient their own reply address (`reply_tos`) is sent to each alone:
-    To them only, Reply-To theirs, which leads an answer into the case as
-    theirs and nobody else's."""
-    project = row.project
-    to = recipients if row.reply_tos else row.to
-    reply_to = row.reply_tos.get(recipients[0]) if row.reply_tos else row.reply_to
-    # An internationalised address (jürgen@uni.example) is written as UTF-8, as
-    # SMTPUTF8 carries it: an encoded word may not stand for an address.
-    international = not all(address.isascii() for address in [*to, *row.cc, reply_to or ""])
-    message = EmailMessage(
-        policy=policy.default.clone(utf8=True) if international else policy.default
-    )
-    local, _, domain = project.security_address.rpartition("@")
-    message["From"] = Address(f"{project.name} security", local, domain)
-    message["To"] = ", ".join(to)
-    if row.cc:
-        message["Cc"] = ", ".join(row.cc)
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = row.subject
-    message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = row.message_id
-    for name, value in row.headers.items():
-        message[name] = value
-    message.set_content(row.body)
-    return message
-
-
-def mails(row: OutgoingMessage) -> list[list[str]]:
-    """The mails a row still stands for, by their recipients: one for all who
-    have not had it, or one for each when each has a reply address of their own."""
-    waiting = row.undelivered
-    return [[address] for address in waiting] if row.reply_tos else [waiting]
 
 
 def bounces_to(row: OutgoingMessage, recipients: list[str]) -> str:
@@ -80,6 +39,9 @@ def bounces_to(row: OutgoingMessage, recipients: list[str]) -> str:
     if row.reply_tos:
         return row.reply_tos[recipients[0]]
     return row.reply_to or row.project.security_address
+
+
+SMTPUTF8 = ("SMTPUTF8", "BODY=8BITMIME")
 
 
 class Relay:
@@ -97,14 +59,16 @@ class Relay:
             smtp.login(settings.SMTP_USER, settings.SMTP_PASSWORD)
         return smtp
 
-    def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
+    def send(self, row: OutgoingMessage, data: bytes, recipients: list[str]) -> None:
         """Raises SMTPRecipientsRefused if the relay refused any recipient; the
         ones it does not name were accepted."""
         if self.smtp is None:
             self.smtp = self._connect()
-        refused = self.smtp.send_message(
-            message, from_addr=bounces_to(row, recipients), to_addrs=recipients
-        )
+        sender = bounces_to(row, recipients)
+        # An internationalised address in the envelope needs the relay's SMTPUTF8
+        # (smtplib refuses to send it to a relay without).
+        options = () if all(a.isascii() for a in [sender, *recipients]) else SMTPUTF8
+        refused = self.smtp.sendmail(sender, recipients, data, mail_options=options)
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
 
@@ -124,9 +88,10 @@ class Files:
         self.directory = directory
         private.make_dir(directory)
 
-    def send(self, row: OutgoingMessage, message: EmailMessage, recipients: list[str]) -> None:
-        """One file for the recipients of one mail; 0600, as mkstemp makes it."""
-        data = message.as_bytes()
+    def send(self, row: OutgoingMessage, data: bytes, recipients: list[str]) -> None:
+        """One file for the recipients of one mail; 0600, as mkstemp makes it;
+        with the line ends of a file on this system, not SMTP's."""
+        data = data.replace(b"\r\n", b"\n")
         name = f"{row.pk:08d}-{row.kind}"
         if row.reply_tos:
             name += f"-{row.to.index(recipients[0]) + 1}"
@@ -173,9 +138,9 @@ def _send(sender, row: OutgoingMessage, accepted: list[str]) -> None:
     each recipient the relay takes. Addresses the relay refuses are raised
     together once every other recipient was tried."""
     refused = {}
-    for recipients in mails(row):
+    for recipients, data in mails(row):
         try:
-            sender.send(row, render(row, recipients), recipients)
+            sender.send(row, data, recipients)
         except smtplib.SMTPRecipientsRefused as err:
             refused.update(err.recipients)
             accepted += [a for a in recipients if a not in err.recipients]

@@ -1,6 +1,7 @@
 """The outbox: exactly-once at the source, retried with backoff, failures kept in sight."""
 
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import time_machine
 from django.db import transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from secdesk.mail import delivery
 from secdesk.mail.moderation import escalate_held_reports
+from secdesk.mail.rendering import mails
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.outbox import queue
 from secdesk.outbox.models import Outgoing, OutgoingMessage
@@ -156,3 +158,33 @@ def test_a_report_held_too_long_is_escalated_to_each_admin_once(project, alice):
     assert all(row.case.reference in e.subject for e in escalations)
     assert all(f"secdesk moderation show {row.pk}\n" in e.body for e in escalations)
     assert len({e.reply_to for e in escalations}) == 2
+
+
+def _read(data: bytes):
+    message = message_from_bytes(data, policy=policy.default)
+    return sorted((name, str(value)) for name, value in message.items()), message.get_content()
+
+
+def test_each_recipients_own_mail_reads_as_a_mail_rendered_for_them_alone(project):
+    """A row to many, each with their own reply address, is rendered once
+    (`rendering`): each mail must still be the one that row would be for that
+    recipient alone, internationalised addresses and subjects included."""
+    members = ["alice@redhat.example", "jürgen@uni.example", "bob@suse.example"]
+    with transaction.atomic():
+        row = queue.new_row(
+            project=project,
+            to=members,
+            reply_tos={a: f"security+r-{n}@libvirt.example" for n, a in enumerate(members)},
+            subject="Überlauf im XML-Parser, " + "a long subject " * 8,
+            body="Fixed in the next release: ünïcode and a line\nof its own.",
+            kind="case-message",
+            headers={"X-Secdesk-Case": "LIBVIRT-2026-1"},
+        )
+        row.save()
+    for (recipients, data), address in zip(mails(row), members, strict=True):
+        assert recipients == [address]
+        alone = OutgoingMessage.objects.get(pk=row.pk)
+        alone.to, alone.reply_to, alone.reply_tos = [address], row.reply_tos[address], {}
+        [(_, whole)] = mails(alone)
+        assert _read(data) == _read(whole)
+        assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
