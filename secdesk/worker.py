@@ -10,16 +10,19 @@ worker that dies mid-tick leaves nothing half-done that the next tick cannot fin
 
 import logging
 import threading
+import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from secdesk.advisories import embargo_end as advisories_embargo_end
 from secdesk.advisories import security_txt
 from secdesk.advisories.revisions import resume_revisions
 from secdesk.cases.actions.embargo import expire_embargoes
 from secdesk.fixes import mirror
+from secdesk.mail import delivery
 from secdesk.mail import work as mail_work
 from secdesk.mail.audit_anchors import anchor_when_due
+from secdesk.outbox import wake
 from secdesk.teams.joining import announce_join_requests
 
 logger = logging.getLogger("secdesk.worker")
@@ -53,16 +56,46 @@ def tick() -> dict:
     }
 
 
+# How often a waiting worker looks whether it is asked to stop.
+STOP_CHECK = 0.5
+
+
 def run(stop: threading.Event, interval: float = 5.0) -> None:
-    """Tick until `stop` is set. A failing tick is logged (without case content)
-    and retried on the next one: the worker never dies of one bad case."""
-    while not stop.is_set():
+    """Tick until `stop` is set; between ticks, send mail as soon as it is
+    queued (`secdesk.outbox.wake`). A failing tick is logged (without case
+    content) and retried on the next one: the worker never dies of one bad case."""
+    queued = wake.listener()
+    try:
+        next_tick = 0.0
+        while not stop.is_set():
+            if time.monotonic() >= next_tick:
+                _guarded("tick", tick)
+                next_tick = time.monotonic() + interval
+            elif queued.wait(min(next_tick - time.monotonic(), STOP_CHECK)):
+                _guarded("delivery", _deliver_queued)
+    finally:
+        queued.close()
+        connection.close()
+
+
+def _deliver_queued() -> None:
+    """Send what is due, a batch at a time, until a batch comes back short:
+    several workers woken together share the rows (each claims its own)."""
+    while sum(delivery.deliver_due(limit=DELIVERY_BATCH).values()) == DELIVERY_BATCH:
+        pass
+
+
+# Rows claimed at once when woken: few, so that the other workers woken by the
+# same notice take the rest.
+DELIVERY_BATCH = 10
+
+
+def _guarded(what: str, work) -> None:
+    close_old_connections()
+    try:
+        work()
+    except Exception as err:
+        logger.error("worker %s failed: %s", what, type(err).__name__)
+        logger.debug("worker %s failed", what, exc_info=True)
+    finally:
         close_old_connections()
-        try:
-            tick()
-        except Exception as err:
-            logger.error("worker tick failed: %s", type(err).__name__)
-            logger.debug("worker tick failed", exc_info=True)
-        finally:
-            close_old_connections()
-        stop.wait(interval)

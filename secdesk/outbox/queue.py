@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from secdesk.errors import BadInput
+from secdesk.outbox import wake
 from secdesk.outbox.addresses import new_message_id
 from secdesk.outbox.models import Outgoing, OutgoingMessage
 
@@ -51,6 +52,8 @@ def new_row(
     headers = dict(headers or {})
     headers.setdefault("Auto-Submitted", AUTO_GENERATED)
     at = timezone.now()
+    # A worker in this process sends it as soon as the caller commits.
+    wake.announce()
     return OutgoingMessage(
         project=project,
         case=case,
