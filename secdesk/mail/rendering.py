@@ -9,6 +9,7 @@ rest: delivery is then bound by the relay's replies, not by rendering
 (bench/mail_intake.py, "delivery").
 """
 
+import re
 from collections.abc import Iterator
 from email import policy
 from email.headerregistry import Address
@@ -48,8 +49,17 @@ def _message(row: OutgoingMessage, policy_, *, own_headers: bool) -> bytes:
     return message.as_bytes()
 
 
+# A plain address (dot-atom@domain, in ASCII) is written as it is: parsing the
+# header to learn so took 0.4 ms, as long as sending the mail.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
 def _line(policy_, name: str, value: str) -> bytes:
     """One header as the generator writes it in a whole message."""
+    line = f"{name}: {value}\r\n"
+    if _PLAIN.fullmatch(value) and len(line) <= policy_.max_line_length:
+        return line.encode()
     return policy_.fold_binary(name, policy_.header_factory(name, value))
 
 

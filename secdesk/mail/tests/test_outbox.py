@@ -169,7 +169,7 @@ def test_each_recipients_own_mail_reads_as_a_mail_rendered_for_them_alone(projec
     """A row to many, each with their own reply address, is rendered once
     (`rendering`): each mail must still be the one that row would be for that
     recipient alone, internationalised addresses and subjects included."""
-    members = ["alice@redhat.example", "jürgen@uni.example", "bob@suse.example"]
+    members = ["alice@redhat.example", "jürgen@uni.example", '"bob smith"@suse.example']
     with transaction.atomic():
         row = queue.new_row(
             project=project,
