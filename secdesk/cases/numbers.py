@@ -11,12 +11,13 @@ def assign_numbers(project: Project, cases) -> None:
     """Number new cases of `project`, inside the caller's transaction and before
     they are inserted.
 
-    The project's row is locked first (SELECT … FOR UPDATE on PostgreSQL; on
-    SQLite every write transaction begins IMMEDIATE and so holds the
-    database): two reports arriving at once cannot both read the same highest
-    number. The unique constraint on (project, number) stays as the last
-    guard. Cases are never deleted, so a number is never handed out twice."""
-    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk").get()
+    The project's row is locked first (SELECT … FOR NO KEY UPDATE on
+    PostgreSQL, see `lock_case`; on SQLite every write transaction begins
+    IMMEDIATE and so holds the database): two reports arriving at once cannot
+    both read the same highest number. The unique constraint on (project,
+    number) stays as the last guard. Cases are never deleted, so a number is
+    never handed out twice."""
+    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).values_list("pk").get()
     last = project.cases.aggregate(last=Max("number"))["last"] or 0
     for offset, case in enumerate(cases, start=1):
         case.number = last + offset

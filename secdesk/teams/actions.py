@@ -212,7 +212,9 @@ def do_set_list_addresses(
     Not part of the embargo policy, so no member's consent lapses."""
     with transaction.atomic(durable=True):
         require_role(acting, project, Role.ADMIN)
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        # FOR NO KEY UPDATE: a transaction that adds rows pointing at the project
+        # checks them at its commit (FOR KEY SHARE), which FOR UPDATE would block.
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         before = {"dev_list": locked.dev_list, "announce_list": locked.announce_list}
         locked.dev_list, locked.announce_list = dev_list.strip(), announce_list.strip()
         _full_clean(locked, "project")

@@ -329,7 +329,7 @@ def expire_embargoes(at: datetime | None = None) -> list[int]:
     expired = []
     for case_id in due:
         with atomic():
-            embargo = Embargo.objects.select_for_update().get(case_id=case_id)
+            embargo = Embargo.objects.select_for_update(no_key=True).get(case_id=case_id)
             if embargo.state not in IN_FORCE:
                 continue
             proposed = embargo.state == EmbargoState.PROPOSED
