@@ -3,15 +3,18 @@ sender in a day, per sender's domain in an hour, and in all in an hour, so
 that forged reports cannot make secdesk mail whoever an abuser chooses."""
 
 import threading
+import time
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 
-from secdesk.mail import intake
+from secdesk.lib.rows import Inserts
+from secdesk.mail import intake, notices
 from secdesk.mail.addresses import resolve, security_addresses
-from secdesk.mail.models import Inbound, InboundMessage
+from secdesk.mail.models import AcknowledgementCount, Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail
+from secdesk.outbox import queue
 from secdesk.outbox.models import OutgoingMessage
 
 
@@ -121,3 +124,56 @@ def test_the_limits_hold_when_several_processes_read_mail_at_once(project, alice
     assert failures == []
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 24
     assert len(_acknowledged()) == 10
+
+
+def _count(project, sender: str):
+    """Count one acknowledgement to `sender`, as a batch of held reports does."""
+    row = queue.new_row(project=project, to=[sender], subject="", body="", kind="acknowledgement")
+    inserts = Inserts()
+    inserts.add([row])
+    return notices.count_acknowledgements(inserts, project, [row])
+
+
+def _until_another_session_waits_for_a_lock():
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_counting_the_hours_first_acknowledgements_at_once_both_count(project):
+    """The hour's first count has no row to lock: the second process waits for
+    the first one's, and counts on it, rather than meeting the unique
+    constraint (and, with two mail processes, sending its reports to
+    quarantine). On PostgreSQL, as above."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's")
+    counted, errors = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                _count(project, "victim1@forged.example")
+                counted.set()
+                _until_another_session_waits_for_a_lock()
+        except Exception as err:
+            errors.append(err)
+        finally:
+            connection.close()
+
+    with time_machine.travel("2026-03-02 09:10Z", tick=True):
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert counted.wait(timeout=10)
+        with transaction.atomic():
+            over = _count(project, "victim2@forged.example")
+        thread.join()
+    assert errors == [] and over == []
+    counts = dict(AcknowledgementCount.objects.values_list("address", "count"))
+    assert counts["@forged.example 09:00"] == counts["@* 09:00"] == 2
