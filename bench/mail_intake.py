@@ -2,6 +2,8 @@
 
     uv run python bench/mail_intake.py [--rounds 5] [--messages 1000] [--posts 1000]
         [--burst 5000] [--rules process|thread] [--database-url postgres://…/empty]
+        [--delivery serve|mail+worker|none] [--delivery-rate 40] [--delivery-posts 400]
+        [--workers 1]
 
 The intake daemon runs as `secdesk mail` runs it (the rules in a process of
 their own; `--rules thread` as in `secdesk serve`). Each round measures, in
@@ -17,8 +19,12 @@ this order:
 
 The machine is shared and its speed drifts within a run, so each of secdesk's
 rates is set against the bare server's runs just before and after it, and the
-median of the rounds' ratios is the result. At the end, a burst of 5,000
-messages: stored = accepted.
+median of the rounds' ratios is the result. Then a burst of 5,000
+messages: stored = accepted. Last, end-to-end delivery (bench/delivery.py):
+member posts through the outbox to a real relay, from the sender's 250 to
+the last recipient's mail, with secdesk in processes of its own as the
+operator runs it (`secdesk serve` on SQLite, `secdesk mail` and `secdesk
+worker` on PostgreSQL).
 
 Clients are 4 concurrent smtplib connections, each in a process of its own, in
 every part.
@@ -34,6 +40,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import delivery
+from processes import free_port
 
 CLIENTS = 4
 
@@ -52,14 +61,6 @@ def _setup_django(data: Path, database_url: str | None = None):
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _send(
@@ -143,7 +144,7 @@ def _post(n: int, case, members, addresses, tag: str = "post") -> tuple[str, str
         "Received: from mail.example by mx.bench.example; Mon, 2 Mar 2026 09:00:00 +0000\r\n"
         f"From: {sender}\r\nTo: {addresses[sender]}\r\n"
         f"Subject: Re: [{case.reference}] patch {n}\r\nMessage-ID: <{tag}.{n}@{domain}>\r\n\r\n"
-        f"Here is a fix, v{n}.\r\n"
+        f"Here is a fix, v{n}.\r\nbench-token-{tag}.{n}\r\n"
     ).encode()
     return sender, addresses[sender], raw
 
@@ -165,7 +166,7 @@ def baseline(messages) -> float:
         async def handle_DATA(self, server, session, envelope):
             return "250 OK"
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Discard(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -198,7 +199,18 @@ def _arguments() -> argparse.Namespace:
         "--database-url",
         help="an empty PostgreSQL database to measure instead of SQLite (its tables are created)",
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--delivery",
+        choices=("serve", "mail+worker", "none"),
+        help="how secdesk runs for end-to-end delivery (default: serve on SQLite, "
+        "mail+worker on PostgreSQL), or none",
+    )
+    parser.add_argument("--delivery-rate", type=float, default=40.0, help="posts/s, steady")
+    parser.add_argument("--delivery-posts", type=int, default=400, help="posts per delivery run")
+    parser.add_argument("--workers", type=int, default=1, help="`secdesk worker` processes")
+    args = parser.parse_args()
+    args.delivery = args.delivery or ("mail+worker" if args.database_url else "serve")
+    return args
 
 
 def _team():
@@ -374,24 +386,65 @@ def _summary(rounds: list[dict], burst: int, accepted: int, rate_: float, stored
     )
 
 
-def main():
-    args = _arguments()
-    data = Path(tempfile.mkdtemp(prefix="secdesk-bench-mail-"))
-    _setup_django(data, args.database_url)
-
+def _intake(args, project, members):
+    """The intake's own figures, with the daemon in this process; returns the
+    case the members post into, their reply addresses, and the figures."""
     from secdesk.mail.daemon import MailServer
 
-    project, members = _team()
-    port = _free_port()
+    port = free_port()
     server = MailServer("127.0.0.1", port, rules_process=args.rules == "process").start()
     try:
         case, addresses = _warm_up(port, project, members)
         rounds = [_round(r, port, case, members, addresses, args) for r in range(args.rounds)]
-        accepted, rate, stored = _burst(port, args.burst)
+        burst = _burst(port, args.burst)
     finally:
         server.stop()
+    return case, addresses, rounds, burst
+
+
+def _delivery_summary(found: dict, workers: int) -> None:
+    shape = {
+        "serve": "secdesk serve, SQLite",
+        "mail+worker": f"secdesk mail + {workers} secdesk worker, PostgreSQL",
+    }
+    print(
+        f"delivery ({shape[found['shape']]}), each post {found['fan_out']} mails, one per "
+        f"recipient; the relay alone takes {found['relay_alone']:.0f} mails/s"
+    )
+    for name in ("steady", "flood"):
+        run = found[name]
+        offered = f"{found['rate']:.0f} posts/s offered" if name == "steady" else "flood"
+        median, p95 = run["median_s"], run["p95_s"]
+        print(
+            f"  {name} ({run['posts']} posts, {offered}): {run['posts_per_s']:.1f} posts/s "
+            f"delivered ({run['mails_per_s']:.0f} mails/s, ratio "
+            f"{run['mails_per_s'] / found['relay_alone']:.2f} of the relay alone); "
+            f"250 to the last recipient: median {median or 0:.3f} s, p95 {p95 or 0:.3f} s; "
+            f"lost {run['lost']}, duplicated {run['duplicated']}"
+        )
+
+
+def main():
+    args = _arguments()
+    data = Path(tempfile.mkdtemp(prefix="secdesk-bench-mail-"))
+    _setup_django(data, args.database_url)
+    project, members = _team()
+    try:
+        case, addresses, rounds, (accepted, rate, stored) = _intake(args, project, members)
+        if rounds:
+            _summary(rounds, args.burst, accepted, rate, stored)
+        if args.delivery != "none":
+
+            def posts(tag: str, count: int):
+                return [
+                    (*_post(n, case, members, addresses, tag=tag), f"{tag}.{n}")
+                    for n in range(count)
+                ]
+
+            found = delivery.measure(args, data, posts)
+            _delivery_summary({**found, "rate": args.delivery_rate}, args.workers)
+    finally:
         shutil.rmtree(data, ignore_errors=True)
-    _summary(rounds, args.burst, accepted, rate, stored)
     if stored != accepted:
         raise SystemExit("bench: messages were lost")
 
