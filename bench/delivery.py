@@ -7,8 +7,9 @@ secdesk runs as the operator runs it, in processes of its own: `secdesk serve`
 (everything in one process, on SQLite) or `secdesk mail` and `secdesk worker`
 (on PostgreSQL). In this order:
 
-1. the relay alone: how many mails a client that sends them ready-made gets
-   the relay to take, one connection (secdesk's worker uses one);
+1. the relay alone: how many mails clients that send them ready-made get
+   the relay to take, over as many connections as secdesk has workers (each
+   worker sends over one);
 2. posts sent at a steady rate (`--delivery-rate`, 40 posts/s): the rate
    delivered, and the median and 95th percentile of the latency;
 3. a flood: as many posts as fast as the senders can, for the most secdesk
@@ -34,21 +35,48 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def relay_alone(sink: Sink, count: int = 2000) -> float:
-    """Mails/s the relay takes from one connection sending them ready-made."""
-    raw = (
-        b"From: bench@bench.example\r\nTo: member@vendor.example\r\nSubject: [BENCH-1] a post\r\n"
-        b"Message-ID: <alone@bench.example>\r\n\r\n" + b"Here is a fix.\r\n" * 20
-    )
+RAW = (
+    b"From: bench@bench.example\r\nTo: member@vendor.example\r\nSubject: [BENCH-1] a post\r\n"
+    b"Message-ID: <alone@bench.example>\r\n\r\n" + b"Here is a fix.\r\n" * 20
+)
+
+
+def relay_alone(sink: Sink, connections: int, count: int = 3000) -> float:
+    """Mails/s the relay takes from `connections` clients (as many as secdesk
+    has workers), each in a process of its own, sending them ready-made."""
     before = sink.count()
-    smtp = smtplib.SMTP("127.0.0.1", sink.port, timeout=60)
+    clients = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--alone", str(sink.port), str(count // connections)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(connections)
+    ]
+    for client in clients:
+        client.stdout.readline()
     start = time.perf_counter()
-    for _ in range(count):
-        smtp.sendmail("bench@bench.example", ["member@vendor.example"], raw)
+    for client in clients:
+        client.stdin.write("go\n")
+        client.stdin.flush()
+    sent = sum(int(client.stdout.readline()) for client in clients)
     seconds = time.perf_counter() - start
+    for client in clients:
+        client.wait()
+    sink.wait_for(lambda mails: len(mails) >= before + sent)
+    return sent / seconds
+
+
+def alone_client(port: int, count: int) -> None:
+    """One connection of `relay_alone`."""
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=60)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for _ in range(count):
+        smtp.sendmail("bench@bench.example", ["member@vendor.example"], RAW)
     smtp.quit()
-    sink.wait_for(lambda mails: len(mails) >= before + count)
-    return count / seconds
+    print(count, flush=True)
 
 
 def _send(port: int, posts: list[tuple[str, str, bytes, str]], rate: float | None):
@@ -163,11 +191,12 @@ def measure(args, data: Path, make_posts) -> dict:
 
     # The intake's rounds queued mail for nobody to send: out of the way.
     OutgoingMessage.objects.filter(state=Outgoing.QUEUED).update(state=Outgoing.SENT)
-    sink = Sink()
+    sink = Sink(processes=args.relay_processes)
     logs = Path(tempfile.mkdtemp(prefix="secdesk-bench-delivery-"))
     env = environment(data, args.database_url, SECDESK_SMTP_RELAY=f"127.0.0.1:{sink.port}")
     try:
-        alone = relay_alone(sink)
+        workers = 1 if args.delivery == "serve" else args.workers
+        alone = relay_alone(sink, workers)
         with Processes(logs) as processes:
             port = _start_secdesk(processes, args.delivery, env, args.workers)
             fan_out = _warm_up(sink, port, make_posts("warm", 8))
@@ -207,4 +236,7 @@ def _warm_up(sink: Sink, port: int, posts) -> int:
 
 
 if __name__ == "__main__":
-    client(int(sys.argv[1]), sys.argv[2])
+    if sys.argv[1] == "--alone":
+        alone_client(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        client(int(sys.argv[1]), sys.argv[2])

@@ -3,7 +3,7 @@
     uv run python bench/mail_intake.py [--rounds 5] [--messages 1000] [--posts 1000]
         [--burst 5000] [--rules process|thread] [--database-url postgres://…/empty]
         [--delivery serve|mail+worker|none] [--delivery-rate 40] [--delivery-posts 400]
-        [--workers 1]
+        [--workers 2] [--relay-processes 2]
 
 The intake daemon runs as `secdesk mail` runs it (the rules in a process of
 their own; `--rules thread` as in `secdesk serve`). Each round measures, in
@@ -207,7 +207,10 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--delivery-rate", type=float, default=40.0, help="posts/s, steady")
     parser.add_argument("--delivery-posts", type=int, default=400, help="posts per delivery run")
-    parser.add_argument("--workers", type=int, default=1, help="`secdesk worker` processes")
+    parser.add_argument("--workers", type=int, default=2, help="`secdesk worker` processes")
+    parser.add_argument(
+        "--relay-processes", type=int, default=2, help="processes of the relay delivered to"
+    )
     args = parser.parse_args()
     args.delivery = args.delivery or ("mail+worker" if args.database_url else "serve")
     return args
@@ -402,14 +405,15 @@ def _intake(args, project, members):
     return case, addresses, rounds, burst
 
 
-def _delivery_summary(found: dict, workers: int) -> None:
+def _delivery_summary(found: dict, args) -> None:
     shape = {
         "serve": "secdesk serve, SQLite",
-        "mail+worker": f"secdesk mail + {workers} secdesk worker, PostgreSQL",
+        "mail+worker": f"secdesk mail + {args.workers} × secdesk worker, PostgreSQL",
     }
     print(
-        f"delivery ({shape[found['shape']]}), each post {found['fan_out']} mails, one per "
-        f"recipient; the relay alone takes {found['relay_alone']:.0f} mails/s"
+        f"delivery ({shape[found['shape']]}; the relay in {args.relay_processes} processes), "
+        f"each post {found['fan_out']} mails, one per recipient; "
+        f"the relay alone takes {found['relay_alone']:.0f} mails/s"
     )
     for name in ("steady", "flood"):
         run = found[name]
@@ -442,7 +446,7 @@ def main():
                 ]
 
             found = delivery.measure(args, data, posts)
-            _delivery_summary({**found, "rate": args.delivery_rate}, args.workers)
+            _delivery_summary({**found, "rate": args.delivery_rate}, args)
     finally:
         shutil.rmtree(data, ignore_errors=True)
     if stored != accepted:

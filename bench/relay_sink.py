@@ -1,9 +1,9 @@
-"""The relay the benches deliver to: a real SMTP server (aiosmtpd) in a
-process of its own, which accepts every mail and tells the bench, for each,
+"""The relay the benches deliver to: a real SMTP server (aiosmtpd) in one
+or more processes of its own, which accepts every mail and tells the bench, for each,
 when it arrived, its envelope recipients, its Message-ID and the bench's token
 in it (the first match of a pattern the bench gives).
 
-    sink = Sink(rb"bench-token-(\\S+)")   # started; sink.port
+    sink = Sink(rb"bench-token-(\\S+)", processes=2)   # started; sink.port
     sink.wait_for(lambda mails: len(mails) >= 100)
     sink.mails                            # [Arrival, …], in order of arrival
     sink.stop()
@@ -14,6 +14,7 @@ machine, so a sender's time of a 250 and the sink's time of arrival compare.
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -31,21 +32,37 @@ class Arrival:
 
 
 class Sink:
-    def __init__(self, pattern: bytes = rb"bench-token-(\S+)"):
+    """The relay: `processes` servers on one port (SO_REUSEPORT, the kernel
+    gives each connection to one of them), as an MTA takes connections in
+    parallel."""
+
+    def __init__(self, pattern: bytes = rb"bench-token-(\S+)", processes: int = 1):
         self.mails: list[Arrival] = []
         self.lock = threading.Lock()
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, pattern.decode()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.port = int(self.process.stdout.readline())
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, __file__, pattern.decode(), str(self.port)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        for process in self.processes:
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("bench: the relay did not start")
+        self.readers = [
+            threading.Thread(target=self._read, args=(process,), daemon=True)
+            for process in self.processes
+        ]
+        for reader in self.readers:
+            reader.start()
 
-    def _read(self):
-        for line in self.process.stdout:
+    def _read(self, process):
+        for line in process.stdout:
             at, rcpts, message_id, token, sender = json.loads(line)
             with self.lock:
                 self.mails.append(Arrival(at, tuple(rcpts), message_id, token, sender))
@@ -65,30 +82,36 @@ class Sink:
         return False
 
     def stop(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-        self.reader.join(timeout=10)
+        for process in self.processes:
+            process.stdin.close()
+        for process in self.processes:
+            process.wait(timeout=30)
+        for reader in self.readers:
+            reader.join(timeout=10)
 
 
-def _serve(pattern: str) -> None:
-    import socket
-
+def _serve(pattern: str, port: int) -> None:
     from aiosmtpd.controller import Controller
+
+    class SharedPort(Controller):
+        # aiosmtpd's own, but that several processes listen on the port.
+        def _create_server(self):
+            return self.loop.create_server(
+                self._factory_invoker, host=self.hostname, port=self.port, reuse_port=True
+            )
 
     token = re.compile(pattern.encode())
     message_id = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
     # Written out every 10 ms, not a write to the pipe per mail: the relay's
     # own work is what the benches measure against.
-    lines = []
+    lines, stopping = [], threading.Event()
 
     def write_out():
-        while True:
-            time.sleep(0.01)
-            if lines:
-                taken = lines[:]
-                del lines[: len(taken)]
-                sys.stdout.write("".join(taken))
-                sys.stdout.flush()
+        while not stopping.wait(0.01) or lines:
+            taken = lines[:]
+            del lines[: len(taken)]
+            sys.stdout.write("".join(taken))
+            sys.stdout.flush()
 
     class Keep:
         async def handle_DATA(self, server, session, envelope):
@@ -106,20 +129,23 @@ def _serve(pattern: str) -> None:
             lines.append(json.dumps(line) + "\n")
             return "250 2.0.0 OK"
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(
-        Keep(), hostname="127.0.0.1", port=port, decode_data=False, enable_SMTPUTF8=True
+    controller = SharedPort(
+        Keep(),
+        hostname="127.0.0.1",
+        port=port,
+        decode_data=False,
+        enable_SMTPUTF8=True,
+        ready_timeout=60,
     )
     controller.start()
-    threading.Thread(target=write_out, daemon=True).start()
-    print(port, flush=True)
+    writer = threading.Thread(target=write_out, daemon=True)
+    writer.start()
+    print("ready", flush=True)
     sys.stdin.read()  # until the bench closes it
     controller.stop()
-    sys.stdout.write("".join(lines))
-    sys.stdout.flush()
+    stopping.set()
+    writer.join()
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], int(sys.argv[2]))

@@ -224,7 +224,7 @@ def main():
     args = _arguments()
     root = Path(tempfile.mkdtemp(prefix="secdesk-scale-out-"))
     database_url = _fresh_database(args.server)
-    sink = Sink()
+    sink = Sink(processes=2)
     settings = {
         "database_url": database_url,
         "SECDESK_SECRET_KEY": secrets.token_urlsafe(48),
