@@ -18,13 +18,12 @@ secdesk runs as the operator runs it, in processes of its own: `secdesk serve`
 
 import json
 import smtplib
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from processes import Processes, environment, free_port
+from processes import Clients, Processes, environment, free_port
 from relay_sink import Sink
 
 CLIENTS = 4
@@ -45,31 +44,19 @@ def relay_alone(sink: Sink, connections: int, count: int = 3000) -> float:
     """Mails/s the relay takes from `connections` clients (as many as secdesk
     has workers), each in a process of its own, sending them ready-made."""
     before = sink.count()
-    clients = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--alone", str(sink.port), str(count // connections)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(connections)
-    ]
-    for client in clients:
-        client.stdout.readline()
+    clients = Clients(__file__, ["--alone", str(sink.port)], [count // connections] * connections)
     start = time.perf_counter()
-    for client in clients:
-        client.stdin.write("go\n")
-        client.stdin.flush()
-    sent = sum(int(client.stdout.readline()) for client in clients)
+    clients.go()
+    sent = sum(int(answer) for answer in clients.answers())
     seconds = time.perf_counter() - start
-    for client in clients:
-        client.wait()
+    clients.end()
     sink.wait_for(lambda mails: len(mails) >= before + sent)
     return sent / seconds
 
 
-def alone_client(port: int, count: int) -> None:
-    """One connection of `relay_alone`."""
+def alone_client(port: int, path: str) -> None:
+    """One connection of `relay_alone`: PATH holds how many mails it sends."""
+    count = json.loads(Path(path).read_text())
     smtp = smtplib.SMTP("127.0.0.1", port, timeout=60)
     print("ready", flush=True)
     sys.stdin.readline()
@@ -83,35 +70,21 @@ def _send(port: int, posts: list[tuple[str, str, bytes, str]], rate: float | Non
     """Send `posts` (sender, recipient, raw, token) from CLIENTS processes, at
     `rate` posts/s in all, or as fast as they can. Returns when the clock
     started, and the time of each post's 250 by its token."""
-    with tempfile.TemporaryDirectory() as spool:
-        clients = []
-        for n in range(CLIENTS):
-            path = Path(spool) / f"{n}.json"
-            mine = [
-                (k / rate if rate else 0.0, f, r, raw.decode("latin-1"), token)
-                for k, (f, r, raw, token) in enumerate(posts)
-                if k % CLIENTS == n
-            ]
-            path.write_text(json.dumps(mine))
-            clients.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, str(port), str(path)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        for client in clients:
-            if client.stdout.readline().strip() != "ready":
-                raise SystemExit("bench: a client could not connect")
-        start = time.monotonic() + 0.05
-        for client in clients:
-            client.stdin.write(f"{start}\n")
-            client.stdin.flush()
-        accepted = {}
-        for client in clients:
-            accepted.update(json.loads(client.stdout.readline()))
-            client.wait()
+    works = [
+        [
+            (k / rate if rate else 0.0, f, r, raw.decode("latin-1"), token)
+            for k, (f, r, raw, token) in enumerate(posts)
+            if k % CLIENTS == n
+        ]
+        for n in range(CLIENTS)
+    ]
+    clients = Clients(__file__, [str(port)], works)
+    start = time.monotonic() + 0.05
+    clients.go(str(start))
+    accepted = {}
+    for answer in clients.answers():
+        accepted.update(json.loads(answer))
+    clients.end()
     return start, accepted
 
 
@@ -237,6 +210,6 @@ def _warm_up(sink: Sink, port: int, posts) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1] == "--alone":
-        alone_client(int(sys.argv[2]), int(sys.argv[3]))
+        alone_client(int(sys.argv[2]), sys.argv[3])
     else:
         client(int(sys.argv[1]), sys.argv[2])

@@ -35,14 +35,13 @@ import json
 import os
 import shutil
 import smtplib
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import delivery
-from processes import free_port
+from processes import Clients, free_port
 
 CLIENTS = 4
 
@@ -70,39 +69,22 @@ def _send(
     Returns how many got a 250, the seconds until the last 250, and the seconds
     until `until` held.
 
-    Each connection is a process of its own, as the MTAs that deliver to a
-    server are: clients sharing the server's interpreter lock would measure
-    their contention with it, not the server. The clock starts when every
-    client is connected and ready."""
-    with tempfile.TemporaryDirectory() as spool:
-        clients = []
-        for n in range(CLIENTS):
-            path = Path(spool) / f"{n}.json"
-            # latin-1: every byte one character, so the raw mail crosses unchanged.
-            mine = [(f, r, raw.decode("latin-1")) for f, r, raw in messages[n::CLIENTS]]
-            path.write_text(json.dumps(mine))
-            clients.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, "--client", str(port), str(path)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        for client in clients:
-            if client.stdout.readline().strip() != "ready":
-                raise SystemExit("bench: a client could not connect")
-        start = time.perf_counter()
-        for client in clients:
-            client.stdin.write("go\n")
-            client.stdin.flush()
-        accepted = sum(int(client.stdout.readline()) for client in clients)
-        sent = time.perf_counter() - start
-        if until is not None:
-            _wait(lambda: until(accepted))
-        done = time.perf_counter() - start
-        for client in clients:
-            client.wait()
+    Each connection is a process of its own (`Clients`). The clock starts
+    when every client is connected and ready."""
+    # latin-1: every byte one character, so the raw mail crosses unchanged.
+    works = [
+        [(f, r, raw.decode("latin-1")) for f, r, raw in messages[n::CLIENTS]]
+        for n in range(CLIENTS)
+    ]
+    clients = Clients(__file__, ["--client", str(port)], works)
+    start = time.perf_counter()
+    clients.go()
+    accepted = sum(int(answer) for answer in clients.answers())
+    sent = time.perf_counter() - start
+    if until is not None:
+        _wait(lambda: until(accepted))
+    done = time.perf_counter() - start
+    clients.end()
     return accepted, sent, done
 
 

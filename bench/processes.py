@@ -1,11 +1,18 @@
-"""secdesk's processes as the benches run them: the installed `secdesk`
-command, each process with its output in a log file, stopped as systemd stops
-it (SIGTERM), and gone with the bench however the bench ends
-(`secdesk.testing.spawn`)."""
+"""The processes of a bench: secdesk's, and the clients that load it.
 
+secdesk's are the installed `secdesk` command, each process with its output
+in a log file, stopped as systemd stops it (SIGTERM), and gone with the bench
+however the bench ends (`secdesk.testing.spawn`). A client is a Python
+script in a process of its own, as the MTAs and people that send to a server
+are: clients sharing the bench's interpreter lock would measure their
+contention with it."""
+
+import json
 import os
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,3 +82,42 @@ class Processes:
 
     def __exit__(self, *_):
         self.stop()
+
+
+class Clients:
+    """Client processes, each `python SCRIPT *ARGS FILE`, its work as JSON in
+    FILE (`works`, one each). Each prints "ready" once it is (connected, logged
+    in), starts on the line `go` sends it, and answers with one line."""
+
+    def __init__(self, script: str, args: list[str], works: list):
+        self.folder = tempfile.TemporaryDirectory()
+        self.running = []
+        for n, work in enumerate(works):
+            path = Path(self.folder.name) / f"{n}.json"
+            path.write_text(json.dumps(work))
+            self.running.append(
+                subprocess.Popen(
+                    [sys.executable, script, *args, str(path)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for client in self.running:
+            if client.stdout.readline().strip() != "ready":
+                raise SystemExit(f"bench: a client of {Path(script).name} could not start")
+
+    def go(self, line: str = "go") -> None:
+        for client in self.running:
+            client.stdin.write(f"{line}\n")
+            client.stdin.flush()
+
+    def answers(self) -> list[str]:
+        """Each client's answer, as soon as each has given it."""
+        return [client.stdout.readline() for client in self.running]
+
+    def end(self) -> None:
+        """Wait for the clients to exit."""
+        for client in self.running:
+            client.wait()
+        self.folder.cleanup()

@@ -91,27 +91,14 @@ class Sink:
 
 
 def _serve(pattern: str, port: int) -> None:
-    from aiosmtpd.controller import Controller
+    """One process of the relay: aiosmtpd's SMTP on a port it may share."""
+    import asyncio
 
-    class SharedPort(Controller):
-        # aiosmtpd's own, but that several processes listen on the port.
-        def _create_server(self):
-            return self.loop.create_server(
-                self._factory_invoker, host=self.hostname, port=self.port, reuse_port=True
-            )
+    from aiosmtpd.smtp import SMTP
 
     token = re.compile(pattern.encode())
     message_id = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-    # Written out every 10 ms, not a write to the pipe per mail: the relay's
-    # own work is what the benches measure against.
-    lines, stopping = [], threading.Event()
-
-    def write_out():
-        while not stopping.wait(0.01) or lines:
-            taken = lines[:]
-            del lines[: len(taken)]
-            sys.stdout.write("".join(taken))
-            sys.stdout.flush()
+    lines = []
 
     class Keep:
         async def handle_DATA(self, server, session, envelope):
@@ -129,22 +116,31 @@ def _serve(pattern: str, port: int) -> None:
             lines.append(json.dumps(line) + "\n")
             return "250 2.0.0 OK"
 
-    controller = SharedPort(
-        Keep(),
-        hostname="127.0.0.1",
-        port=port,
-        decode_data=False,
-        enable_SMTPUTF8=True,
-        ready_timeout=60,
-    )
-    controller.start()
-    writer = threading.Thread(target=write_out, daemon=True)
-    writer.start()
-    print("ready", flush=True)
-    sys.stdin.read()  # until the bench closes it
-    controller.stop()
-    stopping.set()
-    writer.join()
+    def write_out():
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+        lines.clear()
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(Keep(), decode_data=False, enable_SMTPUTF8=True),
+            "127.0.0.1",
+            port,
+            reuse_port=True,
+        )
+        print("ready", flush=True)
+        ended = loop.run_in_executor(None, sys.stdin.read)  # until the bench closes it
+        # Written out every 10 ms, not a write to the pipe per mail: the
+        # relay's own work is what the benches measure against.
+        while not ended.done():
+            await asyncio.sleep(0.01)
+            write_out()
+        server.close()
+        await server.wait_closed()
+        write_out()
+
+    asyncio.run(run())
 
 
 if __name__ == "__main__":

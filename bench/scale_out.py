@@ -128,7 +128,7 @@ def run(args, root: Path, settings: dict, sink: Sink) -> dict:
     first_row = OutgoingMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with Processes(root) as processes:
         ports = _start(processes, root, settings, args)
-        clients = load.prepare(args, found, ports, root)
+        clients = load.prepare(args, found, ports)
         from django.utils import timezone
 
         # The embargoes end while the load runs: the first a few seconds in.

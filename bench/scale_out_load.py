@@ -3,11 +3,10 @@ their start all at once, and the wait until secdesk has decided and
 delivered everything the load caused."""
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from processes import Clients
 from scale_out_seed import PASSWORD, SECURITY
 
 CLIENTS = Path(__file__).resolve().parent / "scale_out_clients.py"
@@ -63,7 +62,7 @@ def _web_work(args, found, ports) -> list[dict]:
     return work
 
 
-def prepare(args, found, ports, root: Path) -> dict:
+def prepare(args, found, ports) -> dict:
     """Every client started and ready (the web's people logged in)."""
     messages = [_report(n) for n in range(args.reports)] + [
         _post(n, found) for n in range(args.posts)
@@ -71,46 +70,32 @@ def prepare(args, found, ports, root: Path) -> dict:
     # Reports and posts interleaved, as they come from the world.
     messages.sort(key=lambda m: int(m[3].split(".")[1]))
     ids = {token: message_id for *_, token, message_id in messages}
-    work = [
-        (
-            "mail",
-            {"ports": ports["mail"], "messages": [m[:4] for m in messages[n :: args.mail_clients]]},
-        )
+    mail = [
+        {"ports": ports["mail"], "messages": [m[:4] for m in messages[n :: args.mail_clients]]}
         for n in range(args.mail_clients)
-    ] + [("web", w) for w in _web_work(args, found, ports)]
-    started = []
-    for n, (kind, what) in enumerate(work):
-        path = root / f"client-{n}.json"
-        path.write_text(json.dumps(what))
-        started.append(
-            subprocess.Popen(
-                [sys.executable, str(CLIENTS), kind, str(path)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
-    for client in started:
-        if client.stdout.readline().strip() != "ready":
-            raise SystemExit("bench: a client could not start (see above)")
-    return {"started": started, "ids": ids}
+    ]
+    clients = [
+        Clients(str(CLIENTS), ["mail"], mail),
+        Clients(str(CLIENTS), ["web"], _web_work(args, found, ports)),
+    ]
+    return {"clients": clients, "ids": ids}
 
 
 def go(clients: dict) -> dict:
     """Start every client at once; what each did, when all are done."""
-    for client in clients["started"]:
-        client.stdin.write("go\n")
-        client.stdin.flush()
+    for each in clients["clients"]:
+        each.go()
     accepted = {"report": [], "post": []}
     done, retried, refused = [], 0, 0
-    for client in clients["started"]:
-        result = json.loads(client.stdout.readline())
-        client.wait()
-        for token in result.get("accepted", []):
-            accepted[token.split(".")[0]].append(token)
-        retried += result.get("retried", 0)
-        refused += len(result.get("refused", []))
-        done += result.get("done", [])
+    for each in clients["clients"]:
+        for answer in each.answers():
+            result = json.loads(answer)
+            for token in result.get("accepted", []):
+                accepted[token.split(".")[0]].append(token)
+            retried += result.get("retried", 0)
+            refused += len(result.get("refused", []))
+            done += result.get("done", [])
+        each.end()
     return {
         "accepted": accepted,
         "refused": refused,
