@@ -30,8 +30,10 @@ queued = Signal()
 
 def announce() -> None:
     """Call when a row is queued: once the transaction commits, the listeners
-    of this process hear of it."""
-    transaction.on_commit(_send, robust=True)
+    of this process hear of it. A process with none (`secdesk mail`, a worker
+    on PostgreSQL) pays nothing: the commit hook cost 20 µs a row."""
+    if queued.has_listeners():
+        transaction.on_commit(_send, robust=True)
 
 
 def _send() -> None:
