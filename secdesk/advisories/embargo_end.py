@@ -27,6 +27,7 @@ from secdesk.cases.actions.common import atomic, now
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import Case, Embargo, EmbargoState, ReportState
 from secdesk.errors import Refused
+from secdesk.lib.claims import exclusive
 from secdesk.lib.mail_text import mail_text
 from secdesk.mail.distribution import enqueue_each
 
@@ -171,11 +172,16 @@ def publish_due() -> list[int]:
 
 
 def _run(publication) -> list[int]:
-    try:
-        run_publication(publication)
-    except Refused as refused:
-        logger.warning("%s", refused.message.split(":")[0])
-        return []
+    # One worker at a time: another's steps would repeat their work (the
+    # advisory's files, the CVE records) before finding them recorded.
+    with exclusive("publication", publication.pk) as mine:
+        if not mine:
+            return []
+        try:
+            run_publication(publication)
+        except Refused as refused:
+            logger.warning("%s", refused.message.split(":")[0])
+            return []
     return [publication.case_id]
 
 

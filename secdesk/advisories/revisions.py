@@ -36,6 +36,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import require_case
 from secdesk.cases.actions.common import atomic, lock_case, now
 from secdesk.errors import BadInput, Refused
+from secdesk.lib.claims import exclusive
 from secdesk.lib.dates import stamp
 from secdesk.outbox.models import OutgoingMessage
 from secdesk.outbox.queue import enqueue
@@ -159,11 +160,15 @@ def resume_revisions() -> list[int]:
     """The worker's part: finish the revisions that stopped half-way."""
     done = []
     for revision in Revision.objects.filter(finished_at__isnull=True).order_by("pk"):
-        try:
-            run_revision(revision)
-        except Refused as refused:
-            logger.warning("%s", refused.message.split(":")[0])
-            continue
+        # One worker at a time, as for a publication (embargo_end.py).
+        with exclusive("revision", revision.pk) as mine:
+            if not mine:
+                continue
+            try:
+                run_revision(revision)
+            except Refused as refused:
+                logger.warning("%s", refused.message.split(":")[0])
+                continue
         done.append(revision.publication.case_id)
     return done
 

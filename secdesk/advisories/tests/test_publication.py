@@ -1,10 +1,12 @@
 """Publication happens exactly once: at the embargo's end, at once for a zero-day,
 or by team decision; an interrupted one resumes and never announces twice."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from secdesk.advisories.actions import do_assign_cve, do_publish_case
 from secdesk.advisories.embargo_end import publish_due
@@ -15,6 +17,7 @@ from secdesk.cases.actions import embargo, triage
 from secdesk.cases.actions.embargo import expire_embargoes
 from secdesk.errors import Refused
 from secdesk.fixes.actions import do_record_fix
+from secdesk.lib.claims import exclusive
 from secdesk.outbox.models import OutgoingMessage
 
 from .conftest import CVSS
@@ -138,3 +141,42 @@ def test_a_fix_recorded_after_publication_leaves_the_published_advisory_as_it_wa
     do_record_fix(ready_case, branch="master", commit="abcdef0", acting=bob)
     # It reaches the public when the advisory is amended (test_revisions.py).
     assert documents_of(advisory_id) == before
+
+
+def _held_elsewhere(kind, pk, held, release):
+    """Another worker, on another host, running the publication."""
+    try:
+        with exclusive(kind, pk) as mine:
+            assert mine
+            held.set()
+            release.wait(timeout=30)
+    finally:
+        connection.close()
+
+
+def test_a_publication_another_worker_is_running_is_left_to_it(embargoed):
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite one host runs the worker")
+    public_dir().parent.mkdir(parents=True)
+    public_dir().write_text("in the way")  # the publication stops after announcing
+    with time_machine.travel(START + timedelta(days=7, minutes=1), tick=False):
+        expire_embargoes()
+        publish_due()
+    public_dir().unlink()
+    publication = Publication.objects.get(case=embargoed)
+    held, release = threading.Event(), threading.Event()
+    other = threading.Thread(
+        target=_held_elsewhere, args=("publication", publication.pk, held, release)
+    )
+    other.start()
+    try:
+        assert held.wait(timeout=30)
+        assert publish_due() == []
+        publication.refresh_from_db()
+        assert publication.files_written_at is None
+    finally:
+        release.set()
+        other.join()
+    assert publish_due() == [embargoed.pk]
+    publication.refresh_from_db()
+    assert publication.finished_at is not None
