@@ -23,7 +23,8 @@ Then, once everything is decided and delivered: every message stored once
 and decided (a report opened one case; a post is in its case once), every
 reply in its case once, each move of a report done once, every recipient of
 every outbox mail delivered to once at the relay, each case published once
-and its announcement sent once, and the audit trail whole. The table gives
+(by one worker: its files written on one host) and its announcement sent
+once, and the audit trail whole. The table gives
 sent / stored / lost / duplicated for each, and the rates.
 """
 
@@ -214,6 +215,8 @@ def _failed(found: dict) -> bool:
         or p["announcements_sent"] != p["expected"]
         or p["announcements_duplicated"]
         or p["publication_rows"] != p["expected"]
+        # Each publication's files written by one worker only: its claim was exclusive.
+        or sum(p["files_written_by"].values()) != p["expected"]
         or bool(found["audit"]["problems"])
         or found["quarantined"]
         or found["refused"]
