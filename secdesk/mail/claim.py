@@ -14,6 +14,7 @@ import sqlite3
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
+from secdesk.lib.database import when_back
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.spool import Spool, Spooled
 from secdesk.teams.models import Project
@@ -90,6 +91,18 @@ def _claim_each_alone(spool, spooled, limit, max_bytes, at):
             continue
         moved, done, taken = moved + one[0], done + one[1], taken + one[2]
     return pks, moved, done, taken, set_aside
+
+
+def release_when_back(pks: list[int]) -> None:
+    """Give claimed messages back (received, to be read again) once the
+    database answers again. Only those still being read: one whose decision
+    was carried out before the database went away has its new state already.
+    If the database stays away, the recovery of interrupted mail has them."""
+    when_back(
+        lambda: InboundMessage.objects.filter(pk__in=pks, state=Inbound.PROCESSING).update(
+            state=Inbound.RECEIVED, claimed_at=None
+        )
+    )
 
 
 def claim_one(spool: Spool | None, pk: int) -> bool:

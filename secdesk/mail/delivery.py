@@ -25,6 +25,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import can_see_case
 from secdesk.errors import NotFound, Refused
 from secdesk.lib import private
+from secdesk.lib.database import when_back
 from secdesk.outbox import queue
 from secdesk.outbox.models import Outgoing, OutgoingMessage
 from secdesk.teams.access import require_role
@@ -204,7 +205,11 @@ def deliver_due(limit: int = 200) -> dict:
             except (smtplib.SMTPException, OSError) as err:
                 failed += 1
                 # Those the relay took must not get the mail twice.
-                queue.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
+                when_back(
+                    lambda row=row, err=err, accepted=accepted: queue.mark_failed(
+                        row, _error(err), permanent=_permanent(err), delivered=accepted
+                    )
+                )
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
                 if not isinstance(
                     err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
@@ -213,7 +218,9 @@ def deliver_due(limit: int = 200) -> dict:
                     sender.close()
             else:
                 sent += 1
-                queue.mark_sent(row)
+                # The relay has it: recorded even if the database is away a
+                # moment, or the row's lease would send it again.
+                when_back(lambda row=row: queue.mark_sent(row))
     finally:
         sender.close()
     return {"sent": sent, "failed": failed}
