@@ -58,7 +58,9 @@ def _arguments() -> argparse.Namespace:
         help=f"run only this fault (or those starting with it): {', '.join(FAULTS)}",
     )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
-    parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the data, the logs and the PostgreSQL cluster"
+    )
     return parser.parse_args()
 
 
@@ -88,7 +90,7 @@ def main() -> int:
     from rich.console import Console
 
     console = Console(stderr=args.json, width=max(Console().width, 150))
-    stage = Stage()
+    stage = Stage(keep=args.keep)
     rows = []
     try:
         for name in _chosen(args.only):

@@ -88,8 +88,11 @@ class Proc:
 
 
 class Desk:
-    def __init__(self, name: str, database_url: str | None = None, root: Path | None = None):
+    def __init__(
+        self, name: str, database_url: str | None = None, root: Path | None = None, keep=False
+    ):
         self.name = name
+        self.keep = keep
         self.root = root or Path(tempfile.mkdtemp(prefix=f"secdesk-bench-{name}-"))
         self.data = self.root / "data"
         self.logs = Path(tempfile.mkdtemp(prefix=f"secdesk-bench-{name}-logs-"))
@@ -180,10 +183,12 @@ class Desk:
     def scalar(self, sql: str, params: tuple = ()):
         return self.query(sql, params)[0][0]
 
-    def close(self, keep: bool = False) -> None:
+    def close(self) -> None:
         for proc in self.procs:
             if proc.alive():
                 proc.kill9()
-        if not keep:
+        if self.keep:
+            print(f"faults: {self.name}: data in {self.root}, logs in {self.logs}")
+        else:
             shutil.rmtree(self.root, ignore_errors=True)
             shutil.rmtree(self.logs, ignore_errors=True)

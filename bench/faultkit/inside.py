@@ -214,6 +214,24 @@ def embargoes(case_ids: list) -> dict:
     }
 
 
+def reminders(case_ids: list) -> dict:
+    """Each case's reminders before its embargo's end, and their records."""
+    from secdesk.advisories.models import EmbargoNotice
+    from secdesk.audit.models import AuditEvent, AuditRecord
+
+    return {
+        case_id: {
+            "notices": list(
+                EmbargoNotice.objects.filter(case_id=case_id).values_list("kind", "hours_before")
+            ),
+            "records": AuditRecord.objects.filter(
+                event=AuditEvent.EMBARGO_REMINDER_SENT, case_id=case_id
+            ).count(),
+        }
+        for case_id in case_ids
+    }
+
+
 def _files_of(publication) -> bool:
     from secdesk.advisories.public_files import public_dir
 

@@ -13,7 +13,8 @@ TEMPLATE = "bench_template"
 
 
 class Stage:
-    def __init__(self):
+    def __init__(self, keep: bool = False):
+        self.keep = keep
         self.cluster: Cluster | None = None
         self.built: dict | None = None
         self.copies = 0
@@ -35,16 +36,19 @@ class Stage:
         database = f"bench_{self.copies}_{name.replace('-', '_')}"
         with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{TEMPLATE}"')
-        desk = Desk(name, cluster.url(database))
+        desk = Desk(name, cluster.url(database), keep=self.keep)
         desk.token = self.built["token"]
         return desk
 
     def sqlite_desk(self, name: str, root: Path) -> Desk:
         """A desk on SQLite whose data directory is under `root`, built now."""
-        desk = Desk(name, None, root=root)
+        desk = Desk(name, None, root=root, keep=self.keep)
         desk.token = desk.inside("build")["token"]
         return desk
 
     def close(self) -> None:
-        if self.cluster is not None:
+        if self.cluster is not None and not self.keep:
             self.cluster.destroy()
+        elif self.cluster is not None:
+            self.cluster.stop("immediate")
+            print(f"faults: the cluster is kept in {self.cluster.root}")
