@@ -110,6 +110,7 @@ class Desk:
             SECDESK_SECRET_KEY="the bench's secret key, the same in every process" * 2,
             SECDESK_AUDIT_KEY="the bench's audit key",
             SECDESK_LOG_LEVEL="WARNING",
+            SECDESK_TRUSTED_PROXIES="127.0.0.1",
             PYTHONPATH=str(REPO),
         )
         if self.database_url:
@@ -165,6 +166,14 @@ class Desk:
         """Every process started with `clock=True` jumps to the machine's time plus `seconds`."""
         self.clock.write_text(repr(float(seconds)))
         time.sleep(0.3)  # the launcher looks every 50 ms
+
+    def trouble(self) -> list[str]:
+        """What no fault may leave: a stack trace in any process's output, a
+        broken audit trail."""
+        found = [f"audit trail: {problem}" for problem in self.audit_problems()]
+        if traces := self.tracebacks():
+            found.append(f"{traces} stack trace(s) in the logs")
+        return found
 
     def tracebacks(self) -> int:
         """Stack traces written by any process: each is a bug."""

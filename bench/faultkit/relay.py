@@ -68,9 +68,7 @@ class FaultRelay:
     def redelivered(self) -> int:
         """Takes again after a 250 lost with the connection, and before any
         that was heard: SMTP's at-least-once."""
-        return sum(
-            (t.index(True) if True in t else len(t)) - 1 for t in self.takes.values() if len(t) > 1
-        )
+        return sum(t.index(True) if True in t else len(t) - 1 for t in self.takes.values())
 
 
 class _Handler:

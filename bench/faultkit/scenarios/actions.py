@@ -24,7 +24,7 @@ from ..relay import Fault, FaultRelay
 from ..report import Row
 from .publication import _finished, whole
 
-REPLIES = 60
+REPLIES = 40
 WEB_KILLS = ("action:audit:3", "action:commit:3", "action:committed:3")
 WORKER_KILLS = (
     "action:audit:1",
@@ -166,16 +166,14 @@ def _row(desk, web, worker, started) -> Row:
         problems.append(f"{counts['half']} half-done action(s)")
     if ended < EMBARGOED:
         problems.append(f"{EMBARGOED - ended} embargo end(s) missing or unrecorded")
-    if desk.tracebacks():
-        problems.append(f"{desk.tracebacks()} stack trace(s) in the logs")
-    audit = desk.audit_problems()
-    problems += [f"audit trail: {p}" for p in audit]
+    trouble = desk.trouble()
+    problems += trouble
     happened = (
         f"web killed {web['kills']}× in a reply (after its audit record, before and after "
         f"its commit): {counts['cut']} replies cut off, {counts['half']} half-done; "
         f"worker killed {len(WORKER_KILLS)}× in its actions while {EMBARGOED} embargoes "
         f"ended and their cases were published: {ended} ended once, {complete} published "
-        f"whole; audit trail {'broken' if audit else 'verifies'}"
+        f"whole; {'trouble below' if trouble else 'audit trail verifies, no stack trace'}"
     )
     return Row(
         fault="kill -9 of web and worker in the middle of actions",

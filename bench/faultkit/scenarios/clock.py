@@ -80,8 +80,7 @@ def _row(desk, ids, early, relay, started) -> Row:
     )
     if reminded < len(ids):
         problems.append(f"{len(ids) - reminded} case(s) without exactly one reminder")
-    if desk.tracebacks():
-        problems.append(f"{desk.tracebacks()} stack trace(s) in the logs")
+    problems += desk.trouble()
     happened = (
         "two workers; clock moved to 1 h before the end, past it, back 7 days, past it again: "
         f"{ended} embargoes ended once each, on record; {reminded} reminded once (24 h before); "

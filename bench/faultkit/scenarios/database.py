@@ -112,8 +112,7 @@ def _row(desk, stream: Stream, relay: FaultRelay, started) -> Row:
         problems.append(f"{len(stream.refused)} refused for good")
     if counts["unanswered"]:
         problems.append(f"{counts['unanswered']} never accepted")
-    if desk.tracebacks():
-        problems.append(f"{desk.tracebacks()} stack trace(s) in the logs")
+    problems += desk.trouble()
     deferred = ", ".join(f"{n}× {what}" for what, n in sorted(stream.deferred.items()))
     happened = (
         f"PostgreSQL stopped twice for 3 s (fast, then immediate) under {stream.clients} "

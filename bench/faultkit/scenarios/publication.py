@@ -152,8 +152,7 @@ def _row(desk, cases, killed, relay, cve, started) -> Row:
     )
     if relay.redelivered() or relay.duplicates():
         extra += relay.duplicates()
-    if desk.tracebacks():
-        problems.append(f"{desk.tracebacks()} stack trace(s) in the logs")
+    problems += desk.trouble()
     return Row(
         fault="kill -9 of the worker at each publication step",
         happened=happened,

@@ -210,8 +210,7 @@ def _row(desk, name, title, relay, expected, state, case, started) -> Row:
         )
         if not shown:
             problems.append("the refusal is not shown on the case")
-    if desk.tracebacks():
-        problems.append(f"{desk.tracebacks()} stack trace(s) in the logs")
+    problems += desk.trouble()
     return Row(
         fault=title,
         happened="; ".join(parts),

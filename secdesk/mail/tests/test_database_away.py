@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from secdesk.mail import decide, delivery
+from secdesk.mail import claim, decide, delivery
 from secdesk.mail.intake import Intake
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import mail
@@ -58,20 +58,25 @@ def _store(project, count: int) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("module", "step"),
+    [(claim, "_with_projects"), (decide, "examine_all")],
+    ids=["claimed", "read"],
+)
 def test_reports_being_read_when_the_database_goes_away_are_read_again_not_quarantined(
-    project, monkeypatch
+    project, monkeypatch, module, step
 ):
     _store(project, 3)
-    examine = decide.examine_all
+    going_on = getattr(module, step)
     ended = []
 
-    def database_goes_away(items):
+    def database_goes_away(*args):
         if not ended:
             ended.append(True)
             _end(_our_connection())
-        return examine(items)
+        return going_on(*args)
 
-    monkeypatch.setattr(decide, "examine_all", database_goes_away)
+    monkeypatch.setattr(module, step, database_goes_away)
     with pytest.raises(OperationalError):
         Intake(None).process_next()
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {Inbound.RECEIVED}
