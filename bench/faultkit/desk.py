@@ -192,6 +192,10 @@ class Desk:
     def scalar(self, sql: str, params: tuple = ()):
         return self.query(sql, params)[0][0]
 
+    def mail_waiting(self) -> int:
+        """Outgoing mail not sent yet, nor failed for good."""
+        return self.scalar("SELECT count(*) FROM mail_outgoingmessage WHERE state = 'queued'")
+
     def close(self) -> None:
         for proc in self.procs:
             if proc.alive():

@@ -14,6 +14,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -159,6 +160,11 @@ def _error(err: Exception) -> str:
             for address, (code, reply) in err.recipients.items()
         )
         return f"{type(err).__name__}: {refusals}"
+    if isinstance(err, smtplib.SMTPResponseException):
+        # The relay's answer as it said it, not Python's (554, b'…'): people read it.
+        answer = err.smtp_error
+        answer = answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+        return f"{type(err).__name__}: {err.smtp_code} {answer}"
     return f"{type(err).__name__}: {err}"
 
 
@@ -206,8 +212,12 @@ def deliver_due(limit: int = 200) -> dict:
                 failed += 1
                 # Those the relay took must not get the mail twice.
                 when_back(
-                    lambda row=row, err=err, accepted=accepted: queue.mark_failed(
-                        row, _error(err), permanent=_permanent(err), delivered=accepted
+                    partial(
+                        queue.mark_failed,
+                        row,
+                        _error(err),
+                        permanent=_permanent(err),
+                        delivered=accepted,
                     )
                 )
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
@@ -220,7 +230,7 @@ def deliver_due(limit: int = 200) -> dict:
                 sent += 1
                 # The relay has it: recorded even if the database is away a
                 # moment, or the row's lease would send it again.
-                when_back(lambda row=row: queue.mark_sent(row))
+                when_back(partial(queue.mark_sent, row))
     finally:
         sender.close()
     return {"sent": sent, "failed": failed}

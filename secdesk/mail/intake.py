@@ -14,7 +14,10 @@ a request of the report form) keeps between batches: the spool beside the
 database, and how large a batch may be.
 
 A row found mid-processing after a restart is quarantined for a person: it may
-have opened a case already, and a person decides better than a guess.
+have opened a case already, and a person decides better than a guess. Rows
+being read when the database went away (a restart of PostgreSQL) are given
+back once it answers again, and read again: their decisions were not carried
+out, as each is carried out in the transaction that records it.
 """
 
 import contextlib
@@ -79,7 +82,7 @@ class Intake:
         default a full batch) and run the rules on it. Returns how many were read."""
         rows = claim.claim(self.spool, limit or self.batch, self.batch_bytes)
         if rows:
-            _reading(rows, process_batch)
+            _reading(rows)
         return len(rows)
 
     def process_one(self, pk: int) -> bool:
@@ -87,19 +90,17 @@ class Intake:
         another reader has it already."""
         if not claim.claim_one(self.spool, pk):
             return False  # another process has it
-        _reading(
-            [InboundMessage.objects.select_related("project__policy").get(pk=pk)], process_batch
-        )
+        _reading([InboundMessage.objects.select_related("project__policy").get(pk=pk)])
         return True
 
 
-def _reading(rows: list[InboundMessage], read) -> None:
+def _reading(rows: list[InboundMessage]) -> None:
     """Read claimed rows. If the database goes away meanwhile, they are given
     back when it returns, to be read again (but one that may have opened its
     case before, `case_may_exist`, which the recovery of interrupted mail
     shows to a person)."""
     try:
-        read(rows)
+        process_batch(rows)
     except Exception as err:
         if database_away(err):
             logger.error("the database went away while %d message(s) were read", len(rows))

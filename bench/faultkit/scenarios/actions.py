@@ -22,7 +22,7 @@ from ..desk import wait_until
 from ..postgres import free_port
 from ..relay import Fault, FaultRelay
 from ..report import Row
-from .publication import _finished, whole
+from .publication import announced, finished, whole
 
 REPLIES = 40
 WEB_KILLS = ("action:audit:3", "action:commit:3", "action:committed:3")
@@ -110,11 +110,9 @@ def _worker(desk, embargoed) -> dict:
             wait_until(worker.paused, timeout=60, what=f"the worker to stop at {pause}")
             worker.kill9()
         last = desk.start("worker", "worker", "--interval", "0.2", clock=True)
-        wait_until(lambda: _finished(desk, embargoed), timeout=120, what="the publications")
+        wait_until(lambda: finished(desk, embargoed), timeout=120, what="the publications")
         wait_until(
-            lambda: (
-                not desk.scalar("SELECT count(*) FROM mail_outgoingmessage WHERE state = 'queued'")
-            ),
+            lambda: not desk.mail_waiting(),
             timeout=60,
             what="the mail to go out",
         )
@@ -156,12 +154,8 @@ def _row(desk, web, worker, started) -> Row:
     complete = sum(whole(p, cve_account=False) for p in published)
     extra = sum(max(n - 1, 0) for p in published for n in p["records"].values())
     extra += sum(max(p["announcements"] - 1, 0) for p in published)
-    lists = ("devel@lists.bench.example", "announce@lists.bench.example")
     relay = worker["relay"]
-    announced = sum(
-        all(any((m, a) in relay.delivered() for m in p["message_ids"]) for a in lists)
-        for p in published
-    )
+    sent = sum(announced(relay, p) for p in published)
     if counts["half"]:
         problems.append(f"{counts['half']} half-done action(s)")
     if ended < EMBARGOED:
@@ -183,7 +177,7 @@ def _row(desk, web, worker, started) -> Row:
         lost=counts["lost"] + (EMBARGOED - complete),
         duplicated=counts["duplicated"] + twice + extra + relay.duplicates(),
         announcements_expected=EMBARGOED,
-        announcements_sent=announced,
+        announcements_sent=sent,
         problems=problems,
         seconds=time.monotonic() - started,
     )

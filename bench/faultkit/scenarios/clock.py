@@ -14,7 +14,7 @@ import time
 from ..desk import wait_until
 from ..relay import Fault, FaultRelay
 from ..report import Row
-from .publication import _finished, whole
+from .publication import announced, finished, whole
 
 CASES = 3
 DAY = 86400.0
@@ -42,13 +42,9 @@ def run(stage, name: str) -> Row:
             for offset in jumps:
                 desk.move_clock(offset)
                 _steady()
-            wait_until(lambda: _finished(desk, cases), timeout=120, what="the publications")
+            wait_until(lambda: finished(desk, cases), timeout=120, what="the publications")
             wait_until(
-                lambda: (
-                    not desk.scalar(
-                        "SELECT count(*) FROM mail_outgoingmessage WHERE state = 'queued'"
-                    )
-                ),
+                lambda: not desk.mail_waiting(),
                 timeout=60,
                 what="the mail to go out",
             )
@@ -73,11 +69,7 @@ def _row(desk, ids, early, relay, started) -> Row:
     complete = sum(whole(p, cve_account=False) for p in published.values())
     extra += sum(max(n - 1, 0) for p in published.values() for n in p["records"].values())
     extra += sum(max(p["announcements"] - 1, 0) for p in published.values())
-    lists = ("devel@lists.bench.example", "announce@lists.bench.example")
-    announced = sum(
-        all(any((m, a) in relay.delivered() for m in p["message_ids"]) for a in lists)
-        for p in published.values()
-    )
+    sent = sum(announced(relay, p) for p in published.values())
     if reminded < len(ids):
         problems.append(f"{len(ids) - reminded} case(s) without exactly one reminder")
     problems += desk.trouble()
@@ -94,7 +86,7 @@ def _row(desk, ids, early, relay, started) -> Row:
         lost=len(ids) - min(ended, complete),
         duplicated=extra + relay.duplicates(),
         announcements_expected=len(ids),
-        announcements_sent=announced,
+        announcements_sent=sent,
         problems=problems,
         seconds=time.monotonic() - started,
     )

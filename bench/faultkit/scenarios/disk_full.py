@@ -19,8 +19,8 @@ from ..postgres import free_port
 from ..relay import Fault, FaultRelay
 from ..report import Row
 from ..senders import Stream
-from .database import _decided, _listening, intake_counts
-from .publication import _finished, whole
+from .database import decided, deferrals, intake_counts, intake_problems, listening
+from .publication import announced, finished, whole
 
 REPORTS = 400
 TAG = "diskfull"
@@ -79,7 +79,7 @@ def run(stage, name: str) -> Row:
             desk.extra["SECDESK_SMTP_RELAY"] = f"127.0.0.1:{relay.port}"
             port = free_port()
             desk.start("mail", "mail", "--smtp", f"127.0.0.1:{port}")
-            wait_until(lambda: _listening(port), timeout=60, what="the mail daemon")
+            wait_until(lambda: listening(port), timeout=60, what="the mail daemon")
             stream = Stream(port, REPORTS, TAG).start()
             wait_until(lambda: stream.progress >= REPORTS // 4, timeout=120, what="reports")
             ballast = _fill(root)
@@ -89,8 +89,8 @@ def run(stage, name: str) -> Row:
             ballast.unlink()
             stream.join()
             with contextlib.suppress(TimeoutError):
-                wait_until(lambda: _decided(desk), timeout=60, what="every report to be read")
-                wait_until(lambda: _finished(desk, cases), timeout=60, what="the publication")
+                wait_until(lambda: decided(desk), timeout=60, what="every report to be read")
+                wait_until(lambda: finished(desk, cases), timeout=60, what="the publication")
                 wait_until(lambda: _sent(desk), timeout=60, what="the mail to go out")
             worker.stop()
         return _row(desk, stream, relay, cases, made, full_at, started)
@@ -103,29 +103,19 @@ def run(stage, name: str) -> Row:
 
 
 def _sent(desk) -> bool:
-    return not desk.scalar("SELECT count(*) FROM mail_outgoingmessage WHERE state = 'queued'")
+    return not desk.mail_waiting()
 
 
 def _row(desk, stream, relay, cases, made, full_at, started) -> Row:
     counts = intake_counts(desk, stream, TAG)
     [found] = desk.inside("publications", case_ids=[c["id"] for c in cases]).values()
-    problems = []
-    held = counts["states"].get("held", 0)
-    if held != counts["stored"]:
-        problems.append(f"not held as reports: {counts['states']}")
-    if counts["unanswered"]:
-        problems.append(f"{counts['unanswered']} never accepted")
+    problems = intake_problems(desk, stream, counts)
     if not whole(found, cve_account=False):
         problems.append(f"the publication is not whole: {found}")
-    if not _sent(desk):
-        problems.append("mail still waiting to be sent")
-    problems += desk.trouble()
-    lists = ("devel@lists.bench.example", "announce@lists.bench.example")
-    announced = all(any((m, a) in relay.delivered() for m in found["message_ids"]) for a in lists)
-    deferred = ", ".join(f"{n}× {what}" for what, n in sorted(stream.deferred.items()))
+    held = counts["states"].get("held", 0)
     happened = (
         f"{made}, filled for {FULL_FOR:.0f} s under {stream.clients} senders "
-        f"({full_at['accepted']} reports in by then) and a publication: {deferred or 'nothing'}, "
+        f"({full_at['accepted']} reports in by then) and a publication: {deferrals(stream)}, "
         f"sent again once freed; {held} held, one case each; the publication finished once "
         "there was room"
     )
@@ -137,7 +127,7 @@ def _row(desk, stream, relay, cases, made, full_at, started) -> Row:
         lost=counts["lost"],
         duplicated=counts["duplicated"] + relay.duplicates() + max(found["announcements"] - 1, 0),
         announcements_expected=1,
-        announcements_sent=int(announced),
+        announcements_sent=int(announced(relay, found)),
         problems=problems,
         seconds=time.monotonic() - started,
     )

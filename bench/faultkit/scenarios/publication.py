@@ -62,7 +62,7 @@ def run(stage, name: str) -> Row:
             killed = _kill_at_each_point(desk, cases)
             last = desk.start("worker", "worker", "--interval", "0.2")
             wait_until(
-                lambda: _finished(desk, cases), timeout=120, what="every publication to finish"
+                lambda: finished(desk, cases), timeout=120, what="every publication to finish"
             )
             wait_until(lambda: _all_sent(desk), timeout=60, what="the announcements to go out")
             last.stop()
@@ -88,7 +88,7 @@ def _kill_at_each_point(desk, cases) -> list[str]:
     return killed
 
 
-def _finished(desk, cases) -> bool:
+def finished(desk, cases) -> bool:
     ids = tuple(c["id"] for c in cases)
     marks = ", ".join("?" * len(ids))
     done = desk.scalar(
@@ -115,11 +115,18 @@ def whole(found: dict, *, cve_account: bool) -> bool:
     return found["finished"] and found["files"] and all(n == 1 for n in records.values())
 
 
+LISTS = ("devel@lists.bench.example", "announce@lists.bench.example")
+
+
+def announced(relay, found: dict) -> bool:
+    """Whether the relay took the case's announcement for both lists."""
+    return all(any((m, a) in relay.delivered() for m in found["message_ids"]) for a in LISTS)
+
+
 def _row(desk, cases, killed, relay, cve, started) -> Row:
     found = desk.inside("publications", case_ids=[c["id"] for c in cases])
     problems, complete, extra = [], 0, 0
-    lists = ("devel@lists.bench.example", "announce@lists.bench.example")
-    announced = 0
+    sent = 0
     for case in cases:
         got = found[str(case["id"])]
         short = [name for name, n in got["records"].items() if n < 1]
@@ -132,12 +139,7 @@ def _row(desk, cases, killed, relay, cve, started) -> Row:
         complete += whole
         if not whole:
             problems.append(f"case {case['number']} incomplete: {short or 'files/CVE record'}")
-        # Taken by the relay for both lists.
-        if all(
-            any((mid, address) in relay.delivered() for mid in got["message_ids"])
-            for address in lists
-        ):
-            announced += 1
+        sent += announced(relay, got)
     updated = sum(cve["updated"].values())
     happened = (
         f"worker killed {len(killed)}× (after the work and inside the record of each step: "
@@ -161,7 +163,7 @@ def _row(desk, cases, killed, relay, cve, started) -> Row:
         lost=len(cases) - complete,
         duplicated=extra,
         announcements_expected=len(cases),
-        announcements_sent=announced,
+        announcements_sent=sent,
         problems=problems,
         seconds=time.monotonic() - started,
     )

@@ -17,6 +17,7 @@ from ..relay import DROP, LOSE_250, NORMAL, Fault, FaultRelay
 from ..report import Row
 
 REPLIES = 12
+MINUTE = timedelta(minutes=1)
 
 
 class Refusing(Fault):
@@ -109,7 +110,7 @@ def _expected(desk) -> dict:
 
 
 def _settled(desk) -> bool:
-    return not desk.scalar("SELECT count(*) FROM mail_outgoingmessage WHERE state = 'queued'")
+    return not desk.mail_waiting()
 
 
 def _move_past_retries(desk, state: dict) -> None:
@@ -117,21 +118,21 @@ def _move_past_retries(desk, state: dict) -> None:
     being sent is leased for ten minutes (next_attempt_at moves on by that
     much): only a row whose next attempt is its backoff away is waiting."""
     rows = desk.query(
-        "SELECT next_attempt_at, attempts FROM mail_outgoingmessage "
+        "SELECT id, next_attempt_at, attempts FROM mail_outgoingmessage "
         "WHERE state = 'queued' AND attempts > 0"
     )
-    now = datetime.now(UTC) + timedelta(seconds=state["offset"])
-    waiting = [
-        due
-        for due, attempts in ((_aware(d), a) for d, a in rows)
-        if due - now <= timedelta(minutes=min(2 ** (attempts - 1), 60), seconds=5)
-    ]
+    now = datetime.now(UTC) + timedelta(seconds=state["moved"])
+    waiting = []
+    for pk, due, attempts in ((pk, _aware(d), a) for pk, d, a in rows):
+        if due - now <= timedelta(minutes=min(2 ** (attempts - 1), 60), seconds=5):
+            waiting.append(due)
+            # How long the worker waits before each try again, as first seen.
+            state["waits"].setdefault(pk, {}).setdefault(attempts, round((due - now) / MINUTE))
     if not waiting or min(waiting) <= now:
         return
     ahead = (min(waiting) - now).total_seconds() + 1
-    state["jumps"].append(round(ahead / 60, 1))
-    state["offset"] += ahead
-    desk.move_clock(state["offset"])
+    state["moved"] += ahead
+    desk.move_clock(state["moved"])
 
 
 def _aware(value) -> datetime:
@@ -167,7 +168,7 @@ def run(stage, name: str) -> Row:
         with FaultRelay(fault_class()) as relay:
             desk.extra["SECDESK_SMTP_RELAY"] = f"127.0.0.1:{relay.port}"
             worker = desk.start("worker", "worker", "--interval", "0.2", clock=True)
-            state = {"offset": 0.0, "jumps": []}
+            state = {"moved": 0.0, "waits": {}}
 
             def done():
                 _move_past_retries(desk, state)
@@ -184,17 +185,17 @@ def _row(desk, name, title, relay, expected, state, case, started) -> Row:
     delivered = relay.delivered() & set(expected)
     failures = _failures(desk)
     lost = [k for k in expected if k not in delivered and k not in failures]
-    attempts = desk.scalar("SELECT max(attempts) FROM mail_outgoingmessage")
     parts = [f"{len(expected)} mails from {REPLIES} replies and the case's notices"]
     if relay.refusals:
         parts.append(", ".join(f"{n}× {what}" for what, n in sorted(relay.refusals.items())))
     if relay.slow:
         parts.append(f"answers {', '.join(f'{s:.0f} s' for s in relay.slow)} late")
-    if state["jumps"]:
-        jumps = ", ".join(f"+{m:g}" for m in state["jumps"])
+    if state["waits"]:
+        waits = max(state["waits"].values(), key=len)
         parts.append(
-            f"retried with backoff, at most {attempts} tries (the worker's clock moved "
-            f"{jumps} min to the retries)"
+            f"retried with backoff: one mail tried {len(waits) + 1} times, "
+            f"{', '.join(f'{waits[a]:g}' for a in sorted(waits))} min apart "
+            f"(the worker's clock moved {state['moved'] / 60:.0f} min in all)"
         )
     if relay.redelivered():
         parts.append(
