@@ -25,7 +25,7 @@ def when_back(work, patience: float = PATIENCE):
     database is away, for at most `patience` seconds; its result. Any other
     error, or the database still away after that, is raised. For work outside
     a transaction, whose doing twice does no harm (an UPDATE to a state)."""
-    give_up = time.monotonic() + patience
+    give_up, wait = time.monotonic() + patience, 0.0
     while True:
         try:
             return work()
@@ -33,4 +33,7 @@ def when_back(work, patience: float = PATIENCE):
             if not database_away(err) or time.monotonic() > give_up:
                 raise
         connection.close()
-        time.sleep(1.0)
+        # At once on a new connection (the database may be back already),
+        # then each second.
+        time.sleep(wait)
+        wait = 1.0
