@@ -16,6 +16,11 @@ database and the relay what became of every message and action:
 - action-kill: kill -9 of the web and of the worker in the middle of actions;
 - clock-jump: the worker's clock jumping past an embargo's end, and back.
 
+"stored" is what the database holds (reports, replies, publications), or for
+mail through the relay, what the relay took. The processes run through
+bench/faultkit/launcher.py, which runs the command line as `secdesk` does and
+adds only a movable clock and a point to stop at for a kill -9.
+
 PostgreSQL is the bench's own throwaway cluster (initdb and pg_ctl from
 /usr/lib/postgresql/15/bin, on a free port); the shared server is never
 touched. Every row must read 0 lost and 0 duplicated; the exit status is 1

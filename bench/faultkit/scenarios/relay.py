@@ -207,7 +207,8 @@ def _row(desk, name, title, relay, expected, state, case, started) -> Row:
         shown = _shown_on_case(desk, case, failures)
         parts.append(
             f"{len(failures)} refused for good, each kept with the relay's answer "
-            f"({next(iter(failures.values()))[:60]}…)" + (", shown on the case" if shown else "")
+            f"({next(iter(failures.values()))[:60]}…)"
+            + (", listed for the case (`secdesk outbox list --case`)" if shown else "")
         )
         if not shown:
             problems.append("the refusal is not shown on the case")
