@@ -185,7 +185,8 @@ def _holds(part, body_part) -> bool:
 def _attachment(part, data: bytes) -> AttachmentPart:
     return AttachmentPart(
         filename=clean(part.get_filename() or "")[:300],
-        content_type=part.get_content_type(),
+        # Clean too: "Content-Type:\x00 text/plain" gives a type with a NUL.
+        content_type=clean(part.get_content_type()).strip(),
         data=data,
     )
 
