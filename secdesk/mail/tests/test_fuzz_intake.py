@@ -74,7 +74,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(project, alice, bob, new_case, tmp_path):
+def intake_desk(project, alice, bob, new_case, tmp_path):
     # Authentication-Results are read only for a project that trusts its MTA.
     project.trust_mta_authentication, project.mta_authserv_id = True, "mx.libvirt.example"
     project.save()
@@ -189,20 +189,20 @@ def regressions(test):
 
 
 @pytest.mark.django_db
-def test_every_message_is_kept_and_what_reaches_a_case_brings_its_text(desk, bob_key):
+def test_every_message_is_kept_and_what_reaches_a_case_brings_its_text(intake_desk, bob_key):
     rows = []
 
     @budget(examples=30, long_examples=3000)
     @given(
         message=mails(signer=_signer(bob_key)),
-        to=st.sampled_from(desk.addresses),
+        to=st.sampled_from(intake_desk.addresses),
         mail_from=MAIL_FROMS,
     )
     @regressions
     def deliver(message, to, mail_from):
         note(f"raw: {message.raw!r}")
         outbox = OutgoingMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
-        row = _deliver(desk, message.raw, mail_from, to)
+        row = _deliver(intake_desk, message.raw, mail_from, to)
         _check_kept(message, row)
         event(f"{row.state}, {'intact' if message.markers else 'broken or no text'}")
         _check_mail_made(outbox or 0)
@@ -210,7 +210,7 @@ def test_every_message_is_kept_and_what_reaches_a_case_brings_its_text(desk, bob
 
     deliver()
     # The pages once, for every message: they cost more than the intake.
-    _check_pages(desk.moderator, rows)
+    _check_pages(intake_desk.moderator, rows)
 
 
 # --- through the daemon on loopback ------------------------------------------
@@ -308,7 +308,12 @@ def test_the_daemon_stores_every_message_or_refuses_it_with_a_reason(
     daemon, message, mail_from, to
 ):
     server, session = daemon
-    command, code, text = session.send(mail_from, to, message.raw)
+    for _ in range(5):
+        command, code, text = session.send(mail_from, to, message.raw)
+        # On a loaded machine the test database's in-memory tables may be
+        # locked by another connection: 451, and a sender tries again.
+        if code != 451:
+            break
     if command != b"DATA":
         # An envelope address too long for the command line, or malformed.
         assert 500 <= code < 600 and command.startswith(b"MAIL FROM"), text
