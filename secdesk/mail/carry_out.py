@@ -17,6 +17,7 @@ from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
 from secdesk.cases.models import Case
 from secdesk.errors import Refused
+from secdesk.lib.database import database_away
 from secdesk.mail import chain
 from secdesk.mail import held_reports as mailed_reports
 from secdesk.mail.decide import named_case, note_parsed
@@ -35,6 +36,8 @@ def guarded(row: InboundMessage, work, *args) -> None:
     try:
         work(*args)
     except Exception as err:
+        if database_away(err):
+            raise  # not the message's fault: it is read again (intake._reading)
         failed(row, err)
 
 
@@ -159,6 +162,8 @@ def together(items: list[tuple[InboundMessage, Incoming]], action, one, what: st
         action()
         return
     except Exception as err:
+        if database_away(err):
+            raise
         logger.warning(
             "%d %s could not be handled together (%s); handling each alone",
             len(items),
@@ -198,6 +203,9 @@ def held_reports(items: list[tuple[InboundMessage, Incoming]]) -> None:
 def _member_report(row: InboundMessage, msg: Incoming) -> None:
     """A member's new thread to the security address: a case, and the team gets it."""
     subject, body = _report_text(msg.parsed)
+    # Two transactions: if the database goes away between them, the case is
+    # there and the message still being read; it is not read again.
+    row.case_may_exist = True
     case = reports.do_receive_report(
         row.project,
         reporter_email=msg.member.email,

@@ -14,6 +14,7 @@ import sqlite3
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
+from secdesk.lib.database import database_away, when_back
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.spool import Spool, Spooled
 from secdesk.teams.models import Project
@@ -51,14 +52,25 @@ def claim(spool: Spool | None, limit: int, max_bytes: int = BATCH_BYTES) -> list
             raise
         logger.error("moving spooled mail failed (%s): moving each alone", type(err).__name__)
         pks, moved, done, taken, set_aside = _claim_each_alone(spool, spooled, limit, max_bytes, at)
-    rows = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
-    rows += moved
+    claimed = pks + [row.pk for row in moved]
+    try:
+        stored = list(InboundMessage.objects.filter(pk__in=pks).order_by("pk")) if pks else []
+        rows = _with_projects(stored + moved)
+    except Exception as err:
+        # Claimed, and the database gone before they were read: given back.
+        if claimed and database_away(err):
+            release_when_back(claimed)
+        raise
     forgotten = _settle(spool, done, taken)
     if not rows and (forgotten or set_aside):
         # Only mail moved before a crash, or mail set aside, was there; what
         # follows it may not be (each time the spool has fewer to offer).
         return claim(spool, limit, max_bytes)
-    # One copy of each project (and its policy) for the batch, not one per row.
+    return rows
+
+
+def _with_projects(rows: list[InboundMessage]) -> list[InboundMessage]:
+    """One copy of each project (and its policy) for the batch, not one per row."""
     projects = Project.objects.select_related("policy").in_bulk({row.project_id for row in rows})
     for row in rows:
         row.project = projects[row.project_id]
@@ -90,6 +102,18 @@ def _claim_each_alone(spool, spooled, limit, max_bytes, at):
             continue
         moved, done, taken = moved + one[0], done + one[1], taken + one[2]
     return pks, moved, done, taken, set_aside
+
+
+def release_when_back(pks: list[int]) -> None:
+    """Give claimed messages back (received, to be read again) once the
+    database answers again. Only those still being read: one whose decision
+    was carried out before the database went away has its new state already.
+    If the database stays away, the recovery of interrupted mail has them."""
+    when_back(
+        lambda: InboundMessage.objects.filter(pk__in=pks, state=Inbound.PROCESSING).update(
+            state=Inbound.RECEIVED, claimed_at=None
+        )
+    )
 
 
 def claim_one(spool: Spool | None, pk: int) -> bool:

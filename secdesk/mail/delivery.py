@@ -10,6 +10,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import can_see_case
 from secdesk.errors import NotFound, Refused
 from secdesk.lib import private
+from secdesk.lib.database import when_back
 from secdesk.mail.rendering import mails
 from secdesk.outbox import queue
 from secdesk.outbox.models import Outgoing, OutgoingMessage
@@ -123,6 +125,11 @@ def _error(err: Exception) -> str:
             for address, (code, reply) in err.recipients.items()
         )
         return f"{type(err).__name__}: {refusals}"
+    if isinstance(err, smtplib.SMTPResponseException):
+        # The relay's answer as it said it, not Python's (554, b'…'): people read it.
+        answer = err.smtp_error
+        answer = answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+        return f"{type(err).__name__}: {err.smtp_code} {answer}"
     return f"{type(err).__name__}: {err}"
 
 
@@ -169,7 +176,15 @@ def deliver_due(limit: int = 200) -> dict:
             except (smtplib.SMTPException, OSError) as err:
                 failed += 1
                 # Those the relay took must not get the mail twice.
-                queue.mark_failed(row, _error(err), permanent=_permanent(err), delivered=accepted)
+                when_back(
+                    partial(
+                        queue.mark_failed,
+                        row,
+                        _error(err),
+                        permanent=_permanent(err),
+                        delivered=accepted,
+                    )
+                )
                 logger.warning("outgoing mail #%s not sent: %s", row.pk, type(err).__name__)
                 if not isinstance(
                     err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
@@ -178,7 +193,9 @@ def deliver_due(limit: int = 200) -> dict:
                     sender.close()
             else:
                 sent += 1
-                queue.mark_sent(row)
+                # The relay has it: recorded even if the database is away a
+                # moment, or the row's lease would send it again.
+                when_back(partial(queue.mark_sent, row))
     finally:
         sender.close()
     return {"sent": sent, "failed": failed}

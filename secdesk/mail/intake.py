@@ -14,15 +14,20 @@ a request of the report form) keeps between batches: the spool beside the
 database, and how large a batch may be.
 
 A row found mid-processing after a restart is quarantined for a person: it may
-have opened a case already, and a person decides better than a guess.
+have opened a case already, and a person decides better than a guess. Rows
+being read when the database went away (a restart of PostgreSQL) are given
+back once it answers again, and read again: their decisions were not carried
+out, as each is carried out in the transaction that records it.
 """
 
+import contextlib
 import logging
 from datetime import timedelta
 
 from django.utils import timezone
 
 from secdesk.audit.models import AuditEvent
+from secdesk.lib.database import database_away
 from secdesk.mail import carry_out, chain, claim, decide
 from secdesk.mail.claim import BATCH, BATCH_BYTES
 from secdesk.mail.models import Inbound, InboundMessage
@@ -77,7 +82,7 @@ class Intake:
         default a full batch) and run the rules on it. Returns how many were read."""
         rows = claim.claim(self.spool, limit or self.batch, self.batch_bytes)
         if rows:
-            process_batch(rows)
+            _reading(rows)
         return len(rows)
 
     def process_one(self, pk: int) -> bool:
@@ -85,8 +90,25 @@ class Intake:
         another reader has it already."""
         if not claim.claim_one(self.spool, pk):
             return False  # another process has it
-        process_batch([InboundMessage.objects.select_related("project__policy").get(pk=pk)])
+        _reading([InboundMessage.objects.select_related("project__policy").get(pk=pk)])
         return True
+
+
+def _reading(rows: list[InboundMessage]) -> None:
+    """Read claimed rows. If the database goes away meanwhile, they are given
+    back when it returns, to be read again (but one that may have opened its
+    case before, `case_may_exist`, which the recovery of interrupted mail
+    shows to a person)."""
+    try:
+        process_batch(rows)
+    except Exception as err:
+        if database_away(err):
+            logger.error("the database went away while %d message(s) were read", len(rows))
+            with contextlib.suppress(Exception):
+                claim.release_when_back(
+                    [row.pk for row in rows if not getattr(row, "case_may_exist", False)]
+                )
+        raise
 
 
 def recover_interrupted() -> int:
@@ -133,6 +155,8 @@ def _process_segment(segment: Segment) -> None:
     try:
         examined = decide.examine_all(segment)
     except Exception as err:
+        if database_away(err):
+            raise
         logger.error("reading %d inbound message(s) failed: %s", len(segment), type(err).__name__)
         logger.debug("examine failed", exc_info=True)
         if len(segment) > 1:
@@ -162,6 +186,8 @@ def _decide_each(examined: Decided) -> tuple[dict[int, Decided], dict[int, Decid
             row.reasons = decision.reasons
             decide.note_parsed(row, msg)
         except Exception as err:
+            if database_away(err):
+                raise
             carry_out.failed(row, err)
             continue
         if decision.action == chain.ACCEPT and msg.case is not None:

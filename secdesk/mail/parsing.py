@@ -98,11 +98,20 @@ def clean(text: str) -> str:
 
 def _text_of(part) -> str:
     try:
-        return part.get_content()
-    except (LookupError, UnicodeError, AssertionError):
-        # An unknown or wrong charset: the bytes, read as UTF-8 where they can be.
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", "replace")
+        content = part.get_content()
+    except (LookupError, ValueError, AssertionError):
+        # ValueError: a charset whose name holds a NUL (UnicodeError is one too).
+        content = None
+    if isinstance(content, str):
+        return content
+    # An unknown or wrong charset, or a part that is no text (a multipart whose
+    # boundary is lost): the bytes, read as UTF-8 where they can be.
+    payload = part.get_payload(decode=True) or b""
+    return payload.decode("utf-8", "replace")
+
+
+# A message of one part of these types is a file, not a text.
+_FILES = ("application", "image", "audio", "video", "model", "font")
 
 
 def _body_and_attachments(message: EmailMessage) -> tuple[str, list[AttachmentPart]]:
@@ -111,25 +120,75 @@ def _body_and_attachments(message: EmailMessage) -> tuple[str, list[AttachmentPa
         parts = message.get_payload()
         if isinstance(parts, list) and parts:
             return _body_and_attachments(parts[0])
-    body_part = message.get_body(preferencelist=("plain", "html"))
+    body_part = _body_part(message)
     body = _text_of(body_part) if body_part is not None else ""
-    if body_part is None and not message.is_multipart():
+    if (
+        body_part is None
+        and not message.is_multipart()
+        and message.get_content_maintype() not in _FILES
+        and not message.is_attachment()
+    ):
+        # One part with no text type the body may have (text/calendar, or a
+        # multipart whose boundary is lost): its text is the body.
+        body_part = message
         body = _text_of(message)
-    attachments = []
-    for part in message.walk():
-        if part.is_multipart() or part is body_part:
-            continue
-        if part.get_content_disposition() != "attachment" and part.get_filename() is None:
-            continue
-        data = part.get_payload(decode=True) or b""
-        attachments.append(
-            AttachmentPart(
-                filename=clean(part.get_filename() or "")[:300],
-                content_type=part.get_content_type(),
-                data=data,
-            )
-        )
+    attachments: list[AttachmentPart] = []
+    _keep_others(message, body_part, attachments)
     return clean(body), attachments
+
+
+def _body_part(message: EmailMessage):
+    """The part that is the message's text, as the email package chooses it;
+    the first inline text where it cannot (it raises on a multipart/related
+    with no parts)."""
+    try:
+        return message.get_body(preferencelist=("plain", "html"))
+    except (AttributeError, TypeError, IndexError):
+        return next(
+            (
+                part
+                for part in message.walk()
+                if part.get_content_type() in ("text/plain", "text/html")
+                and not part.is_attachment()
+            ),
+            None,
+        )
+
+
+def _keep_others(part, body_part, kept: list[AttachmentPart], rendering=False) -> None:
+    """Every part but the body, as an attachment, so that nothing a sender
+    wrote is out of the team's reach: files, inline parts the body does not
+    show (a patch, a second text), the parts of a forwarded message. Not the
+    texts of the body's other renderings (its HTML beside its plain text),
+    but their files (an image the HTML shows).
+
+    A forwarded message is kept in its parts, not whole: the email package
+    cannot always write a message again (a multipart whose boundary is lost,
+    with 8-bit text), and the mail as it came is kept all the same."""
+    if part is body_part:
+        return
+    if not part.is_multipart():
+        if not (rendering and part.get_content_maintype() == "text" and not part.is_attachment()):
+            kept.append(_attachment(part, part.get_payload(decode=True) or b""))
+        return
+    renders_body = part.get_content_subtype() == "alternative" and _holds(part, body_part)
+    for child in part.get_payload():
+        if isinstance(child, EmailMessage):
+            other = renders_body and not _holds(child, body_part)
+            _keep_others(child, body_part, kept, rendering or other)
+
+
+def _holds(part, body_part) -> bool:
+    return any(p is body_part for p in part.walk())
+
+
+def _attachment(part, data: bytes) -> AttachmentPart:
+    return AttachmentPart(
+        filename=clean(part.get_filename() or "")[:300],
+        # Clean too: "Content-Type:\x00 text/plain" gives a type with a NUL.
+        content_type=clean(part.get_content_type()).strip(),
+        data=data,
+    )
 
 
 def _headers(message: EmailMessage) -> dict[str, str]:
@@ -142,12 +201,25 @@ def _headers(message: EmailMessage) -> dict[str, str]:
         key = name.lower()
         if key not in _READ_SET or key in headers:
             continue
+        unfolded = " ".join(raw.split())
         try:
-            value = str(make_header(decode_header(" ".join(raw.split()))))
+            value = str(make_header(decode_header(unfolded)))
         except (LookupError, UnicodeError, ValueError, HeaderParseError):
-            value = str(message.get(name))
-        headers[key] = clean(value).strip()
+            value = _through_policy(message, name, unfolded)
+        # One line: a line end in an encoded word (=0D=0A) would end the
+        # header that secdesk writes with it (In-Reply-To of the
+        # acknowledgement), and the mail could not be sent at all.
+        headers[key] = " ".join(clean(value).split())
     return headers
+
+
+def _through_policy(message: EmailMessage, name: str, unfolded: str) -> str:
+    """The header as the policy reads it; as written, if even that fails (an
+    address with a line end in an encoded word)."""
+    try:
+        return str(message.get(name))
+    except (ValueError, TypeError, IndexError, HeaderParseError):
+        return unfolded
 
 
 def parse(raw: bytes) -> Parsed:

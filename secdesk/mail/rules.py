@@ -331,7 +331,7 @@ def _what_was_signed(
         return inner.body, inner.attachments
     try:
         text = signed.data.decode(parsed.message.get_content_charset() or "utf-8", "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # an unknown charset, or a NUL in its name
         text = signed.data.decode("utf-8", "replace")
     return clean(text), []
 

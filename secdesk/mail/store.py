@@ -36,8 +36,8 @@ def rows_of(envelopes: list[Envelope]) -> list[dict]:
             {
                 "raw": envelope.raw,
                 "size": len(envelope.raw),
-                "mail_from": envelope.mail_from[:500],
-                "rcpt_tos": addresses,
+                "mail_from": _storable(envelope.mail_from)[:500],
+                "rcpt_tos": [_storable(address) for address in addresses],
                 "peer": envelope.peer[:100],
                 "received_at": at,
                 "project_id": project_id,
@@ -45,6 +45,12 @@ def rows_of(envelopes: list[Envelope]) -> list[dict]:
             for project_id, addresses in by_project.items()
         ]
     return rows
+
+
+def _storable(text: str) -> str:
+    """An envelope address as PostgreSQL takes it: a NUL (which SMTP lets
+    through) written as U+FFFD, so that the address stays as unusable as it came."""
+    return text.replace("\x00", "\ufffd")
 
 
 def store(envelopes: list[Envelope], spool: Spool | None) -> list[int]:

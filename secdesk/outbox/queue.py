@@ -129,6 +129,12 @@ def sent_on(case):
     return OutgoingMessage.objects.filter(case=case).order_by("pk")
 
 
+def undelivered_on(case):
+    """The case's mail whose last attempt failed: refused for good (failed),
+    or waiting for its next try; each with the relay's answer."""
+    return sent_on(case).exclude(state=Outgoing.SENT).exclude(last_error="")
+
+
 # Retries: 1, 2, 4 … minutes apart, at most an hour; after MAX_ATTEMPTS the
 # row is failed and shown to people (CLI, web).
 MAX_ATTEMPTS = 8

@@ -25,6 +25,7 @@ from secdesk.cases.report_machine import REPORT
 from secdesk.cases.viewing import record_view
 from secdesk.errors import NotFound, Refused
 from secdesk.lib.dates import offered_zones
+from secdesk.outbox.queue import undelivered_on
 from secdesk.teams.access import has_role
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
@@ -164,6 +165,11 @@ def _case_context(request, case, posted):
         .select_related("person")
         .order_by("person__email"),
         "restricted_to": set(case.restricted_to.values_list("pk", flat=True)),
+        # Mail the relay refused, for those who look after the outbox (as
+        # `secdesk outbox list` shows it to them).
+        "undelivered": list(undelivered_on(case))
+        if has_role(person, case.project, Role.MODERATOR)
+        else [],
         **_advisory_context(request, case, posted),
         **_publication_context(case),
     }

@@ -50,7 +50,8 @@ def test_a_refused_mail_is_marked_failed_and_can_be_retried(project, alice, sink
     row = _queue(project)
     delivery.deliver_due()
     row.refresh_from_db()
-    assert row.state == Outgoing.FAILED and "550" in row.last_error
+    assert row.state == Outgoing.FAILED
+    assert row.last_error == "SMTPDataError: 550 5.1.1 no such user"
     sink.refuse = None
     delivery.do_retry(row.pk, acting=alice)
     delivery.deliver_due()
