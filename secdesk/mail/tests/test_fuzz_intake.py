@@ -24,7 +24,7 @@ from django.test import Client
 from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 
-from secdesk.mail import delivery, intake
+from secdesk.mail import intake, rendering
 from secdesk.mail.addresses import resolve, security_addresses
 from secdesk.mail.daemon import MailServer
 from secdesk.mail.models import Attachment, Inbound, InboundMessage, MessageMail
@@ -134,9 +134,8 @@ def _check_mail_made(before: int) -> None:
     """Every mail the intake queued can be written as the worker sends it,
     and none shows a stack trace."""
     for row in OutgoingMessage.objects.filter(pk__gt=before):
-        for recipients in delivery.mails(row):
-            written = delivery.render(row, recipients).as_bytes().decode("utf-8", "replace")
-            assert not STACK_TRACE.search(written), row.kind
+        for _, written in rendering.mails(row):
+            assert not STACK_TRACE.search(written.decode("utf-8", "replace")), row.kind
 
 
 def _check_pages(moderator: Client, rows: list[InboundMessage]) -> None:
