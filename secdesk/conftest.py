@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -23,19 +22,6 @@ from secdesk.teams.actions import (
 )
 from secdesk.teams.models import Person, Project
 from secdesk.testing import CHROMIUM_MISSING
-
-BROWSER = Path(__file__).parent / "web" / "tests" / "browser"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """How xdist shares the tests out (`--dist loadgroup`): a file's tests on one
-    worker, as their module-scoped fixtures want, and all the browser tests on
-    one, which starts the one server and the one chromium they share."""
-    for item in items:
-        path = Path(item.path)
-        group = "browser" if BROWSER in path.parents else path.relative_to(config.rootpath)
-        item.add_marker(pytest.mark.xdist_group(str(group)))
 
 
 @pytest.fixture(autouse=True, scope="session")
