@@ -17,6 +17,7 @@ secdesk runs as the operator runs it, in processes of its own: `secdesk serve`
 """
 
 import json
+import shutil
 import smtplib
 import sys
 import tempfile
@@ -179,6 +180,8 @@ def measure(args, data: Path, make_posts) -> dict:
             flood = _run(sink, port, make_posts("flood", args.delivery_posts), fan_out, None)
     finally:
         sink.stop()
+        # A process that did not start has shown its log already (Processes.start).
+        shutil.rmtree(logs, ignore_errors=True)
     return {
         "shape": args.delivery,
         "fan_out": fan_out,
