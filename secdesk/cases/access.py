@@ -4,7 +4,7 @@ reporter sees only their own case, through its private link. The roles and
 memberships these rules build on are in secdesk/teams/access.py.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from secdesk.cases.models import Capability, Case
 from secdesk.errors import NotFound, Refused
@@ -14,12 +14,14 @@ from secdesk.teams.models import Membership, Person, Role
 
 
 def visible_cases(person: Person | None):
+    """The cases of the person's projects, but those restricted to others.
+    Each case once without DISTINCT (the restriction asked through EXISTS), so
+    that a page of them is counted and sorted on the cases' table alone."""
     if person is None:
         return Case.objects.none()
-    return (
-        Case.objects.filter(project__in=projects_of(person))
-        .filter(Q(restricted_to__isnull=True) | Q(restricted_to=person))
-        .distinct()
+    restriction = Case.restricted_to.through.objects.filter(case_id=OuterRef("pk"))
+    return Case.objects.filter(project__in=projects_of(person)).filter(
+        ~Exists(restriction) | Exists(restriction.filter(person=person))
     )
 
 
