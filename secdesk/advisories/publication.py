@@ -31,7 +31,7 @@ from secdesk.advisories.models import Advisory, CveState, Publication, Trigger
 from secdesk.advisories.render import render_documents
 from secdesk.advisories.steps import StepRefused, nothing, run_steps
 from secdesk.advisories.validation import document_problems
-from secdesk.advisories.verify import verify_case
+from secdesk.advisories.verify import no_fix_recorded, verify_case
 from secdesk.audit.log import record
 from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import require_case
@@ -83,7 +83,7 @@ def publication_problems(
     if case.project.repositories.exists():
         fixes = [str(problem) for problem in verify_case(case, fetch=fetch)]
     elif not case.fixes.exists() and not case.not_affected.exists():
-        fixes = [f"no fix is recorded (see /security/{case.project.slug}/#branches)"]
+        fixes = [no_fix_recorded(case)]
     else:
         fixes = []
     return blocking, fixes

@@ -10,12 +10,14 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
+from django.db.models import Exists, F, OuterRef
+
 from secdesk.advisories.models import CveState
 from secdesk.cases.models import Case
 from secdesk.fixes import mirror
 from secdesk.fixes.backports import backports_among
 from secdesk.fixes.git import Git, GitFailed
-from secdesk.fixes.models import Fix, Repository
+from secdesk.fixes.models import Fix, NotAffected, Repository
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,43 @@ class Problem:
 
     def __str__(self):
         return f"{self.branch}: {self.message}"
+
+
+def no_fix_recorded(case: Case) -> str:
+    """The one problem of a case without a fix or a "not affected" in a
+    project whose repositories secdesk does not know."""
+    return f"no fix is recorded (see /security/{case.project.slug}/#branches)"
+
+
+def cases_missing_fixes(cases, *, limit: int) -> list[tuple[Case, list[str]]]:
+    """Up to `limit` of `cases` whose fixes do not cover every maintained
+    branch, those whose embargo ends first, each with its problems.
+
+    Without repositories a recorded fix (or "not affected") is all there is
+    to check: asked of every case in one query. With them each case is
+    verified from git (the mirrors as they are): the first `limit` only, so
+    that a page showing this costs the same however many cases wait."""
+    by_end = (F("embargo__end_at").asc(nulls_last=True), "pk")
+    with_repositories = Exists(Repository.objects.filter(project_id=OuterRef("project_id")))
+    unrecorded = cases.filter(~with_repositories).exclude(
+        Exists(Fix.objects.filter(case_id=OuterRef("pk")))
+        | Exists(NotAffected.objects.filter(case_id=OuterRef("pk")))
+    )
+    found = [
+        (case, [no_fix_recorded(case)])
+        for case in unrecorded.select_related("project", "embargo").order_by(*by_end)[:limit]
+    ]
+    verified = cases.filter(with_repositories).select_related("project", "embargo")
+    for case in verified.order_by(*by_end)[:limit]:
+        if problems := [str(problem) for problem in verify_case(case, fetch=False)]:
+            found.append((case, problems))
+    return sorted(found, key=_by_end)[:limit]
+
+
+def _by_end(item: tuple[Case, list[str]]):
+    case = item[0]
+    end = case.embargo.end_at if getattr(case, "embargo", None) is not None else None
+    return (end is None, end or case.received_at, case.pk)
 
 
 def verify_case(case: Case, *, fetch: bool = True) -> list[Problem]:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from secdesk.advisories.publication import publication_problems
+from secdesk.advisories.verify import cases_missing_fixes
 from secdesk.cases.access import visible_cases
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import EmbargoProposal, ProposalState
@@ -14,6 +14,9 @@ from secdesk.teams.models import JoinRequest
 
 # Long enough to plan the announcement and the last backports over a weekend.
 ENDING_WITHIN = timedelta(hours=72)
+# Each kind of thing waiting is shown up to this many, the most urgent first:
+# the dashboard costs the same however many cases a team has.
+SHOWN = 10
 
 
 @dataclass
@@ -23,6 +26,7 @@ class NeedsMe:
     proposals: list = field(default_factory=list)
     missing_fixes: list = field(default_factory=list)
     ending: list = field(default_factory=list)
+    shown: int = SHOWN
 
     def __bool__(self):
         return bool(
@@ -45,7 +49,7 @@ def needs_me(person, now) -> NeedsMe:
             .exclude(person=person)
             .exclude(vouches__member=person)
             .select_related("project", "person")
-            .order_by("created_at")
+            .order_by("created_at")[:SHOWN]
         ),
         # An open proposal another member made, on which I have not voted yet:
         # it waits for my agreement (an extension) or my acceptance.
@@ -56,7 +60,7 @@ def needs_me(person, now) -> NeedsMe:
             .exclude(proposed_by=person)
             .exclude(votes__person=person)
             .select_related("embargo__case__project", "proposed_by")
-            .order_by("end_at")
+            .order_by("end_at")[:SHOWN]
         ),
         missing_fixes=_missing_fixes(cases),
         ending=list(
@@ -66,7 +70,7 @@ def needs_me(person, now) -> NeedsMe:
                 embargo__end_at__lte=now + ENDING_WITHIN,
             )
             .select_related("project", "embargo")
-            .order_by("embargo__end_at")
+            .order_by("embargo__end_at")[:SHOWN]
         ),
     )
 
@@ -74,14 +78,5 @@ def needs_me(person, now) -> NeedsMe:
 def _missing_fixes(cases) -> list[tuple]:
     """Open security issues not yet published whose fixes do not cover every
     maintained branch: each case with what publication would say is missing."""
-    waiting = (
-        cases.filter(state__in=OPEN_STATES, is_security_issue=True)
-        .unpublished()
-        .select_related("project")
-    )
-    found = []
-    for case in waiting:
-        _, problems = publication_problems(case)
-        if problems:
-            found.append((case, problems))
-    return found
+    waiting = cases.filter(state__in=OPEN_STATES, is_security_issue=True).unpublished()
+    return cases_missing_fixes(waiting, limit=SHOWN)

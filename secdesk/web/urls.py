@@ -7,6 +7,7 @@ from secdesk.web import (
     account_page,
     case_actions,
     case_page,
+    dashboard,
     embargo_calendar,
     moderation,
     passkeys,
@@ -24,7 +25,7 @@ register_converter(CaseInPath, "case")
 
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path("cases/<case:ref>/", case_page.case_page, name="case"),
     path("cases/<case:ref>/move/", case_actions.move, name="case_move"),
     path("cases/<case:ref>/reply/", case_actions.reply, name="case_reply"),

@@ -60,3 +60,12 @@ def detail(value):
         if at is not None and at.tzinfo is not None:
             return moment(at)
     return value
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, number, param="page"):
+    """The query string of this page's address with `param` set to `number`:
+    the other page's link keeps the search, the filters and the other pagers."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()
