@@ -47,7 +47,7 @@ def moderated(person: Person | None, states):
             state__in=states, project__in=projects_of(person, Role.MODERATOR)
         )
         .filter(Q(case__isnull=True) | Q(case__in=visible_cases(person).values("pk")))
-        .select_related("project", "case")
+        .select_related("project", "case__project")
         .defer("raw")
         .order_by("pk")
     )
@@ -83,17 +83,31 @@ def shown_reasons(person: Person | None, row: InboundMessage) -> list[dict]:
     a case (from the mail's In-Reply-To, say) is left out for someone who may
     not see that case. A suggested case is named by its reference too
     (`suggested_reference`), the form the team knows it by."""
-    suggested = [r.get("suggested_case") for r in row.reasons if isinstance(r, dict)]
+    return shown_reasons_of(person, [row])[row.pk]
+
+
+def shown_reasons_of(person: Person | None, rows) -> dict[int, list[dict]]:
+    """`shown_reasons` of each row, by its id, in two queries for any number."""
+    suggested = [
+        reason.get("suggested_case")
+        for row in rows
+        for reason in row.reasons
+        if isinstance(reason, dict)
+    ]
     visible = visible_case_ids(person, suggested)
     references = {
         case.pk: case.reference
         for case in Case.objects.filter(pk__in=visible).select_related("project")
     }
+    return {row.pk: _shown(row.reasons, visible, references) for row in rows}
+
+
+def _shown(reasons: list, visible: set[int], references: dict[int, str]) -> list[dict]:
     return [
         {**reason, "suggested_reference": references[reason["suggested_case"]]}
         if isinstance(reason, dict) and reason.get("suggested_case") is not None
         else reason
-        for reason in row.reasons
+        for reason in reasons
         if not isinstance(reason, dict)
         or reason.get("suggested_case") is None
         or reason["suggested_case"] in visible

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Min, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from secdesk.cases.models import Message
 from secdesk.errors import NotAllowed, Refused
 from secdesk.mail import moderation
 from secdesk.mail.models import Attachment, Inbound, InboundMessage
@@ -46,19 +48,25 @@ def _moderated(person, pk: int, states) -> InboundMessage:
     return row
 
 
-def _body(row: InboundMessage) -> str:
-    """What the moderator reads: the report's text as the case holds it, or for a
-    held post into a case, the text of the mail itself."""
-    if row.opened_case and row.case is not None:
-        first = row.case.messages.order_by("pk").first()
-        if first is not None:
-            return first.body
-    try:
-        return parse(
-            bytes(InboundMessage.objects.values_list("raw", flat=True).get(pk=row.pk))
-        ).body
-    except Unparseable:
-        return ""
+def _bodies(rows: list[InboundMessage]) -> dict[int, str]:
+    """What the moderator reads of each row, by its id: a held report's text as
+    its case holds it (the case's first message), a held post's the mail's own.
+    In two queries for a page of rows."""
+    reports = {row.case_id: row.pk for row in rows if row.opened_case and row.case_id}
+    first = Message.objects.filter(case_id__in=reports).values("case_id").annotate(pk=Min("pk"))
+    bodies = {
+        reports[case_id]: body
+        for case_id, body in Message.objects.filter(pk__in=first.values("pk")).values_list(
+            "case_id", "body"
+        )
+    }
+    posts = [row.pk for row in rows if row.pk not in bodies]
+    for pk, raw in InboundMessage.objects.filter(pk__in=posts).values_list("pk", "raw"):
+        try:
+            bodies[pk] = parse(bytes(raw)).body
+        except Unparseable:
+            bodies[pk] = ""
+    return bodies
 
 
 def _with_attachments(queryset):
@@ -67,22 +75,31 @@ def _with_attachments(queryset):
     )
 
 
+# Each held mail is shown with its text: a page of them is a morning's work.
+HELD_PER_PAGE = 20
+QUARANTINED_PER_PAGE = 50
+
+
 @member_view
 def queue(request):
-    held = _with_attachments(moderation.queue(request.person))
-    quarantined = _with_attachments(moderation.queue(request.person, Inbound.QUARANTINED))
+    person = request.person
+    held = Paginator(_with_attachments(moderation.queue(person)), HELD_PER_PAGE).get_page(
+        request.GET.get("held")
+    )
+    quarantined = Paginator(
+        _with_attachments(moderation.queue(person, Inbound.QUARANTINED)), QUARANTINED_PER_PAGE
+    ).get_page(request.GET.get("quarantine"))
+    reasons = moderation.shown_reasons_of(person, [*held, *quarantined])
+    bodies = _bodies(list(held))
     return render(
         request,
         "secdesk/moderation.html",
         {
-            "held": [
-                HeldLine(row, _body(row), moderation.shown_reasons(request.person, row))
-                for row in held
-            ],
-            "quarantined": [
-                (row, moderation.shown_reasons(request.person, row)) for row in quarantined
-            ],
-            "moderates": projects_of(request.person, Role.MODERATOR).exists(),
+            "held_page": held,
+            "held": [HeldLine(row, bodies.get(row.pk, ""), reasons[row.pk]) for row in held],
+            "quarantined_page": quarantined,
+            "quarantined": [(row, reasons[row.pk]) for row in quarantined],
+            "moderates": projects_of(person, Role.MODERATOR).exists(),
         },
     )
 
