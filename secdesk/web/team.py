@@ -4,6 +4,7 @@ import contextlib
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -66,6 +67,11 @@ def _project_for_member(request, slug) -> Project:
     return project
 
 
+# A page of the team: its members, and the requests to join, a page at a time.
+MEMBERS_PER_PAGE = 50
+REQUESTS_PER_PAGE = 20
+
+
 @member_view
 def team(request, slug):
     project = _project_for_member(request, slug)
@@ -73,17 +79,20 @@ def team(request, slug):
         project.join_requests.filter(state=JoinRequest.State.PENDING)
         .select_related("person")
         .prefetch_related("vouches__member")
+        .order_by("created_at", "pk")
     )
     members = project.memberships.select_related("person", "vouched_by").order_by(
-        "removed_at", "person__email"
+        "removed_at", "person__email", "pk"
     )
     return render(
         request,
         "secdesk/team.html",
         {
             "project": project,
-            "requests": requests,
-            "members": members,
+            "requests": Paginator(requests, REQUESTS_PER_PAGE).get_page(
+                request.GET.get("requests")
+            ),
+            "members": Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("members")),
             "is_admin": has_role(request.person, project, Role.ADMIN),
             "roles": Role.values,
         },
@@ -224,21 +233,59 @@ def policy(request, slug):
     )
 
 
+# A screenful of records; older ones a click away (`?before=SEQ`).
+RECORDS_PER_PAGE = 100
+
+
+class AuditPageForm(forms.Form):
+    """Where the page starts: before or after a record's number."""
+
+    before = forms.IntegerField(required=False, min_value=1)
+    after = forms.IntegerField(required=False, min_value=0)
+
+
 @member_view
 def audit_trail(request):
     """The audit trail of the projects the person administers, without the records
-    of cases they may not see."""
+    of cases they may not see, newest first, a page at a time."""
     projects = projects_of(request.person, Role.ADMIN)
-    records = list(
-        AuditRecord.objects.filter(project_id__in=projects.values("pk"))
-        .filter(of_visible_cases(request.person))
-        .select_related("actor")
-        .order_by("-seq")[:500]
+    form = AuditPageForm(request.GET)
+    where = form.cleaned_data if form.is_valid() else {}
+    trail = AuditRecord.objects.filter(project_id__in=projects.values("pk")).filter(
+        of_visible_cases(request.person)
     )
+    records, older, newer = _audit_page(trail, where.get("before"), where.get("after"))
     named = references(r.case_id for r in records)
     for r in records:
         r.reference = named.get(r.case_id)
-    return render(request, "secdesk/audit.html", {"records": records, "projects": projects})
+    context = {"records": records, "projects": projects, "older": older, "newer": newer}
+    return render(request, "secdesk/audit.html", context)
+
+
+def _audit_page(trail, before: int | None, after: int | None):
+    """A page of the trail, newest first: the records before record `before`
+    (from the newest when neither is given), or those just after `after`;
+    with where the older and the newer page start (None: there is none).
+    Pages are kept by record number, not counted: the trail only grows."""
+    if after is not None:
+        records = list(
+            trail.filter(seq__gt=after)
+            .order_by("seq")
+            .select_related("actor")[: RECORDS_PER_PAGE + 1]
+        )
+        more = len(records) > RECORDS_PER_PAGE
+        records = records[:RECORDS_PER_PAGE][::-1]
+        if not records:
+            return [], None, None
+        return records, records[-1].seq, records[0].seq if more else None
+    if before is not None:
+        trail = trail.filter(seq__lt=before)
+    records = list(trail.order_by("-seq").select_related("actor")[: RECORDS_PER_PAGE + 1])
+    more = len(records) > RECORDS_PER_PAGE
+    records = records[:RECORDS_PER_PAGE]
+    if not records:
+        return [], None, None
+    return records, records[-1].seq if more else None, records[0].seq if before else None
 
 
 def pending_consent(person):
