@@ -19,6 +19,32 @@ def published():
     )
 
 
+def finished():
+    """The finished publications, newest first, without their documents: for
+    listing them (`facts_of`), a page at a time."""
+    return (
+        Publication.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def facts_of(publication_ids) -> list[dict]:
+    """The facts of each publication as served now (`current`), in the order
+    given: two queries for a page of them, and only the facts read of their
+    documents (a page of indexes must not parse every advisory's five formats)."""
+    ids = list(publication_ids)
+    facts = dict(Publication.objects.filter(pk__in=ids).values_list("pk", "documents__facts"))
+    revised = (
+        Revision.objects.filter(publication_id__in=ids, finished_at__isnull=False)
+        .order_by("publication_id", "number")
+        .values_list("publication_id", "documents__facts")
+    )
+    # The latest finished revision's, where there is one.
+    facts.update(revised)
+    return [facts[pk] for pk in ids]
+
+
 def current(publication: Publication) -> dict:
     """The documents served now: the latest finished revision's, or the publication's."""
     revisions = getattr(publication, "finished_revisions", None)

@@ -5,6 +5,7 @@ the policy."""
 import json
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from secdesk.advisories import csaf_provider, policy_docs
 from secdesk.advisories.formats.cve_record import full_record
-from secdesk.advisories.published import current, documents_of, published
+from secdesk.advisories.published import documents_of, facts_of, finished
 from secdesk.errors import NotFound
 from secdesk.lib.dates import stamp
 from secdesk.teams.models import Project
@@ -40,23 +41,32 @@ def _json(document: dict) -> HttpResponse:
     )
 
 
+# A page of the index; the feed carries the newest FEED_ENTRIES.
+ADVISORIES_PER_PAGE = 50
+FEED_ENTRIES = 50
+
+
 @public_view
 @require_GET
 def index(request):
-    publications = published()
+    publications = finished()
     project = None
     if slug := request.GET.get("project"):
         project = _project(slug)
         publications = publications.filter(case__project=project)
-    advisories = [current(p)["facts"] for p in publications]
-    return render(request, "advisories/index.html", {"advisories": advisories, "project": project})
+    page = Paginator(publications, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "advisories/index.html",
+        {"advisories": facts_of(page), "page": page, "project": project},
+    )
 
 
 @public_view
 @require_GET
 def feed(request):
     # The latest change first: a revised advisory comes back to the top.
-    advisories = sorted((current(p)["facts"] for p in published()[:50]), key=_updated, reverse=True)
+    advisories = sorted(facts_of(finished()[:FEED_ENTRIES]), key=_updated, reverse=True)
     updated = _updated(advisories[0]) if advisories else stamp(timezone.now())
     return render(
         request,
