@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 
+from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import ReportState
 
@@ -69,7 +70,28 @@ def thread_page(case, asked):
     """The page of the thread asked for (`?thread=N`), the newest by default:
     a team comes back to a case for what was said last. Messages read oldest
     first within a page, the reply box below them."""
-    paginator = Paginator(case.messages.select_related("author"), MESSAGES_PER_PAGE)
+    return latest_page(case.messages.select_related("author"), MESSAGES_PER_PAGE, asked)
+
+
+# The case's history, a page at a time: each post's record names its recipients.
+RECORDS_PER_PAGE = 20
+
+
+def history_page(case, asked):
+    """The page of the case's history asked for (`?history=N`), the latest by
+    default. Views of the case are kept for embargo breaches (the audit page
+    lists them); here they would bury what happened to the case."""
+    records = (
+        AuditRecord.objects.filter(case_id=case.pk)
+        .exclude(event=AuditEvent.CASE_VIEWED)
+        .select_related("actor")
+    )
+    return latest_page(records, RECORDS_PER_PAGE, asked)
+
+
+def latest_page(items, per_page: int, asked):
+    """Page `asked` of `items`, the last page unless a page is asked for."""
+    paginator = Paginator(items, per_page)
     try:
         number = int(asked) if asked else paginator.num_pages
     except ValueError:
@@ -108,7 +130,7 @@ def fold_lines(case, c) -> dict[str, str]:
         if c["restricted_to"]
         else "the whole team",
         "private_link": "issue a new one if it leaked",
-        "history": _plural(len(c["history"]), "event"),
+        "history": _plural(c["history"].paginator.count, "event"),
     }
 
 

@@ -9,13 +9,13 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from secdesk.advisories.actions import ADVISORY_FIELDS, publication_problems
 from secdesk.advisories.models import Advisory, Publication
 from secdesk.advisories.published import case_documents
 from secdesk.advisories.render import FORMATS
 from secdesk.advisories.verify import verify_case
-from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.access import can_see_case, visible_case
 from secdesk.cases.actions.reports import REPORT_MOVES
 from secdesk.cases.embargo_machine import EMBARGO
@@ -29,7 +29,13 @@ from secdesk.outbox.queue import undelivered_on
 from secdesk.teams.access import has_role
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
-from secdesk.web.case_glance import fold_lines, next_step, publish_line, thread_page
+from secdesk.web.case_glance import (
+    fold_lines,
+    history_page,
+    next_step,
+    publish_line,
+    thread_page,
+)
 from secdesk.web.clock import embargo_clock
 from secdesk.web.decorators import member_view
 
@@ -42,6 +48,17 @@ FORMAT_LABELS = {
 }
 # An embargo end is entered with its zone.
 ZONES = offered_zones()
+
+
+def zone_options(chosen: str = "") -> str:
+    """The embargo form's zone choices: some six hundred options, joined
+    here rather than looped over in the template, where they were a sixth
+    of the case page's time."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((zone, " selected" if zone == chosen else "", zone) for zone in ZONES),
+    )
 
 
 @dataclass
@@ -82,10 +99,12 @@ def render_case(request, case, *, errors=None, posted=None, status=200):
     """The case page; `errors` maps a panel to the refusal shown in it, and
     `posted` refills the form that was refused."""
     posted = posted or {}
+    errors = errors or {}
     context = {
         **_case_context(request, case, posted),
-        "errors": errors or {},
+        "errors": errors,
         "posted": posted,
+        "zone_options": zone_options(posted.get("zone", "") if "embargo" in errors else ""),
     }
     context["next"] = next_step(
         case,
@@ -142,7 +161,6 @@ def _case_context(request, case, posted):
         "clock": embargo_clock(embargo, timezone.now()),
         "proposal": proposal,
         "my_vote": proposal.votes.filter(person=person).first() if proposal else None,
-        "zones": ZONES,
         "cve_ids": case.cve_ids.select_related("allocated_by"),
         "branches": _branch_rows(case),
         "facts": [
@@ -153,13 +171,7 @@ def _case_context(request, case, posted):
         "cvss3_metrics": _cvss3_metrics(case, posted),
         # Not "messages": that name belongs to Django's messages framework.
         "thread": thread_page(case, request.GET.get("thread")),
-        # Views of the case are kept for embargo breaches (the audit page lists
-        # them); here they would bury what happened to the case.
-        "history": list(
-            AuditRecord.objects.filter(case_id=case.pk)
-            .exclude(event=AuditEvent.CASE_VIEWED)
-            .select_related("actor")
-        ),
+        "history": history_page(case, request.GET.get("history")),
         "team": Membership.objects.active()
         .filter(project=case.project)
         .select_related("person")
