@@ -1,12 +1,17 @@
 """Cases: reading, the report lifecycle, triage, facts, CVE, fixes, replies, publication."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from secdesk.advisories.actions import do_assign_cve, do_assign_next_cve
 from secdesk.advisories.models import Publication
 from secdesk.advisories.publication import do_queue_publication
 from secdesk.advisories.revisions import do_amend_advisory
 from secdesk.api.auth import require_write
+from secdesk.api.pages import Pages
 from secdesk.api.schemas import ERRORS, CaseDetail, CaseSummary, OptionalReason, Reason
 from secdesk.cases import access
 from secdesk.cases.actions.reports import (
@@ -17,9 +22,10 @@ from secdesk.cases.actions.reports import (
 )
 from secdesk.cases.actions.restriction import do_restrict_case
 from secdesk.cases.actions.triage import do_fix_found_faulty, do_record_triage, do_set_fact
+from secdesk.cases.search import CaseQuery, find_cases
 from secdesk.cases.serialize import case_detail, case_summary
 from secdesk.cases.viewing import record_view
-from secdesk.errors import NotFound
+from secdesk.errors import BadInput, NotFound
 from secdesk.fixes.actions import do_record_fix
 from secdesk.mail.posts import do_post_reply
 from secdesk.teams.actions import project_by_slug
@@ -38,14 +44,31 @@ def _acting_on(request, project: str, number: int):
     return visible_case(request, project, number)
 
 
-@router.get("", response={200: list[CaseSummary], **ERRORS}, summary="The cases you may see")
-def list_cases(request, state: str | None = None, project: str | None = None):
-    found = access.visible_cases(request.person).select_related("project", "embargo", "publication")
-    if state:
-        found = found.filter(state=state)
-    if project:
-        found = found.filter(project__slug=project)
-    return [case_summary(case) for case in found]
+@router.get(
+    "",
+    response={200: list[CaseSummary], **ERRORS},
+    summary="The cases you may see, newest first, a page at a time",
+)
+@paginate(Pages, ordering=("-pk",), shown=lambda request, cases: list(map(case_summary, cases)))
+def list_cases(
+    request,
+    state: str | None = None,
+    project: str | None = None,
+    q: str | None = None,
+    ending_within_days: int | None = None,
+):
+    """`q` finds a title, a reference (example#8), a CVE id or a reporter's
+    address; `ending_within_days`, the embargoes in force that end by then."""
+    if ending_within_days is not None and not 0 <= ending_within_days <= 3650:
+        raise BadInput("bad input: ending_within_days: from 0 to 3650")
+    query = CaseQuery(
+        text=q or "",
+        project=project or "",
+        states=(state,) if state else (),
+        ending_within=None if ending_within_days is None else timedelta(days=ending_within_days),
+    )
+    found = find_cases(request.person, query, timezone.now())
+    return found.select_related("project", "embargo", "publication")
 
 
 class NewReport(Schema):

@@ -3,11 +3,20 @@
 from datetime import datetime
 
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from secdesk.api.auth import require_write
+from secdesk.api.pages import Pages
 from secdesk.api.schemas import ERRORS, Reason
 from secdesk.mail import moderation
-from secdesk.mail.moderation import do_approve, do_discard_spam, do_reject, held_item, shown_reasons
+from secdesk.mail.moderation import (
+    do_approve,
+    do_discard_spam,
+    do_reject,
+    held_item,
+    shown_reasons,
+    shown_reasons_of,
+)
 
 router = Router(tags=["moderation"])
 
@@ -23,7 +32,7 @@ class Held(Schema):
     reasons: list
 
 
-def _held(request, row) -> dict:
+def _held(request, row, reasons=None) -> dict:
     return {
         "id": row.pk,
         "project": row.project.slug,
@@ -32,16 +41,24 @@ def _held(request, row) -> dict:
         "subject": row.subject,
         "received_at": row.received_at,
         "state": row.state,
-        "reasons": shown_reasons(request.person, row),
+        "reasons": shown_reasons(request.person, row) if reasons is None else reasons,
     }
+
+
+def _held_rows(request, rows) -> list[dict]:
+    reasons = shown_reasons_of(request.person, rows)
+    return [_held(request, row, reasons[row.pk]) for row in rows]
 
 
 R = {200: Held, **ERRORS}
 
 
-@router.get("", response={200: list[Held], **ERRORS}, summary="Held mail you moderate")
+@router.get(
+    "", response={200: list[Held], **ERRORS}, summary="Held mail you moderate, oldest first"
+)
+@paginate(Pages, ordering=("pk",), shown=_held_rows)
 def queue(request):
-    return [_held(request, row) for row in moderation.queue(request.person)]
+    return moderation.queue(request.person)
 
 
 def _decide(request, held_id: int, decide, **kwargs):

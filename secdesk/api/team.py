@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from django.db.models import F
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from secdesk.api.auth import require_write
+from secdesk.api.pages import Pages
 from secdesk.api.schemas import ERRORS, Done
 from secdesk.teams.access import require_role
 from secdesk.teams.actions import POLICY_FIELDS, do_accept_policy, do_set_policy, project_by_slug
@@ -52,21 +55,30 @@ class Member(Schema):
     removed: bool
 
 
-@router.get("/{slug}/members", response={200: list[Member], **ERRORS}, summary="The team")
-def members(request, slug: str):
-    project = project_by_slug(slug)
-    require_role(request.person, project)
+def _members(request, memberships) -> list[dict]:
     return [
         {
-            "email": m.person.email,
+            "email": m.email,
             "role": m.role,
             "organisation": m.organisation,
             "consent": m.consent,
             "policy_version": m.consent_version,
             "removed": m.removed_at is not None,
         }
-        for m in project.memberships.select_related("person").order_by("person__email")
+        for m in memberships
     ]
+
+
+@router.get(
+    "/{slug}/members",
+    response={200: list[Member], **ERRORS},
+    summary="The team, by address, a page at a time",
+)
+@paginate(Pages, ordering=("email",), shown=_members)
+def members(request, slug: str):
+    project = project_by_slug(slug)
+    require_role(request.person, project)
+    return project.memberships.annotate(email=F("person__email"))
 
 
 class Approval(Schema):

@@ -27,7 +27,8 @@ def test_a_member_lists_and_reads_their_cases_and_the_read_is_audited(api, new_c
     case = new_case()
     auth = _bearer(bob)
     listed = api.get("/api/v1/cases", **auth).json()
-    assert [c["reference"] for c in listed] == [case.reference]
+    assert [c["reference"] for c in listed["results"]] == [case.reference]
+    assert listed["next"] is None
     detail = api.get(f"/api/v1/cases/{case.project.slug}/{case.number}", **auth).json()
     assert detail["embargo"]["state"] == "none"
     assert AuditRecord.objects.filter(
@@ -42,7 +43,7 @@ def test_an_outsider_sees_no_case_and_gets_a_json_404(api, new_case, charlie):
     charlie.user = User.objects.create_user(username=charlie.email)
     charlie.save()
     auth = _bearer(charlie)
-    assert api.get("/api/v1/cases", **auth).json() == []
+    assert api.get("/api/v1/cases", **auth).json()["results"] == []
     missing = api.get(f"/api/v1/cases/{case.project.slug}/{case.number}", **auth)
     assert missing.status_code == 404
     assert missing.json() == {
@@ -55,3 +56,26 @@ def test_the_openapi_document_is_at_a_stable_url(api, db):
     document = api.get("/api/v1/openapi.json").json()
     assert document["info"]["title"] == "secdesk"
     assert "/api/v1/cases/{project}/{number}" in document["paths"]
+
+
+def test_the_case_list_comes_a_page_at_a_time_newest_first(api, new_case, bob):
+    made = [new_case(subject=f"Crash {n}") for n in range(5)]
+    auth = _bearer(bob)
+    seen, url = [], "/api/v1/cases?page_size=2"
+    while url:
+        page = api.get(url, **auth).json()
+        assert len(page["results"]) <= 2
+        seen += [c["reference"] for c in page["results"]]
+        url = page["next"]
+    assert seen == [case.reference for case in reversed(made)]
+    found = api.get("/api/v1/cases", {"q": "Crash 3"}, **auth).json()["results"]
+    assert [c["reference"] for c in found] == [made[3].reference]
+
+
+def test_a_cursor_the_list_did_not_give_is_bad_input(api, new_case, bob):
+    new_case()
+    auth = _bearer(bob)
+    for cursor in ("not base64!", "cD1ub3RhbnVtYmVy"):  # the second: "p=notanumber"
+        response = api.get("/api/v1/cases", {"cursor": cursor}, **auth)
+        assert response.status_code == 400
+        assert response.json()["rule"] == "bad input"

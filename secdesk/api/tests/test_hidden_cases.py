@@ -121,7 +121,7 @@ def test_held_mail_into_a_hidden_case_is_not_listed_and_not_decided_by_a_moderat
     row.refresh_from_db()
     assert row.state == Inbound.HELD
     admitted = api.get("/api/v1/moderation", **_bearer(alice)).json()
-    assert [held["id"] for held in admitted] == [row.pk]
+    assert [held["id"] for held in admitted["results"]] == [row.pk]
 
 
 def test_a_duplicate_names_its_original_only_to_those_who_may_see_it(
@@ -136,3 +136,12 @@ def test_a_duplicate_names_its_original_only_to_those_who_may_see_it(
     admitted = api.get(path, **_bearer(bob)).json()
 
     assert theirs["duplicate_of"] is None and admitted["duplicate_of"] == original.reference
+
+
+def test_a_search_finds_a_hidden_case_only_for_those_who_may_see_it(api, hidden, bob, carol):
+    terms = ("virDomainMigratePerform3", "finder@research.example", "CVE-2026-4242")
+    for term in (*terms, hidden.reference):
+        theirs = api.get("/api/v1/cases", {"q": term}, **_bearer(carol)).json()
+        admitted = api.get("/api/v1/cases", {"q": term}, **_bearer(bob)).json()
+        assert theirs == {"results": [], "next": None, "previous": None}, term
+        assert [c["reference"] for c in admitted["results"]] == [hidden.reference], term
