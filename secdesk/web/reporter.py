@@ -12,6 +12,7 @@ from secdesk.cases.access import capability_holder
 from secdesk.cases.models import Capability
 from secdesk.errors import Refused
 from secdesk.mail.posts import do_post_reporter_reply
+from secdesk.web.case_glance import MESSAGES_PER_PAGE, latest_page
 from secdesk.web.decorators import public_view
 from secdesk.web.log_redaction import referer_without_path
 
@@ -49,7 +50,11 @@ def reporter_case(request, token):
             error, status = refused.message, 400
         else:
             return redirect("reporter_case", token=link.token)
-    thread = case.messages.filter(internal=False).select_related("author")
+    thread = latest_page(
+        case.messages.filter(internal=False).select_related("author"),
+        MESSAGES_PER_PAGE,
+        request.GET.get("page"),
+    )
     response = render(
         request,
         "secdesk/reporter_case.html",

@@ -1,5 +1,6 @@
 """Every list, on the web and in the API, costs the same number of queries at
-10 cases as at 1,000 (and a thread of 10 messages as one of 1,000): a page
+10 cases as at 1,000 (and a thread of 10 messages as one of 1,000, for the
+team and on the reporter's page): a page
 shows a page, and looks up what it shows once for the whole page.
 
 The rows are written in bulk, straight into the tables: this counts queries,
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from secdesk.advisories.models import Advisory, CveId, Publication
 from secdesk.audit.log import record_each
 from secdesk.audit.models import AuditEvent
+from secdesk.cases.capabilities import reporter_link_token
 from secdesk.cases.models import Case, Embargo, EmbargoState, Message, ReportState
 from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.teams.models import Person
@@ -192,15 +194,22 @@ def _queries(client, paths, token, *, warm=False) -> dict[str, int]:
 def test_every_list_costs_the_same_queries_at_10_and_at_1000_cases(login_as, alice, libvirt):
     with time_machine.travel(NOW, tick=False):
         busy = Case.objects.create(
-            project=libvirt, number=100_000, title="Busy", state="accepted", received_at=NOW
+            project=libvirt,
+            number=100_000,
+            title="Busy",
+            state="accepted",
+            received_at=NOW,
+            reporter=Person.objects.create(email="busy@research.example"),
         )
         Embargo.objects.create(case=busy, state=EmbargoState.ACTIVE, end_at=NOW + timedelta(9))
+        with transaction.atomic():
+            link = reporter_link_token(busy)
         _, token = do_create_api_token(name="lists", acting=alice)
         client = login_as(alice)
         _grow(libvirt, alice, busy, to=10)
-        at_10 = _queries(client, _pages(busy), token, warm=True)
+        at_10 = _queries(client, [*_pages(busy), f"/r/{link}/"], token, warm=True)
         _grow(libvirt, alice, busy, to=1000)
-        at_1000 = _queries(client, _pages(busy), token)
+        at_1000 = _queries(client, [*_pages(busy), f"/r/{link}/"], token)
 
     assert Case.objects.count() == 1001 and busy.messages.count() == 1000
     grew = {path: (at_10[path], at_1000[path]) for path in at_10 if at_10[path] != at_1000[path]}
