@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from secdesk.advisories.formats.csaf import TLP_FOLDER, canonical_url, directory_path
 from secdesk.advisories.policy_docs import site_publisher
-from secdesk.advisories.published import current, published
+from secdesk.advisories.published import finished, part_of
 from secdesk.errors import NotFound
 from secdesk.lib.dates import stamp
 
@@ -66,15 +66,15 @@ def path_of(document: dict) -> str:
 def document_at(year: int, name: str) -> dict:
     """The published CSAF document filed under `year` as `name`.json."""
     path = f"{TLP_FOLDER}/{year}/{name}.json"
-    for publication in published():
-        document = current(publication)["csaf"]
+    for document in _documents():
         if path_of(document) == path:
             return document
     raise NotFound(f"no published CSAF document at {path}")
 
 
 def _documents() -> list[dict]:
-    return [current(p)["csaf"] for p in published()]
+    """Every published CSAF document, newest first: the feed lists them all."""
+    return part_of(finished(), "csaf")
 
 
 def provider_metadata() -> dict:

@@ -30,19 +30,25 @@ def finished():
 
 
 def facts_of(publication_ids) -> list[dict]:
-    """The facts of each publication as served now (`current`), in the order
-    given: two queries for a page of them, and only the facts read of their
-    documents (a page of indexes must not parse every advisory's five formats)."""
+    """The facts of each publication as served now (`current`), in the order given."""
+    return part_of(publication_ids, "facts")
+
+
+def part_of(publication_ids, part: str) -> list:
+    """One part of each publication's documents as served now (`current`):
+    its facts, or one format. In the order given, in two queries, and only
+    that part read of each document (a page of an index must not parse every
+    advisory's five formats)."""
     ids = list(publication_ids)
-    facts = dict(Publication.objects.filter(pk__in=ids).values_list("pk", "documents__facts"))
+    parts = dict(Publication.objects.filter(pk__in=ids).values_list("pk", f"documents__{part}"))
     revised = (
         Revision.objects.filter(publication_id__in=ids, finished_at__isnull=False)
         .order_by("publication_id", "number")
-        .values_list("publication_id", "documents__facts")
+        .values_list("publication_id", f"documents__{part}")
     )
     # The latest finished revision's, where there is one.
-    facts.update(revised)
-    return [facts[pk] for pk in ids]
+    parts.update(revised)
+    return [parts[pk] for pk in ids]
 
 
 def current(publication: Publication) -> dict:
