@@ -76,7 +76,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["project", "state"])]
+        # The open cases, those in a state, of every project a person is on.
+        indexes = [models.Index(fields=["state", "project"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "number"], name="one_number_per_project_case"
@@ -169,6 +170,11 @@ class Embargo(models.Model):
     restarts = models.PositiveIntegerField(default=0)
     exit_reason = models.CharField(max_length=40, blank=True)
     exited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The embargoes in force that end soon (the dashboard, the calendar,
+        # the worker's expiry), found without reading every case.
+        indexes = [models.Index(fields=["state", "end_at"])]
 
     def __str__(self):
         return f"embargo of case #{self.case_id} ({self.state})"

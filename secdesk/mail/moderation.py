@@ -18,8 +18,8 @@ from secdesk.audit.models import AuditEvent
 from secdesk.cases.access import (
     capabilities_named,
     reporter_admitted,
+    seen_by,
     visible_case_ids,
-    visible_cases,
 )
 from secdesk.cases.actions import reports
 from secdesk.cases.actions.common import atomic
@@ -46,7 +46,7 @@ def moderated(person: Person | None, states):
         InboundMessage.objects.filter(
             state__in=states, project__in=projects_of(person, Role.MODERATOR)
         )
-        .filter(Q(case__isnull=True) | Q(case__in=visible_cases(person).values("pk")))
+        .filter(Q(case__isnull=True) | seen_by(person, "case"))
         .select_related("project", "case__project")
         .defer("raw")
         .order_by("pk")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from secdesk.advisories.verify import cases_missing_fixes
-from secdesk.cases.access import visible_cases
+from secdesk.cases.access import seen_by, visible_cases
 from secdesk.cases.embargo_machine import IN_FORCE
 from secdesk.cases.models import EmbargoProposal, ProposalState
 from secdesk.cases.report_machine import OPEN_STATES
@@ -54,9 +54,8 @@ def needs_me(person, now) -> NeedsMe:
         # An open proposal another member made, on which I have not voted yet:
         # it waits for my agreement (an extension) or my acceptance.
         proposals=list(
-            EmbargoProposal.objects.filter(
-                state=ProposalState.OPEN, embargo__case__in=cases.values("pk")
-            )
+            EmbargoProposal.objects.filter(state=ProposalState.OPEN)
+            .filter(seen_by(person, "embargo__case"))
             .exclude(proposed_by=person)
             .exclude(votes__person=person)
             .select_related("embargo__case__project", "proposed_by")

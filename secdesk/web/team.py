@@ -5,6 +5,7 @@ import contextlib
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -251,7 +252,10 @@ def audit_trail(request):
     projects = projects_of(request.person, Role.ADMIN)
     form = AuditPageForm(request.GET)
     where = form.cleaned_data if form.is_valid() else {}
-    trail = AuditRecord.objects.filter(project_id__in=projects.values("pk")).filter(
+    # Both asked of each record (EXISTS), not as "among these": the database
+    # then reads the trail newest first and stops at a page, where "project
+    # among these" had it sort all of a project's 250,000 records (5 s).
+    trail = AuditRecord.objects.filter(Exists(projects.filter(pk=OuterRef("project_id")))).filter(
         of_visible_cases(request.person)
     )
     records, older, newer = _audit_page(trail, where.get("before"), where.get("after"))
