@@ -36,6 +36,11 @@ urlpatterns = [
     path("cases/<case:ref>/fixes/", case_actions.fixes, name="case_fixes"),
     path("cases/<case:ref>/restriction/", case_actions.restriction, name="case_restriction"),
     path("cases/<case:ref>/advisory/", case_actions.advisory, name="case_advisory"),
+    path(
+        "cases/<case:ref>/advisory/preview/",
+        case_page.advisory_preview,
+        name="case_advisory_preview",
+    ),
     path("cases/<case:ref>/publish/", case_actions.publish, name="case_publish"),
     path(
         "cases/<case:ref>/publication/",

@@ -76,6 +76,7 @@ EXPECT = {
         )
     },
     "cases/<case:ref>/advisory/": ("POST", _logged_in(404, admin=302, member=302)),
+    "cases/<case:ref>/advisory/preview/": ("GET", _logged_in(404, admin=200, member=200)),
     "cases/<case:ref>/publication/": ("GET", _logged_in(404, admin=200, member=200)),
     "cases/<case:ref>/restriction/": ("POST", _logged_in(404, admin=302, member=403)),
     "cases/<case:ref>/reporter-link/": ("POST", _logged_in(404, admin=302, member=403)),

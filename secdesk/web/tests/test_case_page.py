@@ -165,3 +165,15 @@ def test_the_case_page_says_what_the_case_waits_for_first(login_as, bob, case):
 
     glance = body[body.index('class="case-glance"') : body.index('class="case-nav"')]
     assert "Next:" in glance and "countdown" in glance
+
+
+def test_the_advisory_preview_loads_with_its_panel_not_with_the_page(login_as, bob, case):
+    client = login_as(bob)
+    url = f"/cases/{case.project.slug}/{case.number}/"
+    page = client.get(url).content.decode()
+    assert f'hx-get="{url}advisory/preview/?format=text"' in page
+    assert 'class="preview-text"' not in page
+    preview = client.get(f"{url}advisory/preview/", {"format": "osv"})
+    assert preview.status_code == 200
+    assert "&quot;schema_version&quot;" in preview.content.decode()
+    assert 'class="preview-text"' in client.get(url, {"format": "text"}).content.decode()

@@ -110,3 +110,12 @@ def test_publishing_ends_the_embargo_and_the_advisory_is_public(desks, public):
     page.get_by_role("row").filter(has_text=title).get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     expect(page.get_by_text("CVE-2026-41001").first).to_be_visible()
+
+
+def test_the_advisory_preview_loads_when_its_panel_is_shown(desks):
+    page = _case(desks(BOB), "ACL check skipped for domain migration API")
+    page.locator("#advisory").scroll_into_view_if_needed()
+    preview = page.locator("#advisory-preview pre")
+    expect(preview).to_contain_text("CVE-2026-41001")
+    page.locator("#advisory-preview").get_by_role("link", name="OSV").click()
+    expect(page.locator("#advisory-preview pre")).to_contain_text('"schema_version"')
