@@ -36,7 +36,18 @@ STATE_ORDER = [
 ]
 # Not finished: someone still has something to do.
 OPEN = (ReportState.RECEIVED, ReportState.HELD, ReportState.VALID, ReportState.ACCEPTED)
-CASES_PER_PAGE = 50
+CASES_PER_PAGE = 25
+# What a case's line shows: only these are read (and sorted) of the page's cases.
+LINE_FIELDS = (
+    "number",
+    "title",
+    "state",
+    "received_at",
+    "project__slug",
+    "project__name",
+    "embargo__state",
+    "embargo__end_at",
+)
 
 
 @dataclass(frozen=True)
