@@ -1,10 +1,12 @@
 """The audit page shows an admin the records of the cases they may see, and their
 projects' records about no case; never those of a case restricted to others."""
 
+import re
+
 import pytest
 from django.db import transaction
 
-from secdesk.audit.log import record
+from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.teams.models import Role
 from secdesk.web.tests.conftest import join, make_person
@@ -48,3 +50,26 @@ def test_an_admin_the_restricted_case_admits_sees_its_records(login_as, alice, a
     page = login_as(alice).get("/audit/").content.decode()
     assert "reporter@example.net" in page and "0123abcd4567ef89" in page
     assert "policy changed" in page
+
+
+def test_the_trail_pages_back_and_forth_by_record_number(login_as, alice, libvirt):
+    with transaction.atomic():
+        record_each(
+            alice,
+            AuditEvent.POLICY_CHANGED,
+            [{"project": libvirt, "version": n} for n in range(250)],
+        )
+    client = login_as(alice)
+
+    def shown(query=""):
+        page = client.get(f"/audit/{query}").content.decode()
+        return [int(seq) for seq in re.findall(r"<tr><td>(\d+)</td>", page)], page
+
+    newest, page = shown()
+    last = max(newest)
+    assert newest == list(range(last, last - 100, -1))
+    assert f"?before={last - 99}" in page and "?after=" not in page
+    older, page = shown(f"?before={last - 99}")
+    assert older == list(range(last - 100, last - 200, -1))
+    assert f"?after={last - 100}" in page
+    assert shown(f"?after={last - 100}")[0] == newest
