@@ -130,9 +130,8 @@ def _dashboard(request, *, refusal="", status=200):
         status = 400
     found = find_cases(request.person, form.query(), now)
     counts = dict(found.order_by().values_list("state").annotate(n=models.Count("pk")))
-    paginator = Paginator(
-        _in_state_order(found).select_related("project", "embargo"), CASES_PER_PAGE
-    )
+    lines = _in_state_order(found).select_related("project", "embargo").only(*LINE_FIELDS)
+    paginator = Paginator(lines, CASES_PER_PAGE)
     # The counts by state add up to the total: the pager need not count again.
     paginator.count = sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
