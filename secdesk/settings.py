@@ -78,6 +78,8 @@ SMTP_RELAY = env.host_port("SECDESK_SMTP_RELAY", _relay) if _relay else None
 SMTP_STARTTLS = env.flag("SECDESK_SMTP_STARTTLS")
 SMTP_USER = env.text("SECDESK_SMTP_USER")
 SMTP_PASSWORD = env.text("SECDESK_SMTP_PASSWORD")
+# Connections a worker sends over at once: each member's mail is their own.
+SMTP_CONNECTIONS = env.count("SECDESK_SMTP_CONNECTIONS", 4)
 # The largest message the mail intake takes, in bytes.
 MAIL_MAX_BYTES = env.count("SECDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 
