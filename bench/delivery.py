@@ -8,8 +8,8 @@ secdesk runs as the operator runs it, in processes of its own: `secdesk serve`
 (on PostgreSQL). In this order:
 
 1. the relay alone: how many mails clients that send them ready-made get
-   the relay to take, over as many connections as secdesk has workers (each
-   worker sends over one);
+   the relay to take, over as many connections as secdesk's workers send
+   over (SECDESK_SMTP_CONNECTIONS each);
 2. posts sent at a steady rate (`--delivery-rate`, 40 posts/s): the rate
    delivered, and the median and 95th percentile of the latency;
 3. a flood: as many posts as fast as the senders can, for the most secdesk
@@ -42,8 +42,9 @@ RAW = (
 
 
 def relay_alone(sink: Sink, connections: int, count: int = 3000) -> float:
-    """Mails/s the relay takes from `connections` clients (as many as secdesk
-    has workers), each in a process of its own, sending them ready-made."""
+    """Mails/s the relay takes from `connections` clients (as many as
+    secdesk's workers send over), each in a process of its own, sending them
+    ready-made."""
     before = sink.count()
     clients = Clients(__file__, ["--alone", str(sink.port)], [count // connections] * connections)
     start = time.perf_counter()
@@ -161,16 +162,18 @@ def measure(args, data: Path, make_posts) -> dict:
     """The delivery part. `make_posts(tag, count)` makes member posts into
     the bench's case, each (sender, recipient, raw, token) with the token in
     its body, so that every mail of it at the relay names the post."""
+    from django.conf import settings
+
     from secdesk.outbox.models import Outgoing, OutgoingMessage
 
     # The intake's rounds queued mail for nobody to send: out of the way.
     OutgoingMessage.objects.filter(state=Outgoing.QUEUED).update(state=Outgoing.SENT)
-    sink = Sink(processes=args.relay_processes)
+    sink = Sink(processes=args.relay_processes, server=args.relay_server)
     logs = Path(tempfile.mkdtemp(prefix="secdesk-bench-delivery-"))
     env = environment(data, args.database_url, SECDESK_SMTP_RELAY=f"127.0.0.1:{sink.port}")
     try:
         workers = 1 if args.delivery == "serve" else args.workers
-        alone = relay_alone(sink, workers)
+        alone = relay_alone(sink, workers * settings.SMTP_CONNECTIONS)
         with Processes(logs) as processes:
             port = _start_secdesk(processes, args.delivery, env, args.workers)
             fan_out = _warm_up(sink, port, make_posts("warm", 8))

@@ -3,7 +3,7 @@
     uv run python bench/mail_intake.py [--rounds 5] [--messages 1000] [--posts 1000]
         [--burst 5000] [--rules process|thread] [--database-url postgres://…/empty]
         [--delivery serve|mail+worker|none] [--delivery-rate 40] [--delivery-posts 400]
-        [--workers 2] [--relay-processes 2]
+        [--workers 2] [--relay-processes 2] [--relay-server lean|aiosmtpd]
 
 The intake daemon runs as `secdesk mail` runs it (the rules in a process of
 their own; `--rules thread` as in `secdesk serve`). Each round measures, in
@@ -192,6 +192,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="`secdesk worker` processes")
     parser.add_argument(
         "--relay-processes", type=int, default=2, help="processes of the relay delivered to"
+    )
+    parser.add_argument(
+        "--relay-server",
+        choices=("lean", "aiosmtpd"),
+        default="lean",
+        help="the relay's SMTP server (bench/relay_sink.py)",
     )
     args = parser.parse_args()
     args.delivery = args.delivery or ("mail+worker" if args.database_url else "serve")
@@ -393,7 +399,8 @@ def _delivery_summary(found: dict, args) -> None:
         "mail+worker": f"secdesk mail + {args.workers} × secdesk worker, PostgreSQL",
     }
     print(
-        f"delivery ({shape[found['shape']]}; the relay in {args.relay_processes} processes), "
+        f"delivery ({shape[found['shape']]}; the relay, {args.relay_server}, "
+        f"in {args.relay_processes} processes), "
         f"each post {found['fan_out']} mails, one per recipient; "
         f"the relay alone takes {found['relay_alone']:.0f} mails/s"
     )
