@@ -70,9 +70,7 @@ def _received(relay) -> Counter:
     return Counter(address for rcpts, _ in relay.messages for address in rcpts)
 
 
-def test_a_mail_to_each_member_goes_out_over_several_connections_at_once(
-    project, relay, settings
-):
+def test_a_mail_to_each_member_goes_out_over_several_connections_at_once(project, relay, settings):
     settings.SMTP_CONNECTIONS = 4
     row = _team_mail(project)
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}
