@@ -49,7 +49,11 @@ def _acting_on(request, project: str, number: int):
     response={200: list[CaseSummary], **ERRORS},
     summary="The cases you may see, newest first, a page at a time",
 )
-@paginate(Pages, ordering=("-pk",), shown=lambda request, cases: list(map(case_summary, cases)))
+# Paged by the time of the report: a page token holds the time of a case the
+# reader sees, where a row id would count every case of the site.
+@paginate(
+    Pages, ordering=("-received_at",), shown=lambda request, cases: list(map(case_summary, cases))
+)
 def list_cases(
     request,
     state: str | None = None,

@@ -76,8 +76,12 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        # The open cases, those in a state, of every project a person is on.
-        indexes = [models.Index(fields=["state", "project"])]
+        indexes = [
+            # The open cases, those in a state, of every project a person is on.
+            models.Index(fields=["state", "project"]),
+            # Every list of cases, newest first.
+            models.Index(fields=["received_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "number"], name="one_number_per_project_case"

@@ -1,5 +1,8 @@
 """The REST API acts as the token's person, with exactly their access."""
 
+from base64 import b64decode
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.test import Client
 
@@ -70,6 +73,16 @@ def test_the_case_list_comes_a_page_at_a_time_newest_first(api, new_case, bob):
     assert seen == [case.reference for case in reversed(made)]
     found = api.get("/api/v1/cases", {"q": "Crash 3"}, **auth).json()["results"]
     assert [c["reference"] for c in found] == [made[3].reference]
+
+
+def test_a_page_token_holds_the_time_of_a_case_shown_not_a_count_of_the_sites_cases(
+    api, new_case, bob
+):
+    made = [new_case(subject=f"Crash {n}") for n in range(3)]
+    page = api.get("/api/v1/cases?page_size=2", **_bearer(bob)).json()
+    [cursor] = parse_qs(urlsplit(page["next"]).query)["cursor"]
+    position = parse_qs(b64decode(cursor).decode())["p"]
+    assert position == [str(made[0].received_at)]
 
 
 def test_a_cursor_the_list_did_not_give_is_bad_input(api, new_case, bob):
