@@ -2,7 +2,8 @@
 
 SECDESK_SMTP_RELAY=host:port (with SECDESK_SMTP_USER / SECDESK_SMTP_PASSWORD and
 SECDESK_SMTP_STARTTLS=yes if the relay wants them) sends through a relay,
-over SECDESK_SMTP_CONNECTIONS connections at once (4); without it, each message is written to DATA_DIR/outbox/ as an .eml file.
+over SECDESK_SMTP_CONNECTIONS connections at once (4); without it, each
+message is written to DATA_DIR/outbox/ as an .eml file.
 """
 
 import logging
