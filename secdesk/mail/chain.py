@@ -20,6 +20,8 @@ INTAKE = (
     ("unparseable", QUARANTINE),
     ("no_sender", QUARANTINE),
     ("loop", DISCARD),
+    ("already_received", DISCARD),
+    ("copy_of_held", HOLD),
     ("dead_reply_address", HOLD),
     ("reply_address_mismatch", HOLD),
     ("member_reply_address", ACCEPT),
@@ -42,6 +44,7 @@ NO_ACKNOWLEDGEMENT = (
     "bulk_or_list",
     "from_a_robot",
     "acknowledged_enough_today",
+    "copy_of_held",
 )
 
 

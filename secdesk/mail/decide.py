@@ -15,7 +15,7 @@ from secdesk.cases.access import capabilities_named, case_audience
 from secdesk.cases.models import Capability, Case
 from secdesk.lib.addresses import validate_address
 from secdesk.mail.addresses import split
-from secdesk.mail.models import AcknowledgementCount, InboundMessage, MessageMail
+from secdesk.mail.models import AcknowledgementCount, Inbound, InboundMessage, MessageMail
 from secdesk.mail.parsing import Parsed, Unparseable, parse
 from secdesk.mail.rules import Incoming, Senders, authenticate
 from secdesk.outbox.models import OutgoingMessage
@@ -74,6 +74,7 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
         ).values_list("message_id", flat=True)
     )
     addressed, suggested = _addressed(read)
+    copies = _copies(read)
     members = _Members()
     counts = {
         (c.project_id, c.address): c.count
@@ -89,12 +90,80 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
         if capability is not None and capability.case.project_id == row.project_id:
             msg.case = capability.case
         msg.suggested_case = suggested.get(row.pk)
+        if (original := copies.get(row.pk)) is not None:
+            msg.copy_of, msg.copy_read_in = original.pk, original.state == Inbound.ACCEPTED
+            if msg.suggested_case is None and original.case_id is not None:
+                # Held beside its original, not opened as a case of its own.
+                msg.suggested_case = original.case_id
         authenticate(msg, members.who_may_send(row.project, msg.case))
         if msg.reporter_address:
             msg.acknowledgements_today = counts.get(
                 (row.project_id, msg.reporter_address.lower()), 0
             )
     return found
+
+
+def _body(raw: bytes) -> bytes:
+    """What follows the header of a raw message, as it came."""
+    ends = [at for at in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if at >= 0]
+    return raw[min(ends) :] if ends else b""
+
+
+# Earlier messages compared byte for byte with each one, at most: a sender who
+# sends many texts under one Message-ID costs no more than these.
+COPIES_COMPARED = 3
+# What an earlier message was read to: one still being read, set aside or
+# discarded is nobody's original.
+READ = (Inbound.ACCEPTED, Inbound.HELD, Inbound.REJECTED)
+
+
+def _copies(read) -> dict[int, InboundMessage]:
+    """For each row that is a copy of a message its project has already read,
+    that message: the same Message-ID, envelope sender and recipients,
+    subject and text. A sender's MTA sends a message again when our 250 to
+    it was lost, and an MTA in front of secdesk adds headers of its own to
+    each attempt; read twice, a post would reach the team twice and a report
+    open two cases."""
+    keys = {
+        row.pk: (row.project_id, msg.parsed.message_id)
+        for row, msg in read
+        if msg.parsed.message_id
+    }
+    if not keys:
+        return {}
+    earlier: dict[tuple, list[InboundMessage]] = {}
+    for found in (
+        InboundMessage.objects.filter(
+            project__in={project for project, _ in keys.values()},
+            message_id__in={message_id for _, message_id in keys.values()},
+            state__in=READ,
+            pk__lt=max(keys),
+        )
+        .defer("raw")
+        .order_by("-pk")
+    ):
+        earlier.setdefault((found.project_id, found.message_id), []).append(found)
+    copies = {}
+    for row, msg in read:
+        alike = [
+            found
+            for found in earlier.get(keys.get(row.pk), [])
+            if found.pk < row.pk
+            and found.mail_from.lower() == row.mail_from.lower()
+            and sorted(found.rcpt_tos) == sorted(row.rcpt_tos)
+            and found.subject == msg.parsed.subject
+        ][:COPIES_COMPARED]
+        if not alike:
+            continue
+        body = _body(bytes(row.raw))
+        raws = dict(
+            InboundMessage.objects.filter(pk__in=[f.pk for f in alike]).values_list("pk", "raw")
+        )
+        for found in alike:
+            if _body(bytes(raws[found.pk])) == body:
+                copies[row.pk] = found
+                break
+    return copies
 
 
 def _tokens(row: InboundMessage) -> list[str]:

@@ -39,6 +39,10 @@ class Incoming:
     # A case the mail answers by In-Reply-To/References: for a moderator, no more.
     suggested_case: int | None = None
     loop: bool = False
+    # An earlier message this one is a copy of (sent again), and whether
+    # that one was read into its case.
+    copy_of: int | None = None
+    copy_read_in: bool = False
     member: Person | None = None
     how_authenticated: str = ""
     # Why an OpenPGP signature on the message does not make it a member's.
@@ -99,6 +103,27 @@ def no_sender(msg: Incoming) -> str | None:
 def loop(msg: Incoming) -> str | None:
     if msg.loop:
         return "our own message came back (its Message-ID is one secdesk sent)"
+    return None
+
+
+@rule
+def already_received(msg: Incoming) -> str | None:
+    if msg.copy_of is not None and msg.copy_read_in:
+        return (
+            f"a copy of inbound message #{msg.copy_of} (the same Message-ID, sender, "
+            "recipients, subject and text), sent again: what it says is in already"
+        )
+    return None
+
+
+@rule
+def copy_of_held(msg: Incoming) -> str | None:
+    if msg.copy_of is not None and not msg.copy_read_in:
+        return (
+            f"a copy of inbound message #{msg.copy_of}, which a moderator holds or has "
+            "rejected (the same Message-ID, sender, recipients, subject and text): held "
+            "beside it"
+        )
     return None
 
 

@@ -295,9 +295,10 @@ def test_the_rules_let_a_batch_that_was_not_full_fill_before_reading_on(project,
 def test_a_batch_stops_at_its_share_of_memory_but_always_takes_one_message(
     project, alice, monkeypatch
 ):
-    big = mail(body="x" * 5000)
-    _store_all([big, big, big, mail(body="x" * 20000), big])
-    batches = read_in_batches(monkeypatch, intake.Intake(None, batch_bytes=2 * len(big) + 100))
+    # Five messages of their own (one sent twice would be read once).
+    bigs = [mail(body="x" * 5000) for _ in range(4)]
+    _store_all([*bigs[:3], mail(body="x" * 20000), bigs[3]])
+    batches = read_in_batches(monkeypatch, intake.Intake(None, batch_bytes=2 * len(bigs[0]) + 100))
     # Two fit; the large one alone, though it is over the limit by itself.
     assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert InboundMessage.objects.filter(state=Inbound.HELD).count() == 5

@@ -7,8 +7,8 @@ import time_machine
 
 from secdesk.audit.models import AuditEvent, AuditRecord
 from secdesk.cases.access import capability_holder
-from secdesk.cases.models import Capability
-from secdesk.mail.models import Inbound
+from secdesk.cases.models import Capability, Case
+from secdesk.mail.models import Inbound, InboundMessage
 from secdesk.mail.tests.conftest import deliver, mail
 from secdesk.outbox.models import OutgoingMessage
 
@@ -140,6 +140,37 @@ def test_our_own_mail_coming_back_is_dropped_by_loop_detection(project, alice):
     echo = echo.replace(b"Subject:", f"Message-ID: {ack.message_id}\r\nSubject:".encode())
     row = deliver(echo)
     assert row.state == Inbound.DISCARDED and row.reasons[0]["rule"] == "loop"
+
+
+def test_a_report_sent_again_opens_one_case_and_is_acknowledged_once(project, alice):
+    """A sender's MTA sends a message again when our 250 to it was lost; the
+    MTA in front of secdesk adds a header of its own to each attempt."""
+    raw = mail()
+    first = deliver(raw)
+    again = deliver(b"Received: by mx.libvirt.example; attempt 2\r\n" + raw)
+    assert first.state == Inbound.HELD and first.opened_case
+    # Held beside the first, for the moderators of its case.
+    assert again.state == Inbound.HELD and not again.opened_case and again.case == first.case
+    assert again.reasons[0]["rule"] == "copy_of_held"
+    assert f"#{first.pk}" in again.reasons[0]["reason"]
+    assert Case.objects.count() == 1
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 1
+
+
+def test_a_message_set_aside_is_no_original_and_its_copy_is_read_as_its_own(project, alice):
+    raw = mail()
+    first = deliver(raw)
+    InboundMessage.objects.filter(pk=first.pk).update(state=Inbound.QUARANTINED)
+    again = deliver(raw)
+    assert again.state == Inbound.HELD and again.opened_case and again.case != first.case
+
+
+def test_the_same_message_id_with_another_text_or_to_another_address_is_its_own(project, alice):
+    raw = mail()
+    other_text = raw.replace(b"crafted domain XML", b"crafted network XML")
+    rows = [deliver(raw), deliver(other_text), deliver(raw, to="security+typo@libvirt.example")]
+    assert [row.state for row in rows] == [Inbound.HELD] * 3
+    assert all(row.opened_case for row in rows) and Case.objects.count() == 3
 
 
 def test_suspected_spam_is_held_never_dropped_and_not_answered(project, alice):

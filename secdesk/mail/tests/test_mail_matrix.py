@@ -63,6 +63,7 @@ WAYS = {
     "unsigned": "to their own reply address, unsigned",
     "partly_signed": "to their own reply address, a signed block with unsigned text after it",
     "replayed": "to their own reply address, a signed mail sent a second time",
+    "sent_twice": "to their own reply address, the same mail again (as an MTA retries)",
     "another_key": "to their own reply address, signed by another member's key (alice's)",
     "forged_from": "by someone else, From their address, to the security address",
     "own_mail_back": "a mail secdesk sent, coming back with its own Message-ID",
@@ -86,6 +87,9 @@ EXPECT = {
     ("removed", "others_address"): AS_REPORTER,
     ("outsider", "others_address"): AS_REPORTER,
     **{(persona, "own_mail_back"): DISCARDED for persona in PERSONAS},
+    # The first is read as its way says; a copy of what is in already, never.
+    ("reporter", "sent_twice"): DISCARDED,
+    ("member", "sent_twice"): DISCARDED,
     # An answer quoting a reset link must reach no team.
     **{(persona, "account_mail_answer"): REFUSED for persona in PERSONAS},
     # Mail about an account names no case: a member's signed answer is a new
@@ -202,6 +206,10 @@ def _send(world: World, persona: str, way: str):
         deliver(raw, mail_from=person.email, to=own)
         again = raw.replace(b"Message-ID: <", b"Message-ID: <again.")
         return deliver(again, mail_from=person.email, to=own)
+    if way == "sent_twice":
+        raw = _mail(person.email, own, signed)
+        deliver(raw, mail_from=person.email, to=own)
+        return deliver(b"Received: by mx.libvirt.example\n" + raw, mail_from=person.email, to=own)
     if way == "another_key":
         body = _signed(world.keys["alice"], text + "\n")
         return deliver(_mail(person.email, own, body), mail_from=person.email, to=own)
@@ -248,10 +256,13 @@ def test_mail_into_a_case(world, persona, way):
     assert outcome == EXPECT[(persona, way)], getattr(row, "reasons", "refused at RCPT")
     if outcome == NEW_REPORT:
         assert Message.objects.filter(case=world.case).count() == before
-    if outcome in (HELD, DISCARDED) and way != "replayed":
-        # Nothing reached the case's thread, nor anyone's inbox.
-        assert Message.objects.filter(case=world.case).count() == before
+    if outcome in (HELD, DISCARDED):
+        # Nothing of it reached the case's thread, nor anyone's inbox (what a
+        # way sent before it may have).
+        assert not Message.objects.filter(case=world.case, mail__inbound=row).exists()
         assert not OutgoingMessage.objects.filter(case_message__mail__inbound=row).exists()
+        if way not in ("replayed", "sent_twice"):
+            assert Message.objects.filter(case=world.case).count() == before
 
 
 def render_matrix() -> str:

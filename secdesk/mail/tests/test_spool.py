@@ -214,10 +214,12 @@ def test_a_spool_opened_while_another_connection_writes_the_new_file_waits_its_t
 def test_a_batch_from_the_spool_stops_at_its_share_of_memory_but_always_takes_one_message(
     project, queue, monkeypatch
 ):
-    small, large = _envelope("small"), _envelope("large")
+    # Five messages of their own (one sent twice would be read once).
+    smalls = [_envelope(f"small {n}") for n in range(4)]
+    large = _envelope("large 0")
     large.raw += b"x" * 20000
-    intake.Intake(queue).store([small, small, small, large, small])
-    reader = intake.Intake(queue, batch_bytes=2 * len(small.raw) + 100)
+    intake.Intake(queue).store([*smalls[:3], large, smalls[3]])
+    reader = intake.Intake(queue, batch_bytes=2 * len(smalls[0].raw) + 100)
     batches = read_in_batches(monkeypatch, reader)
     assert [len(rows) for rows in batches] == [2, 1, 1, 1]
     assert queue.count() == 0
