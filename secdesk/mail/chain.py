@@ -20,10 +20,12 @@ INTAKE = (
     ("unparseable", QUARANTINE),
     ("no_sender", QUARANTINE),
     ("loop", DISCARD),
-    ("already_received", DISCARD),
-    ("copy_of_held", HOLD),
     ("dead_reply_address", HOLD),
     ("reply_address_mismatch", HOLD),
+    # A copy of a message read already, after the holds of reply addresses
+    # (whose reasons a moderator must see) and before anything accepts it.
+    ("already_received", DISCARD),
+    ("copy_of_held", HOLD),
     ("member_reply_address", ACCEPT),
     ("authenticated_member", ACCEPT),
     ("threaded_to_case", DEFER),

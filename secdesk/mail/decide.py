@@ -103,10 +103,42 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
     return found
 
 
-def _body(raw: bytes) -> bytes:
-    """What follows the header of a raw message, as it came."""
-    ends = [at for at in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if at >= 0]
-    return raw[min(ends) :] if ends else b""
+# Headers a mail server on the way puts on top of a message, each attempt its
+# own: the rest of a message sent again is the same, byte for byte.
+TRACE = frozenset(
+    (
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"x-original-to",
+        b"authentication-results",
+        b"received-spf",
+        b"arc-seal",
+        b"arc-message-signature",
+        b"arc-authentication-results",
+        b"x-spam-flag",
+        b"x-spam-status",
+        b"x-spam-score",
+        b"x-spam-level",
+        b"x-virus-scanned",
+    )
+)
+
+
+def _content(raw: bytes) -> bytes:
+    """The message without the trace headers on top of it: every header its
+    sender wrote (From, Reply-To, Content-Type …) and its body, as they came."""
+    lines = raw.splitlines(keepends=True)
+    start = 0
+    while start < len(lines):
+        name = lines[start].split(b":", 1)[0].strip().lower()
+        if name not in TRACE:
+            break
+        start += 1
+        # A folded header goes on in lines that start with white space.
+        while start < len(lines) and lines[start][:1] in (b" ", b"\t"):
+            start += 1
+    return b"".join(lines[start:])
 
 
 # Earlier messages compared byte for byte with each one, at most: a sender who
@@ -119,11 +151,12 @@ READ = (Inbound.ACCEPTED, Inbound.HELD, Inbound.REJECTED)
 
 def _copies(read) -> dict[int, InboundMessage]:
     """For each row that is a copy of a message its project has already read,
-    that message: the same Message-ID, envelope sender and recipients,
-    subject and text. A sender's MTA sends a message again when our 250 to
-    it was lost, and an MTA in front of secdesk adds headers of its own to
-    each attempt; read twice, a post would reach the team twice and a report
-    open two cases."""
+    that message: the same envelope sender and recipients, and the same
+    headers (Message-ID, From, Subject …) and text but for the trace headers
+    on top. A sender's MTA sends a message again when our 250 to it was
+    lost, and an MTA in front of secdesk adds headers of its own to each
+    attempt; read twice, a post would reach the team twice and a report open
+    two cases."""
     keys = {
         row.pk: (row.project_id, msg.parsed.message_id)
         for row, msg in read
@@ -155,12 +188,12 @@ def _copies(read) -> dict[int, InboundMessage]:
         ][:COPIES_COMPARED]
         if not alike:
             continue
-        body = _body(bytes(row.raw))
+        content = _content(bytes(row.raw))
         raws = dict(
             InboundMessage.objects.filter(pk__in=[f.pk for f in alike]).values_list("pk", "raw")
         )
         for found in alike:
-            if _body(bytes(raws[found.pk])) == body:
+            if _content(bytes(raws[found.pk])) == content:
                 copies[row.pk] = found
                 break
     return copies

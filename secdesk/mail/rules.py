@@ -110,8 +110,8 @@ def loop(msg: Incoming) -> str | None:
 def already_received(msg: Incoming) -> str | None:
     if msg.copy_of is not None and msg.copy_read_in:
         return (
-            f"a copy of inbound message #{msg.copy_of} (the same Message-ID, sender, "
-            "recipients, subject and text), sent again: what it says is in already"
+            f"a copy of inbound message #{msg.copy_of} (the same sender, recipients, "
+            "headers and text), sent again: what it says is in already"
         )
     return None
 
@@ -121,8 +121,7 @@ def copy_of_held(msg: Incoming) -> str | None:
     if msg.copy_of is not None and not msg.copy_read_in:
         return (
             f"a copy of inbound message #{msg.copy_of}, which a moderator holds or has "
-            "rejected (the same Message-ID, sender, recipients, subject and text): held "
-            "beside it"
+            "rejected (the same sender, recipients, headers and text): held beside it"
         )
     return None
 

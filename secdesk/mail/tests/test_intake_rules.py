@@ -157,6 +157,21 @@ def test_a_report_sent_again_opens_one_case_and_is_acknowledged_once(project, al
     assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 1
 
 
+def test_a_copy_with_another_from_is_a_report_of_its_own_and_takes_nobodys(project, alice):
+    """Someone who saw a report on its way sends it first under their own
+    From: the finder's own report still opens its own case and is answered."""
+    raw = mail()
+    theirs = deliver(raw.replace(b"From: finder@research.example", b"From: mallory@evil.example"))
+    own = deliver(b"Received: by mx.libvirt.example;\r\n\tattempt 2\r\n" + raw)
+    assert theirs.opened_case and own.opened_case and own.case != theirs.case
+    assert own.case.reporter.email == "finder@research.example"
+    acknowledgements = OutgoingMessage.objects.filter(kind="acknowledgement")
+    assert sorted(row.to for row in acknowledgements) == [
+        ["finder@research.example"],
+        ["mallory@evil.example"],
+    ]
+
+
 def test_a_message_set_aside_is_no_original_and_its_copy_is_read_as_its_own(project, alice):
     raw = mail()
     first = deliver(raw)
