@@ -25,7 +25,7 @@ INTAKE = (
     # A copy of a message read already, after the holds of reply addresses
     # (whose reasons a moderator must see) and before anything accepts it.
     ("already_received", DISCARD),
-    ("copy_of_held", HOLD),
+    ("copy_of_held", DEFER),
     ("member_reply_address", ACCEPT),
     ("authenticated_member", ACCEPT),
     ("threaded_to_case", DEFER),
@@ -46,7 +46,6 @@ NO_ACKNOWLEDGEMENT = (
     "bulk_or_list",
     "from_a_robot",
     "acknowledged_enough_today",
-    "copy_of_held",
 )
 
 

@@ -92,9 +92,6 @@ def examine_all(items: list[tuple[InboundMessage, Parsed | None]]) -> list[tuple
         msg.suggested_case = suggested.get(row.pk)
         if (original := copies.get(row.pk)) is not None:
             msg.copy_of, msg.copy_read_in = original.pk, original.state == Inbound.ACCEPTED
-            if msg.suggested_case is None and original.case_id is not None:
-                # Held beside its original, not opened as a case of its own.
-                msg.suggested_case = original.case_id
         authenticate(msg, members.who_may_send(row.project, msg.case))
         if msg.reporter_address:
             msg.acknowledgements_today = counts.get(

@@ -118,10 +118,12 @@ def already_received(msg: Incoming) -> str | None:
 
 @rule
 def copy_of_held(msg: Incoming) -> str | None:
+    """A note for the moderator, no more: what the copy's trace headers say
+    (a spam verdict) is not the first's, so the rules read it as its own."""
     if msg.copy_of is not None and not msg.copy_read_in:
         return (
-            f"a copy of inbound message #{msg.copy_of}, which a moderator holds or has "
-            "rejected (the same sender, recipients, headers and text): held beside it"
+            f"looks like a copy of inbound message #{msg.copy_of}, which a moderator holds "
+            "or has rejected (the same sender, recipients, headers and text)"
         )
     return None
 
