@@ -35,6 +35,7 @@ def read_settings(monkeypatch, tmp_path):
         ("DATABASE_URL", "mysql://db/secdesk"),
         ("SECDESK_SMTP_RELAY", "mail.internal"),
         ("SECDESK_MAIL_MAX_BYTES", "12"),
+        ("SECDESK_SMTP_CONNECTIONS", "0"),
         ("SECDESK_DEMO", "perhaps"),
         ("SECDESK_LISTEN", "8000"),
     ],
