@@ -185,9 +185,10 @@ class _Attempt:
 class _Senders:
     """`size` transports used at once, each by one thread. A mail to each of a
     case's 50 members, one after another over one connection, waits for the
-    relay's four replies to each: 0.65 ms a mail on this machine, and ten times
-    that to a relay a few milliseconds away. Spread over connections, those
-    waits overlap (bench/mail_intake.py, "delivery")."""
+    relay's four replies to each: 200 waits in a row, a second to a relay a
+    few milliseconds away. Spread over connections, those waits overlap. On
+    loopback, where the cores bound the rate, one connection and four deliver
+    alike (docs/operations.md, "Measured")."""
 
     def __init__(self, size: int):
         self.local = threading.local()
