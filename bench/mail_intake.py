@@ -42,6 +42,7 @@ from pathlib import Path
 
 import delivery
 from processes import Clients, free_port
+from team import bench_team
 
 CLIENTS = 4
 
@@ -205,28 +206,10 @@ def _arguments() -> argparse.Namespace:
 
 
 def _team():
-    """The bench project, trusting its MTA's DKIM results, with 49 members
-    (50 with its admin). Returns the project and the members' addresses."""
-    from secdesk.teams.actions import (
-        do_accept_policy,
-        do_add_member,
-        do_create_admin,
-        do_create_project,
-    )
-
-    root = do_create_admin("root@bench.example")
-    project = do_create_project(
-        slug="bench", name="bench", security_address="security@bench.example", acting=root
-    )
-    project.trust_mta_authentication, project.mta_authserv_id = True, "mx.bench.example"
-    project.save()
-    members = []
-    for n in range(49):
-        email = f"member{n}@vendor{n % 5}.example"
-        membership = do_add_member(project, email=email, role="member", acting=root)
-        do_accept_policy(project, acting=membership.person)
-        members.append(email)
-    return project, members
+    """The bench project (bench/team.py) with 49 members (50 with its
+    admin). Returns the project and the members' addresses."""
+    project, people = bench_team(49)
+    return project, [person.email for person in people]
 
 
 def _last_stored() -> int:

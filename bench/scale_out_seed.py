@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from team import bench_team
+
 # Each run its own: the web's people log in with it.
 PASSWORD = secrets.token_urlsafe(24)
 SECURITY = "security@bench.example"
@@ -30,34 +32,8 @@ class Seed:
 
 
 def _team(size: int, admins: int):
-    from secdesk.teams.actions import (
-        do_accept_policy,
-        do_add_member,
-        do_create_admin,
-        do_create_project,
-    )
-
-    root = do_create_admin("root@bench.example")
-    project = do_create_project(
-        slug="bench",
-        name="bench",
-        security_address=SECURITY,
-        dev_list=LISTS[0],
-        announce_list=LISTS[1],
-        acting=root,
-    )
-    project.trust_mta_authentication, project.mta_authserv_id = True, "mx.bench.example"
-    project.save()
-    people = []
-    for n in range(size):
-        # The web's people move reports (a moderator's step): admins.
-        role = "admin" if n < admins else "member"
-        membership = do_add_member(
-            project, email=f"member{n}@vendor{n % 5}.example", role=role, acting=root
-        )
-        do_accept_policy(project, acting=membership.person)
-        people.append(membership.person)
-    return project, people
+    # The web's people move reports (a moderator's step): admins.
+    return bench_team(size, admins, dev_list=LISTS[0], announce_list=LISTS[1])
 
 
 def _accepted_case(project, admin, n: int, subject: str):
