@@ -74,7 +74,15 @@ class Relay:
         # An internationalised address in the envelope needs the relay's SMTPUTF8
         # (smtplib refuses to send it to a relay without).
         options = () if all(a.isascii() for a in [sender, *recipients]) else SMTPUTF8
-        refused = self.smtp.sendmail(sender, recipients, data, mail_options=options)
+        try:
+            refused = self.smtp.sendmail(sender, recipients, data, mail_options=options)
+        except smtplib.SMTPRecipientsRefused as err:
+            # Raised, it means no text went: every recipient refused, or the
+            # relay went away amid them. Those it does not name had no mail.
+            gone = (421, b"not sent: the relay went away")
+            raise smtplib.SMTPRecipientsRefused(
+                {address: err.recipients.get(address, gone) for address in recipients}
+            ) from err
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
 
@@ -165,10 +173,13 @@ class _Attempt:
         except smtplib.SMTPRecipientsRefused as err:
             self.refused.update(err.recipients)
             self.accepted += [a for a in recipients if a not in err.recipients]
-        except (smtplib.SMTPException, OSError) as err:
+        except Exception as err:
+            # Whatever went wrong (the relay, the connection, or a row that
+            # cannot be sent as it is), it is this row's: the batch's other
+            # rows are sent and recorded.
             self.error = self.error or err
             if not isinstance(err, smtplib.SMTPResponseException):
-                # The connection itself is gone: the next mail opens another.
+                # The connection may be gone or out of step: the next mail opens another.
                 sender.close()
         else:
             self.accepted += recipients

@@ -81,7 +81,8 @@ def _free_port():
 class Sink:
     """An SMTP server that keeps every message it is given, with the recipients
     it accepted for it. `refuse` answers DATA (refusing the whole mail),
-    `refuse_rcpt` answers RCPT TO for some addresses (refusing those only)."""
+    `refuse_rcpt` answers RCPT TO for some addresses (refusing those only).
+    It offers PIPELINING, as a site's MTA does, unless `pipelining` is False."""
 
     def __init__(self):
         self.messages = []
@@ -89,6 +90,13 @@ class Sink:
         self.senders = []
         self.refuse = None
         self.refuse_rcpt = {}
+        self.pipelining = True
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_rcpt:

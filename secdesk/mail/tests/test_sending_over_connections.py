@@ -107,3 +107,43 @@ def test_a_relay_failing_half_way_leaves_the_rest_for_the_retry_and_nobody_gets_
     row.refresh_from_db()
     assert row.state == Outgoing.SENT and sorted(row.delivered) == sorted(MEMBERS)
     assert _received(relay) == Counter(MEMBERS)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_relay_going_away_amid_a_mails_recipients_leaves_them_all_for_the_retry(
+    project, relay, settings, pipelining
+):
+    """One mail to several lists (an announcement): the relay says 421 at the
+    second RCPT, so no text went, and nobody may be counted as having it."""
+    relay.pipelining = pipelining
+    relay.refuse_rcpt = {"list-b@lists.example": "421 4.3.2 going away"}
+    lists = ["list-a@lists.example", "list-b@lists.example", "list-c@lists.example"]
+    with transaction.atomic():
+        row = queue.enqueue(
+            project=project, to=lists, subject="advisory", body="Fixed.", kind="announcement"
+        )
+    assert delivery.deliver_due() == {"sent": 0, "failed": 1}
+    row.refresh_from_db()
+    assert relay.messages == []
+    assert row.state == Outgoing.QUEUED and row.delivered == []
+    assert "421 4.3.2 going away" in row.last_error
+
+    relay.refuse_rcpt = {}
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert delivery.deliver_due() == {"sent": 1, "failed": 0}
+    assert _received(relay) == Counter(lists)
+
+
+def test_a_row_that_cannot_be_sent_holds_up_no_other_in_its_batch(project, relay, settings):
+    settings.SMTP_CONNECTIONS = 2
+    broken = _team_mail(project)
+    # A recipient with no reply address of their own: no envelope sender for them.
+    broken.reply_tos.pop(MEMBERS[0])
+    broken.save(update_fields=["reply_tos"])
+    fine = _team_mail(project)
+    assert delivery.deliver_due() == {"sent": 1, "failed": 1}
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert fine.state == Outgoing.SENT and sorted(fine.delivered) == sorted(MEMBERS)
+    assert broken.state == Outgoing.QUEUED and broken.last_error.startswith("KeyError")
+    assert MEMBERS[0] not in broken.delivered
