@@ -96,7 +96,8 @@ class Sink:
 
 class _Lean(asyncio.Protocol):
     """SMTP as a relay that keeps nothing needs to speak it, for smtplib's
-    clients: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT. aiosmtpd takes 0.5–0.6
+    clients: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, and PIPELINING, as
+    every common MTA offers it. aiosmtpd takes 0.5–0.6
     ms of CPU over each mail on the 2-core machine, much of it parsing the
     envelope's addresses with the email package: at 40 posts/s of 51 mails
     each it would need one of the 2 cores by itself, and the benches would
@@ -107,7 +108,7 @@ class _Lean(asyncio.Protocol):
     def __init__(self, arrived):
         self.arrived = arrived  # arrived(raw, mail_from, rcpts)
         self.buffer = b""
-        self.in_data = False
+        self.in_data = self.quitting = False
         self.mail_from, self.rcpts = "", []
 
     def connection_made(self, transport):
@@ -115,8 +116,18 @@ class _Lean(asyncio.Protocol):
         transport.write(b"220 relay.bench.example ESMTP\r\n")
 
     def data_received(self, chunk: bytes):
+        # The answers to what arrived together go back together, as an MTA
+        # answers commands its client pipelined (Postfix writes them out
+        # when it has read all there was).
+        answers = []
+        self._read(chunk, answers)
+        self.transport.write(b"".join(answers))
+        if self.quitting:
+            self.transport.close()
+
+    def _read(self, chunk: bytes, answers: list[bytes]):
         self.buffer += chunk
-        while True:
+        while not self.quitting:
             if self.in_data:
                 if self.buffer.startswith(b".\r\n"):
                     content, self.buffer = b"", self.buffer[3:]
@@ -128,18 +139,18 @@ class _Lean(asyncio.Protocol):
                 unstuffed = content.replace(b"\r\n..", b"\r\n.")
                 self.arrived(unstuffed, self.mail_from, self.rcpts)
                 self.mail_from, self.rcpts = "", []
-                self.transport.write(b"250 2.0.0 OK\r\n")
+                answers.append(b"250 2.0.0 OK\r\n")
                 continue
             end = self.buffer.find(b"\r\n")
             if end < 0:
                 return
             line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
-            self.transport.write(self._answer(line))
+            answers.append(self._answer(line))
 
     def _answer(self, line: bytes) -> bytes:
         verb = line[:4].upper()
         if verb == b"EHLO":
-            return b"250-relay.bench.example\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+            return b"250-relay.bench.example\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n"
         if verb in (b"HELO", b"NOOP"):
             return b"250 OK\r\n"
         if verb == b"MAIL":
@@ -155,9 +166,8 @@ class _Lean(asyncio.Protocol):
             self.mail_from, self.rcpts = "", []
             return b"250 OK\r\n"
         if verb == b"QUIT":
-            self.transport.write(b"221 Bye\r\n")
-            self.transport.close()
-            return b""
+            self.quitting = True
+            return b"221 Bye\r\n"
         return b"500 5.5.2 what?\r\n"
 
 
