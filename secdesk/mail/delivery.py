@@ -165,7 +165,7 @@ class _Attempt:
         self.accepted: list[str] = []
         self.refused: dict = {}
         self.error: Exception | None = None
-        self.mails: list[Future] = []
+        self.sending: list[Future] = []
 
     def send(self, sender, recipients: list[str], data: bytes) -> None:
         if self.error is not None:
@@ -188,8 +188,8 @@ class _Attempt:
 
     def failure(self) -> Exception | None:
         """Once every mail is done: why the row is not sent, or None."""
-        for mail in self.mails:
-            mail.result()
+        for share in self.sending:
+            share.result()
         if self.error is None and self.refused:
             return smtplib.SMTPRecipientsRefused(self.refused)
         return self.error
@@ -205,6 +205,7 @@ class _Senders:
     "Measured")."""
 
     def __init__(self, size: int):
+        self.size = size
         self.local = threading.local()
         self.opened = []
         self.threads = ThreadPoolExecutor(size, thread_name_prefix="secdesk-send")
@@ -219,11 +220,17 @@ class _Senders:
     def start(self, row: OutgoingMessage) -> _Attempt:
         """Send the row's mail to those who have not had it, in the background."""
         attempt = _Attempt(row)
-        for recipients, data in mails(row):
-            attempt.mails.append(
-                self.threads.submit(lambda r=recipients, d=data: attempt.send(self._sender(), r, d))
-            )
+        # A share of the mails for each connection, not a task for each mail:
+        # handing 51 mails to the threads one by one cost 30 µs of CPU a mail.
+        every = list(mails(row))
+        for share in (every[k :: self.size] for k in range(min(self.size, len(every)))):
+            attempt.sending.append(self.threads.submit(self._send_all, attempt, share))
         return attempt
+
+    def _send_all(self, attempt: _Attempt, share: list[tuple[list[str], bytes]]) -> None:
+        sender = self._sender()
+        for recipients, data in share:
+            attempt.send(sender, recipients, data)
 
     def __enter__(self):
         return self
