@@ -3,6 +3,8 @@ reporter's answers, and mail that joins a case."""
 
 from dataclasses import dataclass
 
+from django.db import connection
+
 from secdesk.audit.log import record, record_each
 from secdesk.audit.models import AuditEvent
 from secdesk.cases import capabilities
@@ -77,21 +79,21 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     mail intake's batch): each its message, its link to the mail, its
     attachments, its distribution and its own audit record.
 
-    The rows are built before the transaction, which on SQLite holds up every
-    other writer, from the case's state, audience and reply addresses as read
-    then; inside it all three are read again under the case's lock, and the
-    rows built again in the rare event that any has changed."""
+    On SQLite, whose one writer holds up every other, the rows are built
+    before the transaction from the case as it stands then; inside it, what
+    they are built from is read again under the case's lock, and the rows
+    built again in the rare event that it has changed. On PostgreSQL they
+    are built once, inside: reading twice cost a post 3 of its 34 queries
+    and 2 of the 26 ms the mail rules spent on it."""
     at = now()
-    plan = _Appending(case, posts, at, audience(case))
+    plan = None
+    if connection.vendor == "sqlite":
+        plan = _Appending(case, posts, at, _Standing.of(case, posts))
     with atomic():
         case = lock_case(case)
-        members = audience(case)
-        admitted = reporter_admitted(case)
-        to_reporter = admitted and any(p.member for p in posts)
-        tokens = _tokens(case, members, to_reporter=to_reporter)
-        again = (case.state, members, admitted, tokens.live)
-        if again != (plan.case.state, plan.members, plan.admitted, plan.tokens.live):
-            plan = _Appending(case, posts, at, members)
+        standing = _Standing.of(case, posts)
+        if plan is None or standing.key() != plan.standing.key():
+            plan = _Appending(case, posts, at, standing)
         plan.inserts.run()
         for post in posts:
             post.inbound.state, post.inbound.case, post.inbound.decided_at = (
@@ -121,20 +123,38 @@ def do_append_mails(case, posts: list[MailedPost]) -> list[Message]:
     return plan.messages
 
 
-def _tokens(case, members, *, to_reporter: bool) -> capabilities.Planned:
-    replies, links = tokens_needed(case, members, to_reporter=to_reporter)
-    return capabilities.plan(case, replies, links)
+@dataclass(eq=False)
+class _Standing:
+    """What the rows of mail joining a case are built from: the case's state,
+    its audience, whether its reporter is admitted (one who was a member and
+    lost access to the case hears nothing more), and the reply addresses."""
+
+    state: str
+    members: list[tuple[int, str]]
+    admitted: bool
+    tokens: capabilities.Planned
+
+    @classmethod
+    def of(cls, case, posts: list[MailedPost]) -> "_Standing":
+        members = audience(case)
+        admitted = reporter_admitted(case)
+        to_reporter = admitted and any(p.member for p in posts)
+        replies, links = tokens_needed(case, members, to_reporter=to_reporter)
+        return cls(case.state, members, admitted, capabilities.plan(case, replies, links))
+
+    def key(self) -> tuple:
+        """What must be alike for rows built earlier to stand: the tokens to
+        be made are new each time, the live ones the case's."""
+        return (self.state, self.members, self.admitted, self.tokens.live)
 
 
 class _Appending:
     """The rows that mail joining a case makes, for the case as it stands."""
 
-    def __init__(self, case, posts: list[MailedPost], at, members: list[tuple[int, str]]):
-        self.case, self.members = case, members
-        # A reporter who was a member and lost access to the case hears nothing more.
-        self.admitted = admitted = reporter_admitted(case)
-        to_reporter = admitted and any(p.member for p in posts)
-        self.tokens = _tokens(case, members, to_reporter=to_reporter)
+    def __init__(self, case, posts: list[MailedPost], at, standing: _Standing):
+        self.standing = standing
+        members, admitted = standing.members, standing.admitted
+        self.tokens = standing.tokens
         self.messages = [
             Message(
                 case=case,
