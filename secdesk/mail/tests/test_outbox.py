@@ -189,3 +189,25 @@ def test_each_recipients_own_mail_reads_as_a_mail_rendered_for_them_alone(projec
         [(_, whole)] = mails(alone)
         assert _read(data) == _read(whole)
         assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_a_text_with_lone_dots_and_stray_line_ends_reaches_the_relay_as_one_mail(
+    project, sink, settings
+):
+    """What someone writes into a case is text, never SMTP: a line holding a
+    dot, a bare CR or LF, or lines that read as commands neither end the mail
+    nor start another one at the relay (SMTP smuggling)."""
+    settings.SMTP_RELAY = ("127.0.0.1", sink.port)
+    body = (
+        "one\r.\rtwo\n.\nthree\r\n.\r\nMAIL FROM:<evil@attacker.example>\r\n"
+        "RCPT TO:<victim@elsewhere.example>\r\nDATA\r\nforged\r\n.\r\n"
+    )
+    with transaction.atomic():
+        queue.enqueue(
+            project=project, to=["alice@redhat.example"], subject="s", body=body, kind="k"
+        )
+    assert delivery.deliver_due() == {"sent": 1, "failed": 0}
+    [(recipients, message)] = sink.messages
+    assert recipients == ["alice@redhat.example"]
+    lines = message.get_content().replace("\r\n", "\n")
+    assert lines == body.replace("\r\n", "\n").replace("\r", "\n")
