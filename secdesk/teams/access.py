@@ -22,7 +22,11 @@ def active_membership(person: Person | None, project: Project) -> Membership | N
 
 
 def has_role(person: Person | None, project: Project, role: Role = Role.MEMBER) -> bool:
-    membership = active_membership(person, project)
+    return holds(active_membership(person, project), role)
+
+
+def holds(membership: Membership | None, role: Role) -> bool:
+    """Whether an active membership (or None) gives `role` or a higher one."""
     return membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[role]
 
 

@@ -5,6 +5,7 @@ renders this page again with the refusal next to the form that caused it."""
 import json
 from dataclasses import dataclass, field
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -26,7 +27,7 @@ from secdesk.cases.viewing import record_view
 from secdesk.errors import NotFound, Refused
 from secdesk.lib.dates import offered_zones
 from secdesk.outbox.queue import undelivered_on
-from secdesk.teams.access import has_role
+from secdesk.teams.access import active_membership, has_role, holds
 from secdesk.teams.models import Membership, Role
 from secdesk.web import cvss
 from secdesk.web.case_glance import (
@@ -137,6 +138,9 @@ def publication_panel(request, ref):
 
 def _case_context(request, case, posted):
     person = request.person
+    membership = active_membership(person, case.project)
+    # Read once for the panels that ask (fixes, publication, the fix form).
+    prefetch_related_objects([case.project], "repositories")
     embargo = getattr(case, "embargo", None)
     proposal = None
     if embargo is not None:
@@ -153,7 +157,7 @@ def _case_context(request, case, posted):
         "duplicate_of": case.duplicate_of
         if case.duplicate_of_id and can_see_case(person, case.duplicate_of)
         else None,
-        "is_admin": has_role(person, case.project, Role.ADMIN),
+        "is_admin": holds(membership, Role.ADMIN),
         "policy": getattr(case.project, "policy", None),
         "embargo": embargo,
         "embargo_steps": EMBARGO.allowed(embargo.state if embargo else EmbargoState.NONE),
@@ -179,9 +183,7 @@ def _case_context(request, case, posted):
         "restricted_to": set(case.restricted_to.values_list("pk", flat=True)),
         # Mail the relay refused, for those who look after the outbox (as
         # `secdesk outbox list` shows it to them).
-        "undelivered": list(undelivered_on(case))
-        if has_role(person, case.project, Role.MODERATOR)
-        else [],
+        "undelivered": list(undelivered_on(case)) if holds(membership, Role.MODERATOR) else [],
         **_advisory_context(request, case, posted),
         **_publication_context(case),
     }
