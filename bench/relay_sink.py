@@ -97,13 +97,12 @@ class Sink:
 class _Lean(asyncio.Protocol):
     """SMTP as a relay that keeps nothing needs to speak it, for smtplib's
     clients: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, and PIPELINING, as
-    every common MTA offers it. aiosmtpd takes 0.5–0.6
-    ms of CPU over each mail on the 2-core machine, much of it parsing the
-    envelope's addresses with the email package: at 40 posts/s of 51 mails
-    each it would need one of the 2 cores by itself, and the benches would
-    measure it. This one takes 0.15–0.25 ms (its record of the mail
-    included), as a site's MTA, in C, takes little (`--relay-server
-    aiosmtpd` measures with aiosmtpd)."""
+    every common MTA offers it. aiosmtpd takes 0.5–0.6 ms of CPU over each
+    mail on the 2-core machine, much of it parsing the envelope's addresses
+    with the email package: at 40 posts/s of 51 mails each it would need one
+    of the 2 cores by itself, and the benches would measure it. This one
+    takes 0.15–0.25 ms (its record of the mail included), as a site's MTA,
+    in C, takes little (`--relay-server aiosmtpd` measures with aiosmtpd)."""
 
     def __init__(self, arrived):
         self.arrived = arrived  # arrived(raw, mail_from, rcpts)

@@ -18,15 +18,12 @@ connections, two runs each: the worker's CPU per mail fell from 210–234 to
 milliseconds away saves two waits for its answers on every mail.
 """
 
-import re
 import smtplib
 
 CRLF = "\r\n"
 # More recipients than this go one command at a time: every command sent in
 # one write must fit what the two sides buffer before either reads.
 MOST_AT_ONCE = 100
-# A line of the text that starts with a dot gets another (RFC 5321, 4.5.2).
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class PipeliningSMTP(smtplib.SMTP):
@@ -74,7 +71,8 @@ class PipeliningSMTP(smtplib.SMTP):
         if data[0] != 354:
             self._give_up(data)
             raise smtplib.SMTPDataError(*data)
-        text = _LEADING_DOT.sub(b"..", msg)
+        # A line of the text that starts with a dot gets another, as smtplib does it.
+        text = smtplib._quote_periods(msg)
         if not text.endswith(b"\r\n"):
             text += b"\r\n"
         self.send(text + b".\r\n")
